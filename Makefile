@@ -1,0 +1,44 @@
+# Sluice — the two commands that matter: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test lint services-up services-down services-status bench screenshots clean
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev,sandbox]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/sluice
+
+services-up: $(STAMP)
+	bash scripts/services.sh up
+
+services-down:
+	bash scripts/services.sh down
+
+services-status:
+	bash scripts/services.sh status
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+test: services-up lint
+	set -a && . ./.services.env && set +a && $(BIN)/pytest -q $(PYTEST_ARGS)
+
+bench: services-up
+	set -a && . ./.services.env && set +a && $(BIN)/python -m benchmarks
+
+screenshots: services-up
+	set -a && . ./.services.env && set +a && $(BIN)/python -m tui.screenshots screenshots
+
+clean:
+	rm -rf .local .pytest_cache .ruff_cache .import_linter_cache *.egg-info

@@ -1,0 +1,1 @@
+"""One module per `sluice` subcommand group, each exposing `register(subparsers)`."""

@@ -1,0 +1,1 @@
+"""Data sources: the source interface, the registry, and one subpackage per source type."""

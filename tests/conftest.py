@@ -1,0 +1,87 @@
+"""Shared fixtures. Integration tests talk to real servers: the local ones that
+`scripts/services.sh` starts, or a real cluster named by environment variables:
+
+    SLUICE_ES_URL            Elasticsearch endpoint (default: the local stand-in)
+    SLUICE_ES_API_KEY        API key, or SLUICE_ES_USERNAME / SLUICE_ES_PASSWORD
+    SLUICE_ES_CA_CERTS       CA bundle for https endpoints
+    SLUICE_PG_URL            postgresql://user:pass@host:port/db
+    SLUICE_MYSQL_URL         mysql://user:pass@host:port/db
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from elasticsearch import AsyncElasticsearch
+
+from core.es import build_client
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _services_env() -> dict[str, str]:
+    """Values from `.services.env`, used where the environment does not set them."""
+    path = ROOT / ".services.env"
+    values: dict[str, str] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            key, sep, value = line.partition("=")
+            if sep:
+                values[key.strip()] = value.strip()
+    return values
+
+
+def service_url(name: str, default: str) -> str:
+    return os.environ.get(name) or _services_env().get(name) or default
+
+
+def es_settings() -> dict[str, Any]:
+    """The `elasticsearch` config section for the cluster under test."""
+    settings: dict[str, Any] = {"host": service_url("SLUICE_ES_URL", "http://127.0.0.1:39200")}
+    if os.environ.get("SLUICE_ES_API_KEY"):
+        settings["api_key"] = os.environ["SLUICE_ES_API_KEY"]
+    elif os.environ.get("SLUICE_ES_USERNAME"):
+        settings["username"] = os.environ["SLUICE_ES_USERNAME"]
+        settings["password"] = os.environ.get("SLUICE_ES_PASSWORD", "")
+    if os.environ.get("SLUICE_ES_CA_CERTS"):
+        settings["ca_certs"] = os.environ["SLUICE_ES_CA_CERTS"]
+    settings["request_timeout"] = 60
+    settings["max_retries"] = 2
+    return settings
+
+
+@pytest.fixture
+def es_config() -> dict[str, Any]:
+    return es_settings()
+
+
+@pytest.fixture
+async def es(es_config: dict[str, Any]) -> AsyncIterator[AsyncElasticsearch]:
+    client = build_client(es_config)
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+@pytest.fixture
+async def index_name(es: AsyncElasticsearch) -> AsyncIterator[str]:
+    """A fresh, valid content index name; deleted after the test."""
+    name = f"search-sluice-test-{uuid.uuid4().hex[:10]}"
+    yield name
+    await es.options(ignore_status=404).indices.delete(index=name)
+
+
+@pytest.fixture
+def pg_url() -> str:
+    return service_url("SLUICE_PG_URL", "postgresql://sluice:sluice@127.0.0.1:35432/sluice")
+
+
+@pytest.fixture
+def mysql_url() -> str:
+    return service_url("SLUICE_MYSQL_URL", "mysql://sluice:sluice@127.0.0.1:33306/sluice")
