@@ -1,1 +1,1 @@
-"""The Textual app: screens, widgets and their styles. Business logic lives in core/ and sources/."""
+"""The Textual app: screens, widgets and their styles; logic stays in core/ and sources/."""
