@@ -1,5 +1,40 @@
-"""Elasticsearch connection: the one client factory the whole program uses."""
+"""Elasticsearch connection: the one client factory the whole program uses, and TLS trust."""
 
-from core.es.client import build_client
+from core.es.client import (
+    PRODUCT_ORIGIN_HEADER,
+    Auth,
+    ConnectionSettingsError,
+    build_client,
+    host_url,
+    resolve_auth,
+    tls_options,
+)
+from core.es.tls import (
+    CertificateError,
+    CertInfo,
+    TlsOptions,
+    fetch_certificate_chain,
+    format_fingerprint,
+    normalize_fingerprint,
+    pin_certificate,
+)
+from core.es.transport import BackoffPolicy, parse_retry_after
 
-__all__ = ["build_client"]
+__all__ = [
+    "PRODUCT_ORIGIN_HEADER",
+    "Auth",
+    "BackoffPolicy",
+    "CertInfo",
+    "CertificateError",
+    "ConnectionSettingsError",
+    "TlsOptions",
+    "build_client",
+    "fetch_certificate_chain",
+    "format_fingerprint",
+    "host_url",
+    "normalize_fingerprint",
+    "parse_retry_after",
+    "pin_certificate",
+    "resolve_auth",
+    "tls_options",
+]

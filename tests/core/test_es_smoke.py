@@ -19,5 +19,7 @@ async def test_write_and_read_documents(es, index_name):
 async def test_client_speaks_http_through_httpx(es):
     info = await es.info()
     assert info["version"]["number"].startswith(("8.", "9."))
+    from elastic_transport import HttpxAsyncHttpNode
+
     node = es.transport.node_pool.get()
-    assert type(node).__name__ == "HttpxAsyncHttpNode"
+    assert isinstance(node, HttpxAsyncHttpNode)

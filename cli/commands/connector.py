@@ -1,0 +1,500 @@
+"""`sluice connector ...`: create, list, show, configure, schedule and delete connector records.
+
+Records are written exactly as Kibana writes them (Connector API where the cluster has it),
+so they show up in Kibana and run under Elastic's connector service too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import getpass
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from elasticsearch import ApiError, BadRequestError, TransportError
+
+from cli.common import (
+    EXIT_USAGE,
+    CliError,
+    IdFriendlyParser,
+    add_config_option,
+    add_json_option,
+    command,
+    config_path,
+    mask_secret,
+    masked_configuration,
+    note,
+    open_connection,
+    print_fields,
+    print_json,
+    print_table,
+    usage_error,
+    warn,
+    when,
+)
+from core.config import ConfigDocument
+from core.protocol import (
+    Connector,
+    ConnectorNotFound,
+    ConnectorStatus,
+    CronError,
+    JobType,
+    next_run,
+    validate_cron,
+)
+from core.protocol.naming import index_name_problem, index_name_warning
+from core.protocol.timeutil import utc_now
+from sources.errors import SourceError
+from sources.registry import get_source_class
+from sources.schema import coerce_value, validate_configuration
+
+SCHEDULE_TYPES = {
+    "full": JobType.FULL,
+    "incremental": JobType.INCREMENTAL,
+    "access_control": JobType.ACCESS_CONTROL,
+}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "connector",
+        help="create, list, show, configure, schedule and delete connectors",
+        description="Manage connector records in Elasticsearch (as Kibana does).",
+    )
+    actions = parser.add_subparsers(
+        dest="connector_action", metavar="ACTION", required=True, parser_class=IdFriendlyParser
+    )
+
+    create = actions.add_parser("create", help="create a connector record (and its index)")
+    create.add_argument(
+        "--service-type",
+        required=True,
+        metavar="TYPE",
+        help="source type: dir, postgresql, mysql, ...",
+    )
+    create.add_argument("--name", required=True, help="name shown in Kibana")
+    create.add_argument(
+        "--index-name",
+        required=True,
+        metavar="INDEX",
+        help="content index (Kibana's convention: search-...)",
+    )
+    create.add_argument("--description", default=None)
+    create.add_argument("--language", default=None, help="analyzer language hint, e.g. en")
+    _add_set_option(create)
+    create.add_argument(
+        "--existing-index",
+        action="store_true",
+        help="attach an index that already exists instead of creating it",
+    )
+    create.add_argument(
+        "--write-config",
+        action="store_true",
+        help="also add the connector to config.yml's connectors list",
+    )
+    add_config_option(create)
+    create.set_defaults(handler=create_connector)
+
+    listing = actions.add_parser("list", help="list connectors")
+    add_json_option(listing)
+    add_config_option(listing)
+    listing.set_defaults(handler=list_connectors)
+
+    show = actions.add_parser("show", help="show one connector (secrets masked)")
+    show.add_argument("connector_id", metavar="ID")
+    add_json_option(show)
+    add_config_option(show)
+    show.set_defaults(handler=show_connector)
+
+    configure = actions.add_parser("configure", help="set configuration values")
+    configure.add_argument("connector_id", metavar="ID")
+    _add_set_option(configure, required=True)
+    add_config_option(configure)
+    configure.set_defaults(handler=configure_connector)
+
+    schedule = actions.add_parser(
+        "schedule",
+        help="set sync schedules (Quartz cron, seconds first)",
+        description="Quartz cron, as Kibana writes it: 'sec min hour day month weekday [year]' "
+        "with '?' in day or weekday, e.g. '0 0 * * * ?' (hourly), '0 30 2 ? * MON-FRI'. UTC.",
+    )
+    schedule.add_argument("connector_id", metavar="ID")
+    schedule.add_argument("--full", metavar="CRON", help="enable full syncs on this schedule")
+    schedule.add_argument("--incremental", metavar="CRON", help="enable incremental syncs")
+    schedule.add_argument(
+        "--access-control",
+        metavar="CRON",
+        dest="access_control",
+        help="enable access-control (DLS) syncs",
+    )
+    schedule.add_argument(
+        "--disable",
+        action="append",
+        default=[],
+        metavar="TYPE",
+        choices=sorted(SCHEDULE_TYPES),
+        help="disable a schedule: full, incremental or access_control",
+    )
+    add_json_option(schedule)
+    add_config_option(schedule)
+    schedule.set_defaults(handler=schedule_connector)
+
+    delete = actions.add_parser("delete", help="delete a connector (soft: deleted: true)")
+    delete.add_argument("connector_id", metavar="ID")
+    add_config_option(delete)
+    delete.set_defaults(handler=delete_connector)
+
+
+def _add_set_option(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        required=required,
+        metavar="KEY=VALUE",
+        dest="settings",
+        help="a configuration value; VALUE '-' reads it from stdin (for secrets); repeatable",
+    )
+
+
+# ------------------------------------------------------------------ settings
+
+
+def parse_settings(settings: Sequence[str]) -> list[tuple[str, str]]:
+    pairs = []
+    for item in settings:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise usage_error(f"--set expects KEY=VALUE, got {item!r}")
+        pairs.append((key.strip(), value))
+    if sum(1 for _, value in pairs if value == "-") > 1:
+        raise usage_error("only one --set value can be read from stdin ('-')")
+    return pairs
+
+
+def _read_secret(key: str, entry: Mapping[str, Any]) -> str:
+    label = entry.get("label") or key
+    if sys.stdin is not None and sys.stdin.isatty():
+        return getpass.getpass(f"{label}: ")
+    text = sys.stdin.read() if sys.stdin is not None else ""
+    return text.removesuffix("\n").removesuffix("\r")
+
+
+def apply_settings(
+    schema: Mapping[str, Mapping[str, Any]], settings: Sequence[str], service_type: str
+) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """The schema with the `--set` values stored (typed: real booleans and integers), and the
+    keys set. Unknown keys and unconvertible values are usage errors naming the key."""
+    configuration = {key: dict(entry) for key, entry in copy.deepcopy(dict(schema)).items()}
+    changed: list[str] = []
+    for key, raw in parse_settings(settings):
+        if key not in configuration:
+            known = ", ".join(sorted(configuration)) or "none"
+            raise usage_error(
+                f"unknown setting {key!r} for service type {service_type!r}; known: {known}"
+            )
+        entry = configuration[key]
+        if raw == "-":
+            raw = _read_secret(key, entry)
+        try:
+            entry["value"] = coerce_value(entry, raw)
+        except ValueError as exc:
+            raise usage_error(f"--set {key}: {exc}") from None
+        changed.append(key)
+    return configuration, changed
+
+
+def check_settings(
+    configuration: Mapping[str, Mapping[str, Any]], changed: Sequence[str]
+) -> dict[str, str]:
+    """Validate: a bad value given on the command line is a usage error; what is still
+    missing is returned (the connector then needs configuration)."""
+    errors = validate_configuration(configuration)
+    for key in changed:
+        if key in errors:
+            raise usage_error(f"--set {key}: {errors[key]}")
+    return errors
+
+
+def _source_class(service_type: str, sources: Mapping[str, str] | None) -> Any:
+    try:
+        return get_source_class(service_type, sources)
+    except SourceError as exc:
+        raise usage_error(str(exc)) from None
+
+
+def _remaining_note(connector_id: str, errors: Mapping[str, str]) -> None:
+    if errors:
+        keys = " ".join(f"--set {key}=..." for key in errors)
+        note(
+            "connector needs configuration: "
+            + " ".join(errors.values())
+            + f" Set it with: sluice connector configure {connector_id} {keys}"
+        )
+
+
+# ------------------------------------------------------------------ create
+
+
+@command
+async def create_connector(args: argparse.Namespace) -> int:
+    problem = index_name_problem(args.index_name)
+    if problem:
+        raise usage_error(problem)
+    hint = index_name_warning(args.index_name)
+    if hint:
+        warn(hint)
+    document = ConfigDocument.open(config_path(args)) if args.write_config else None
+
+    async with open_connection(args) as conn:
+        source = _source_class(args.service_type, conn.config.sources)
+        configuration, changed = apply_settings(
+            source.default_configuration(), args.settings, args.service_type
+        )
+        errors = check_settings(configuration, changed)
+
+        created_index = await _prepare_index(conn.client, args.index_name, args.existing_index)
+        try:
+            connector = await conn.store.create_connector(
+                index_name=args.index_name,
+                service_type=args.service_type,
+                name=args.name,
+                description=args.description,
+                language=args.language,
+                features=source.features(),
+            )
+        except BaseException:
+            if created_index:
+                await conn.client.options(ignore_status=404).indices.delete(index=args.index_name)
+            raise
+        status = ConnectorStatus.NEEDS_CONFIGURATION if errors else ConnectorStatus.CONFIGURED
+        await conn.store.update_configuration(connector.id, schema=configuration, status=status)
+
+    if document is not None:
+        document.upsert_connector(connector.id, args.service_type)
+        document.save()
+        note(f"added connector {connector.id} to {config_path(args)}")
+    _remaining_note(connector.id, errors)
+    print(connector.id)
+    return 0
+
+
+async def _prepare_index(client: Any, index_name: str, existing: bool) -> bool:
+    """Create the content index (True) or check the existing one is there (False)."""
+    try:
+        exists = bool(await client.indices.exists(index=index_name))
+        if existing:
+            if not exists:
+                raise CliError(
+                    f"index {index_name!r} does not exist; leave out --existing-index to create it"
+                )
+            return False
+        if exists:
+            raise CliError(
+                f"index {index_name!r} already exists; pass --existing-index to "
+                "attach it to the connector"
+            )
+        await client.indices.create(index=index_name)
+        return True
+    except BadRequestError as exc:
+        raise CliError(f"cannot create index {index_name!r}: {exc.message}") from None
+    except ApiError as exc:
+        raise CliError(
+            f"index {index_name!r}: Elasticsearch answered HTTP {exc.status_code}: {exc.message}"
+        ) from None
+    except TransportError as exc:
+        raise CliError(f"cannot reach Elasticsearch ({exc.message})") from None
+
+
+# ------------------------------------------------------------------ read
+
+
+async def _connector_or_fail(store: Any, connector_id: str) -> Connector:
+    connector = await store.get_connector(connector_id)
+    if connector is None:
+        raise CliError(str(ConnectorNotFound(connector_id)))
+    return connector
+
+
+def summary(connector: Connector) -> dict[str, Any]:
+    return {
+        "id": connector.id,
+        "name": connector.name,
+        "service_type": connector.service_type,
+        "index_name": connector.index_name,
+        "status": connector.doc.get("status"),
+        "last_sync_status": connector.doc.get("last_sync_status"),
+        "last_synced": connector.doc.get("last_synced"),
+        "last_seen": connector.doc.get("last_seen"),
+    }
+
+
+@command
+async def list_connectors(args: argparse.Namespace) -> int:
+    async with open_connection(args) as conn:
+        connectors = await conn.store.list_connectors()
+    if args.json:
+        print_json([summary(c) for c in connectors])
+        return 0
+    if not connectors:
+        note("no connectors; create one with `sluice connector create`")
+        return 0
+    print_table(
+        [
+            (
+                c.id,
+                c.name,
+                c.service_type,
+                c.index_name,
+                c.doc.get("status"),
+                c.doc.get("last_sync_status"),
+                when(c.doc.get("last_synced")),
+            )
+            for c in connectors
+        ],
+        ["id", "name", "type", "index", "status", "last sync", "last synced"],
+    )
+    return 0
+
+
+def shown_document(connector: Connector) -> dict[str, Any]:
+    """The record for display: every field, sensitive configuration values masked."""
+    doc = copy.deepcopy(connector.doc)
+    doc["configuration"] = masked_configuration(connector.configuration)
+    return {"id": connector.id, **doc}
+
+
+def schedule_rows(connector: Connector) -> list[tuple[Any, ...]]:
+    rows = []
+    now = utc_now()
+    for name, job_type in SCHEDULE_TYPES.items():
+        entry = connector.schedule(job_type)
+        interval = entry.get("interval")
+        upcoming = "-"
+        if entry.get("enabled") and interval:
+            try:
+                upcoming = when(next_run(str(interval), now))
+            except CronError as exc:
+                upcoming = f"invalid: {exc}"
+        rows.append((name, bool(entry.get("enabled")), interval, upcoming))
+    return rows
+
+
+@command
+async def show_connector(args: argparse.Namespace) -> int:
+    async with open_connection(args) as conn:
+        connector = await _connector_or_fail(conn.store, args.connector_id)
+    if args.json:
+        print_json(shown_document(connector))
+        return 0
+    d = connector.doc
+    print_fields(
+        [
+            ("id", connector.id),
+            ("name", connector.name),
+            ("description", connector.description),
+            ("service type", connector.service_type),
+            ("index", connector.index_name),
+            ("status", d.get("status")),
+            ("error", connector.error),
+            ("language", connector.language),
+            ("last seen", when(d.get("last_seen"))),
+            ("last sync", d.get("last_sync_status")),
+            ("last synced", when(d.get("last_synced"))),
+            ("last sync error", connector.last_sync_error),
+            (
+                "indexed / deleted",
+                f"{d.get('last_indexed_document_count') or 0} / "
+                f"{d.get('last_deleted_document_count') or 0}",
+            ),
+            ("access control", d.get("last_access_control_sync_status")),
+        ]
+    )
+    configuration = connector.configuration
+    if configuration:
+        print("\nconfiguration:")
+        rows = []
+        ordered = sorted(configuration.items(), key=lambda kv: kv[1].get("order") or 0)
+        for key, entry in ordered:
+            value = entry.get("value")
+            shown = mask_secret(value) if entry.get("sensitive") else value
+            rows.append((key, entry.get("label"), shown, bool(entry.get("required"))))
+        print_table(rows, ["key", "label", "value", "required"])
+    print("\nschedules (UTC):")
+    print_table(schedule_rows(connector), ["type", "enabled", "interval", "next run"])
+    return 0
+
+
+# ------------------------------------------------------------------ change
+
+
+@command
+async def configure_connector(args: argparse.Namespace) -> int:
+    async with open_connection(args) as conn:
+        connector = await _connector_or_fail(conn.store, args.connector_id)
+        schema: dict[str, Any] = connector.configuration
+        if connector.service_type:
+            try:
+                defaults = get_source_class(connector.service_type, conn.config.sources)
+                schema = {**defaults.default_configuration(), **schema}
+            except SourceError:
+                if not schema:
+                    raise
+        if not schema:
+            raise CliError(
+                f"connector {connector.id} has no configuration schema and no "
+                f"known source type ({connector.service_type!r})",
+                EXIT_USAGE,
+            )
+        configuration, changed = apply_settings(schema, args.settings, str(connector.service_type))
+        errors = check_settings(configuration, changed)
+        status = ConnectorStatus.NEEDS_CONFIGURATION if errors else ConnectorStatus.CONFIGURED
+        await conn.store.update_configuration(connector.id, schema=configuration, status=status)
+    rows = []
+    for key in changed:
+        entry = configuration[key]
+        value = entry.get("value")
+        rows.append((key, mask_secret(value) if entry.get("sensitive") else value))
+    print_table(rows, ["key", "value"])
+    print(f"status: {status.value}")
+    _remaining_note(connector.id, errors)
+    return 0
+
+
+@command
+async def schedule_connector(args: argparse.Namespace) -> int:
+    requested = {
+        name: getattr(args, name) for name in SCHEDULE_TYPES if getattr(args, name) is not None
+    }
+    if not requested and not args.disable:
+        raise usage_error("give at least one of --full, --incremental, --access-control, --disable")
+    both = sorted(set(requested) & set(args.disable))
+    if both:
+        raise usage_error(f"{both[0]} is both scheduled and disabled")
+    scheduling: dict[str, dict[str, Any]] = {}
+    for name, cron in requested.items():
+        problem = validate_cron(cron)
+        if problem:
+            raise usage_error(f"--{name.replace('_', '-')}: {problem}")
+        scheduling[name] = {"enabled": True, "interval": cron}
+    for name in args.disable:
+        scheduling[name] = {"enabled": False}
+    async with open_connection(args) as conn:
+        await _connector_or_fail(conn.store, args.connector_id)
+        await conn.store.update_scheduling(args.connector_id, scheduling)
+        connector = await _connector_or_fail(conn.store, args.connector_id)
+    if args.json:
+        print_json(connector.scheduling)
+        return 0
+    print_table(schedule_rows(connector), ["type", "enabled", "interval", "next run"])
+    return 0
+
+
+@command
+async def delete_connector(args: argparse.Namespace) -> int:
+    async with open_connection(args) as conn:
+        await conn.store.delete_connector(args.connector_id)
+    print(f"deleted connector {args.connector_id} (its index and sync history are kept)")
+    return 0

@@ -1,0 +1,223 @@
+"""`sluice job ...`: queue, list, show and cancel sync jobs.
+
+`job start` only queues a `pending` on-demand job; whichever service runs the connector
+(`sluice run`, or Elastic's own) picks it up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+from typing import Any
+
+from cli.common import (
+    CliError,
+    IdFriendlyParser,
+    add_config_option,
+    add_json_option,
+    command,
+    masked_configuration,
+    note,
+    open_connection,
+    print_fields,
+    print_json,
+    print_table,
+    when,
+)
+from core.protocol import JobNotFound, JobStatus, JobType, SyncJob
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "job",
+        help="start, list, show and cancel sync jobs",
+        description="Sync jobs of connectors (the .elastic-connectors-sync-jobs queue).",
+    )
+    actions = parser.add_subparsers(
+        dest="job_action", metavar="ACTION", required=True, parser_class=IdFriendlyParser
+    )
+
+    start = actions.add_parser("start", help="queue a sync job for a connector")
+    start.add_argument("connector_id", metavar="ID")
+    kinds = start.add_mutually_exclusive_group()
+    kinds.add_argument(
+        "--full",
+        dest="job_type",
+        action="store_const",
+        const=JobType.FULL,
+        help="full sync (default)",
+    )
+    kinds.add_argument(
+        "--incremental",
+        dest="job_type",
+        action="store_const",
+        const=JobType.INCREMENTAL,
+        help="incremental sync",
+    )
+    kinds.add_argument(
+        "--access-control",
+        dest="job_type",
+        action="store_const",
+        const=JobType.ACCESS_CONTROL,
+        help="access-control (DLS) sync",
+    )
+    start.set_defaults(job_type=JobType.FULL)
+    add_config_option(start)
+    start.set_defaults(handler=start_job)
+
+    listing = actions.add_parser("list", help="list a connector's jobs, newest first")
+    listing.add_argument("connector_id", metavar="ID")
+    listing.add_argument("--status", choices=[s.value for s in JobStatus])
+    listing.add_argument(
+        "--limit", type=int, default=20, metavar="N", help="at most N jobs (default 20)"
+    )
+    add_json_option(listing)
+    add_config_option(listing)
+    listing.set_defaults(handler=list_jobs)
+
+    show = actions.add_parser("show", help="show one job (secrets masked)")
+    show.add_argument("job_id", metavar="JOB")
+    add_json_option(show)
+    add_config_option(show)
+    show.set_defaults(handler=show_job)
+
+    cancel = actions.add_parser("cancel", help="cancel a job")
+    cancel.add_argument("job_id", metavar="JOB")
+    add_config_option(cancel)
+    cancel.set_defaults(handler=cancel_job)
+
+
+@command
+async def start_job(args: argparse.Namespace) -> int:
+    async with open_connection(args) as conn:
+        job_id = await conn.store.create_job(args.connector_id, args.job_type)
+    note(f"queued a {args.job_type.value} sync; a running connector service picks it up")
+    print(job_id)
+    return 0
+
+
+def _summary(job: SyncJob) -> dict[str, Any]:
+    d = job.doc
+    return {
+        "id": job.id,
+        "connector_id": job.connector_id,
+        "job_type": d.get("job_type"),
+        "trigger_method": d.get("trigger_method"),
+        "status": d.get("status"),
+        "created_at": d.get("created_at"),
+        "started_at": d.get("started_at"),
+        "completed_at": d.get("completed_at"),
+        "indexed_document_count": job.indexed_document_count,
+        "deleted_document_count": job.deleted_document_count,
+        "worker_hostname": job.worker_hostname,
+        "error": job.error,
+    }
+
+
+def _short(text: Any, limit: int = 60) -> Any:
+    if isinstance(text, str) and len(text) > limit:
+        return text[: limit - 1] + "…"
+    return text
+
+
+@command
+async def list_jobs(args: argparse.Namespace) -> int:
+    if args.limit < 1:
+        raise CliError("--limit must be at least 1", 2)
+    async with open_connection(args) as conn:
+        jobs = await conn.store.list_jobs(
+            connector_id=args.connector_id,
+            status=JobStatus(args.status) if args.status else None,
+            size=args.limit,
+        )
+    if args.json:
+        print_json([_summary(job) for job in jobs])
+        return 0
+    if not jobs:
+        note(f"no sync jobs for connector {args.connector_id}")
+        return 0
+    print_table(
+        [
+            (
+                job.id,
+                job.doc.get("job_type"),
+                job.doc.get("trigger_method"),
+                job.doc.get("status"),
+                when(job.doc.get("created_at")),
+                when(job.doc.get("completed_at")),
+                job.indexed_document_count,
+                job.deleted_document_count,
+                job.worker_hostname,
+                _short(job.error),
+            )
+            for job in jobs
+        ],
+        [
+            "job",
+            "type",
+            "trigger",
+            "status",
+            "created",
+            "completed",
+            "indexed",
+            "deleted",
+            "worker",
+            "error",
+        ],
+    )
+    return 0
+
+
+def shown_job(job: SyncJob) -> dict[str, Any]:
+    doc = copy.deepcopy(job.doc)
+    snapshot = doc.get("connector") or {}
+    if isinstance(snapshot.get("configuration"), dict):
+        snapshot["configuration"] = masked_configuration(snapshot["configuration"])
+    return {"id": job.id, **doc}
+
+
+@command
+async def show_job(args: argparse.Namespace) -> int:
+    async with open_connection(args) as conn:
+        job = await conn.store.get_job(args.job_id)
+    if job is None:
+        raise CliError(str(JobNotFound(args.job_id)))
+    if args.json:
+        print_json(shown_job(job))
+        return 0
+    d = job.doc
+    print_fields(
+        [
+            ("job", job.id),
+            ("connector", job.connector_id),
+            ("type", d.get("job_type")),
+            ("trigger", d.get("trigger_method")),
+            ("status", d.get("status")),
+            ("error", job.error),
+            ("index", job.index_name),
+            ("worker", job.worker_hostname),
+            ("created", when(d.get("created_at"))),
+            ("started", when(d.get("started_at"))),
+            ("last seen", when(d.get("last_seen"))),
+            ("completed", when(d.get("completed_at"))),
+            ("cancel requested", when(d.get("cancelation_requested_at"))),
+            ("indexed", job.indexed_document_count),
+            ("indexed volume (MiB)", job.indexed_document_volume),
+            ("deleted", job.deleted_document_count),
+            ("total", job.total_document_count),
+        ]
+    )
+    return 0
+
+
+@command
+async def cancel_job(args: argparse.Namespace) -> int:
+    async with open_connection(args) as conn:
+        await conn.store.request_cancel(args.job_id)
+        job = await conn.store.get_job(args.job_id)
+    status = job.doc.get("status") if job else "canceled"
+    if status == JobStatus.CANCELING.value:
+        print(f"job {args.job_id}: canceling (the service running it stops within seconds)")
+    else:
+        print(f"job {args.job_id}: {status}")
+    return 0

@@ -1,0 +1,160 @@
+"""`sluice sync ID`: run one sync job of a connector here, in the foreground.
+
+The job is recorded like any other (Kibana and `sluice job list` show it). A progress line is
+drawn on a terminal; the summary follows, or one JSON object with `--json`. Exit status 0 only
+when the job completed. Ctrl-C cancels the job; SIGTERM suspends it (a service resumes it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+import json
+import resource
+import signal
+import sys
+import threading
+from typing import Any
+
+from cli.common import (
+    add_config_option,
+    add_json_option,
+    command,
+    config_path,
+)
+from core.config import load_config
+from core.engine.failures import failure_log_path
+from core.engine.progress import ProgressBoard, SyncStatus
+from core.engine.runner import run_connector_sync
+from core.engine.settings import EngineSettings
+from core.protocol import JobType
+from sources.registry import create_source
+
+PROGRESS_INTERVAL = 0.25
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "sync",
+        help="run one sync job of a connector in the foreground",
+        description=(
+            "Run one sync job of a connector here and print a summary. Exit 0 only when "
+            "the job completed. Ctrl-C cancels; SIGTERM suspends."
+        ),
+    )
+    parser.add_argument("connector_id", metavar="CONNECTOR_ID")
+    kinds = parser.add_mutually_exclusive_group()
+    kinds.add_argument(
+        "--full",
+        dest="job_type",
+        action="store_const",
+        const=JobType.FULL,
+        help="full sync (default)",
+    )
+    kinds.add_argument(
+        "--incremental",
+        dest="job_type",
+        action="store_const",
+        const=JobType.INCREMENTAL,
+        help="incremental sync (only the changes, where the source can tell them)",
+    )
+    parser.set_defaults(job_type=JobType.FULL)
+    add_config_option(parser)
+    add_json_option(parser)
+    parser.set_defaults(handler=sync_command)
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@command
+async def sync_command(args: argparse.Namespace) -> int:
+    config = load_config(config_path(args))
+    board = ProgressBoard()
+    cancel, suspend = threading.Event(), threading.Event()
+    job_ids: list[str] = []
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGINT, cancel.set)
+    loop.add_signal_handler(signal.SIGTERM, lambda: (suspend.set(), cancel.set()))
+    show_progress = not args.json and sys.stderr.isatty()
+    ticker = asyncio.create_task(_draw_progress(board)) if show_progress else None
+    try:
+        result = await run_connector_sync(
+            config.elasticsearch,
+            args.connector_id,
+            source_factory=functools.partial(create_source, extra=config.custom_sources),
+            job_type=str(args.job_type),
+            listener=board,
+            cancel_event=cancel,
+            suspend_event=suspend,
+            on_job=job_ids.append,
+            settings=EngineSettings.from_bulk_config(config.bulk),
+        )
+    finally:
+        if ticker is not None:
+            ticker.cancel()
+            sys.stderr.write("\r\033[K")
+        loop.remove_signal_handler(signal.SIGINT)
+        loop.remove_signal_handler(signal.SIGTERM)
+    summary = _summary(args.connector_id, str(args.job_type), job_ids, result)
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        _print_summary(summary)
+    return 0 if result.status is SyncStatus.COMPLETED else 1
+
+
+def _summary(connector_id: str, job_type: str, job_ids: list[str], result: Any) -> dict:
+    c = result.counters
+    job_id = job_ids[0] if job_ids else None
+    log = failure_log_path(job_id) if job_id else None
+    return {
+        "job_id": job_id,
+        "connector_id": connector_id,
+        "job_type": job_type,
+        "status": str(result.status),
+        "error": result.error,
+        "extracted": c.extracted,
+        "indexed": c.indexed,
+        "updated": c.updated,
+        "deleted": c.deleted,
+        "skipped": c.skipped,
+        "failed": c.failed,
+        "bytes": c.bytes,
+        "duration_seconds": round(result.elapsed, 3),
+        "docs_per_second": round(result.docs_per_second, 1),
+        "peak_rss_mib": round(peak_rss_mib(), 1),
+        "failure_log": str(log) if log is not None and log.exists() else None,
+    }
+
+
+def _print_summary(s: dict) -> None:
+    print(f"job {s['job_id']} ({s['job_type']}): {s['status']} in {s['duration_seconds']:.1f} s")
+    print(
+        f"  {s['indexed']} indexed, {s['updated']} updated, {s['deleted']} deleted, "
+        f"{s['skipped']} skipped, {s['failed']} failed — {s['docs_per_second']:.0f} docs/s, "
+        f"{s['bytes'] / 1048576:.1f} MiB, peak RSS {s['peak_rss_mib']:.0f} MiB"
+    )
+    if s["error"]:
+        print(f"  error: {s['error']}")
+    if s["failure_log"]:
+        print(f"  failed documents: {s['failure_log']}")
+
+
+async def _draw_progress(board: ProgressBoard) -> None:
+    while True:
+        await asyncio.sleep(PROGRESS_INTERVAL)
+        snap = board.snapshot
+        if snap is None:
+            continue
+        c = snap.counters
+        line = (
+            f"{snap.phase}: {c.indexed + c.updated} written, {c.deleted} deleted, "
+            f"{c.skipped} skipped, {c.failed} failed — {snap.docs_per_second:.0f} docs/s, "
+            f"{snap.elapsed:.0f} s"
+        )
+        sys.stderr.write("\r\033[K" + line[:200])
+        sys.stderr.flush()

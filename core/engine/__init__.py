@@ -1,0 +1,1 @@
+"""The sync engine: source → bounded queue → concurrent bulk sink, with progress events."""

@@ -1,0 +1,509 @@
+"""The sync engine: source → bounded queue → concurrent bulk sink → Elasticsearch.
+
+One `SyncEngine.run(source, request)` is one sync. It runs on whatever event loop calls it
+(the service's main loop, or a fresh loop in the TUI's worker thread) and reports progress as
+typed events to a listener. Safety rules:
+
+* stale documents are deleted only when the whole extraction succeeded, so a source that fails
+  half-way never wipes the index;
+* the ids the index held and the ids seen live in an on-disk ledger, so memory stays flat
+  however large the index is;
+* a cancel or suspend request stops the sync within ~0.1 s and deletes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import orjson
+from elasticsearch import AsyncElasticsearch, NotFoundError
+from elasticsearch.exceptions import ApiError
+
+from core.content_index import create_content_index
+from core.engine.budget import ErrorBudget, ErrorBudgetExceeded
+from core.engine.failures import FailureLog
+from core.engine.ids import normalize_id
+from core.engine.progress import (
+    Counters,
+    Failure,
+    FailureEvent,
+    FinishedEvent,
+    Listener,
+    Phase,
+    PhaseEvent,
+    ProgressEvent,
+    ProgressSnapshot,
+    RateMeter,
+    SyncStatus,
+)
+from core.engine.queue import ByteBoundedQueue
+from core.engine.rules import SyncRules
+from core.engine.settings import EngineSettings
+from core.engine.sink import BulkOp, run_sink_worker
+from core.engine.snapshot import IdLedger, scan_index_ids
+from core.engine.source import Document, DocumentSource, Operation
+
+log = logging.getLogger("sluice.engine")
+
+#: The field a source sets on a document it could only partly read (see sources.base).
+ERROR_FIELD = "_sluice_error"
+_STOP_POLL_SECONDS = 0.1
+
+
+class SyncMode(StrEnum):
+    FULL = "full"  # everything, then delete what the source no longer has
+    CURSOR = "cursor"  # the source's own changes since `sync_cursor`
+    TIMESTAMPS = "timestamps"  # everything, skipping documents whose `_timestamp` is unchanged
+
+
+@dataclass(frozen=True, slots=True)
+class SyncRequest:
+    """What to sync: the job's snapshot of the connector, in engine terms."""
+
+    index_name: str
+    incremental: bool = False
+    filtering: Mapping[str, Any] | None = None  # the active filter {rules, advanced_snippet}
+    sync_cursor: Any = None
+    pipeline: str | None = None  # ingest pipeline name; used only where it exists
+    language: str | None = None  # analyzer language when the index must be created
+
+
+@dataclass(slots=True)
+class SyncResult:
+    status: SyncStatus
+    counters: Counters
+    elapsed: float
+    error: str | None = None
+    sync_cursor: Any = None
+    failures_recorded: int = 0
+    pipeline: str | None = None
+
+    @property
+    def docs_per_second(self) -> float:
+        done = self.counters.indexed + self.counters.updated
+        return done / self.elapsed if self.elapsed > 0 else 0.0
+
+
+class StopSignal:
+    """A thread-safe request to end a sync early: cancel (the user) or suspend (a shutdown).
+
+    Built on `threading.Event`s so a UI thread or a signal handler can set it while the
+    engine runs on another loop.
+    """
+
+    def __init__(
+        self, cancel: threading.Event | None = None, suspend: threading.Event | None = None
+    ) -> None:
+        self._cancel = cancel or threading.Event()
+        self._suspend = suspend or threading.Event()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def suspend(self) -> None:
+        self._suspend.set()
+
+    @property
+    def requested(self) -> SyncStatus | None:
+        if self._suspend.is_set():
+            return SyncStatus.SUSPENDED
+        if self._cancel.is_set():
+            return SyncStatus.CANCELED
+        return None
+
+
+class _Stopped(Exception):
+    def __init__(self, status: SyncStatus) -> None:
+        super().__init__(status.value)
+        self.status = status
+
+
+@dataclass
+class _Run:
+    """Mutable state of one sync."""
+
+    request: SyncRequest
+    mode: SyncMode
+    rules: SyncRules
+    queue: ByteBoundedQueue[BulkOp]
+    ledger: IdLedger | None
+    started: float = field(default_factory=time.monotonic)
+    source_error: str | None = None
+    listing_error: str | None = None
+
+
+class SyncEngine:
+    """Runs syncs into Elasticsearch with one client; see the module docstring."""
+
+    def __init__(
+        self,
+        client: AsyncElasticsearch,
+        settings: EngineSettings | None = None,
+        *,
+        listener: Listener | None = None,
+        failure_log: FailureLog | None = None,
+        stop: StopSignal | None = None,
+        work_dir: Path | None = None,
+    ) -> None:
+        self.client = client
+        self.settings = settings or EngineSettings()
+        self.listener = listener
+        self.failure_log = failure_log or FailureLog(None)
+        self.stop = stop or StopSignal()
+        self.work_dir = work_dir
+        self.counters = Counters()
+        self.phase = Phase.STARTING
+        self.last_error: str | None = None
+        self._budget = ErrorBudget(self.settings)
+        self._rate = RateMeter()
+        self._started = time.monotonic()
+        self._rate_value = 0.0
+
+    # ------------------------------------------------------------------ public
+
+    def snapshot(self) -> ProgressSnapshot:
+        return ProgressSnapshot(
+            phase=self.phase,
+            counters=self.counters.copy(),
+            elapsed=time.monotonic() - self._started,
+            docs_per_second=self._rate_value,
+            last_error=self.last_error,
+        )
+
+    async def run(self, source: DocumentSource, request: SyncRequest) -> SyncResult:
+        """Sync `source` into `request.index_name`; never raises for sync failures (they are
+        in the result), only for programming errors."""
+        self._started = time.monotonic()
+        reporter = asyncio.create_task(self._report_progress())
+        status, error, cursor, pipeline = SyncStatus.COMPLETED, None, None, None
+        try:
+            pipeline = await self._prepare_index(request)
+            mode = self._mode(source, request)
+            run = _Run(
+                request=request,
+                mode=mode,
+                rules=SyncRules((request.filtering or {}).get("rules") or []),
+                queue=ByteBoundedQueue(
+                    self.settings.queue_max_size, self.settings.queue_max_mem_size
+                ),
+                ledger=None if mode is SyncMode.CURSOR else IdLedger(self.work_dir),
+            )
+            try:
+                await self._run_until_stopped(source, run, pipeline)
+            finally:
+                if run.ledger is not None:
+                    run.ledger.close()
+            error = run.source_error or run.listing_error
+            if error:
+                status = SyncStatus.ERROR
+            elif self._supports_cursor(source):
+                cursor = getattr(source, "sync_cursor", None)
+        except _Stopped as stopped:
+            status = stopped.status
+        except ErrorBudgetExceeded as exc:
+            status, error = SyncStatus.ERROR, f"too many document errors: {exc}"
+        except ApiError as exc:
+            status, error = SyncStatus.ERROR, f"Elasticsearch refused a request: {exc}"
+        except Exception as exc:  # a sync failure must reach the job record, not a traceback
+            log.exception("sync of %s failed", request.index_name)
+            status, error = SyncStatus.ERROR, f"{type(exc).__name__}: {exc}"
+        finally:
+            reporter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reporter
+            self.failure_log.close()
+        if error:
+            self.last_error = error
+        self._set_phase(Phase.DONE)
+        self._rate_value = self._rate.sample(time.monotonic(), self._done())
+        snapshot = self.snapshot()
+        self._emit(FinishedEvent(status, snapshot, error))
+        return SyncResult(
+            status=status,
+            counters=snapshot.counters,
+            elapsed=snapshot.elapsed,
+            error=error,
+            sync_cursor=cursor,
+            failures_recorded=self.failure_log.recorded,
+            pipeline=pipeline,
+        )
+
+    # ------------------------------------------------------------------ set-up
+
+    @staticmethod
+    def _supports_cursor(source: DocumentSource) -> bool:
+        check = getattr(source, "supports_incremental_sync", None)
+        return bool(check()) if callable(check) else hasattr(source, "get_docs_incrementally")
+
+    def _mode(self, source: DocumentSource, request: SyncRequest) -> SyncMode:
+        if not request.incremental:
+            return SyncMode.FULL
+        if self._supports_cursor(source) and request.sync_cursor is not None:
+            return SyncMode.CURSOR
+        return SyncMode.TIMESTAMPS
+
+    async def _prepare_index(self, request: SyncRequest) -> str | None:
+        """Create the content index when missing; return the pipeline to use, if any."""
+        await create_content_index(self.client, request.index_name, language=request.language)
+        if not request.pipeline:
+            return None
+        try:
+            await self.client.ingest.get_pipeline(id=request.pipeline)
+        except NotFoundError:
+            log.warning(
+                "ingest pipeline %r does not exist on this cluster; indexing without it",
+                request.pipeline,
+            )
+            return None
+        except ApiError as exc:
+            log.warning(
+                "cannot read ingest pipeline %r (%s); indexing without it", request.pipeline, exc
+            )
+            return None
+        return request.pipeline
+
+    # ------------------------------------------------------------------ pipeline
+
+    async def _run_until_stopped(
+        self, source: DocumentSource, run: _Run, pipeline: str | None
+    ) -> None:
+        work = asyncio.create_task(self._pipeline(source, run, pipeline))
+        while not work.done():
+            await asyncio.wait({work}, timeout=_STOP_POLL_SECONDS)
+            requested = self.stop.requested
+            if requested is not None and not work.done():
+                work.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await work
+                raise _Stopped(requested)
+        try:
+            work.result()
+        except BaseExceptionGroup as group:
+            budget = group.subgroup(ErrorBudgetExceeded)
+            if budget is not None:
+                raise budget.exceptions[0] from None
+            raise group.exceptions[0] from None
+
+    async def _pipeline(self, source: DocumentSource, run: _Run, pipeline: str | None) -> None:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(max(1, self.settings.max_concurrency)):
+                group.create_task(
+                    run_sink_worker(
+                        self.client, run.queue, self.settings, self._on_result, pipeline
+                    )
+                )
+            group.create_task(self._feed(source, run))
+
+    async def _feed(self, source: DocumentSource, run: _Run) -> None:
+        """Produce every operation, then close the queue so the sink workers finish."""
+        listing: asyncio.Task[None] | None = None
+        try:
+            if run.mode is SyncMode.TIMESTAMPS:
+                self._set_phase(Phase.LISTING)
+                await self._list_existing(run, with_timestamps=True)
+            elif run.mode is SyncMode.FULL:
+                listing = asyncio.create_task(self._list_existing(run, with_timestamps=False))
+            self._set_phase(Phase.EXTRACTING)
+            try:
+                await self._extract(source, run)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                run.source_error = f"the source failed: {type(exc).__name__}: {exc}"
+                log.warning("%s; stale documents are kept", run.source_error)
+            if listing is not None:
+                await listing
+            if run.ledger is not None and run.source_error is None and run.listing_error is None:
+                self._set_phase(Phase.DELETING)
+                await self._delete_unseen(run)
+            self._set_phase(Phase.FINISHING)
+        finally:
+            if listing is not None and not listing.done():
+                listing.cancel()
+            run.queue.close()
+
+    async def _list_existing(self, run: _Run, *, with_timestamps: bool) -> None:
+        assert run.ledger is not None
+        index = run.request.index_name
+        try:
+            # Searches only see refreshed documents: without this, what the previous sync
+            # wrote in its last second would never be listed, so never deleted.
+            await self.client.indices.refresh(index=index)
+        except ApiError as exc:
+            log.info("could not refresh %s before listing it (%s)", index, exc)
+        try:
+            async for page in scan_index_ids(
+                self.client,
+                index,
+                page_size=self.settings.scan_page_size,
+                with_timestamps=with_timestamps,
+            ):
+                run.ledger.add_existing(page)
+        except ApiError as exc:
+            run.listing_error = f"could not list the index's documents: {exc}"
+
+    async def _extract(self, source: DocumentSource, run: _Run) -> None:
+        filtering = run.request.filtering
+        queue = run.queue
+        prepare = self._operation
+        if run.mode is SyncMode.CURSOR:
+            changes = source.get_docs_incrementally(  # type: ignore[attr-defined]
+                run.request.sync_cursor, filtering
+            )
+            async with contextlib.aclosing(changes):
+                async for doc, operation in changes:
+                    queued = prepare(run, doc, Operation(operation))
+                    if queued is not None and not queue.try_put(*queued):
+                        await queue.put(*queued)
+        else:
+            docs: AsyncIterator[Document] = source.get_docs(filtering)
+            index = Operation.INDEX
+            async with contextlib.aclosing(docs):  # type: ignore[type-var]
+                async for doc in docs:
+                    queued = prepare(run, doc, index)
+                    # The hot path: no coroutine per document unless the queue is full.
+                    if queued is not None and not queue.try_put(*queued):
+                        await queue.put(*queued)
+
+    def _operation(
+        self, run: _Run, doc: Document, operation: Operation
+    ) -> tuple[BulkOp, int] | None:
+        """The bulk operation (and its size) for one source document; None to skip it."""
+        counters = self.counters
+        counters.extracted += 1
+        raw_id = doc.pop("_id", None)
+        if raw_id is None or raw_id == "":
+            self._failed("?", "index", "the source yielded a document without an _id")
+            return None
+        doc_id = normalize_id(raw_id)
+        index = run.request.index_name
+        if operation is Operation.DELETE:
+            return ({"delete": {"_index": index, "_id": doc_id}}, None), 64
+        if ERROR_FIELD in doc:
+            self._failed(doc_id, "extract", str(doc.pop(ERROR_FIELD)))
+        if run.rules.rules and not run.rules.includes(doc):
+            counters.skipped += 1
+            if run.mode is SyncMode.CURSOR:  # the other modes delete it as unseen
+                return ({"delete": {"_index": index, "_id": doc_id}}, None), 64
+            return None
+        ledger = run.ledger
+        timestamp = doc.get("_timestamp")
+        if timestamp is None:
+            doc["_timestamp"] = timestamp = datetime.now(UTC).isoformat()
+        if (
+            run.mode is SyncMode.TIMESTAMPS
+            and ledger is not None
+            and ledger.existing_timestamp(doc_id) == str(timestamp)
+        ):
+            counters.skipped += 1
+            ledger.mark_seen(doc_id)
+            return None
+        if "id" not in doc:
+            doc["id"] = raw_id if isinstance(raw_id, str) else str(raw_id)
+        try:
+            body = orjson.dumps(doc, default=str, option=orjson.OPT_NON_STR_KEYS)
+        except (TypeError, orjson.JSONEncodeError) as exc:
+            self._failed(doc_id, "index", f"cannot serialize the document: {exc}")
+            return None
+        size = len(body)
+        if size > self.settings.max_document_size:
+            counters.skipped += 1
+            self._record(
+                doc_id,
+                "index",
+                f"skipped: the document is {size / 1048576:.1f} MiB, over the "
+                f"{self.settings.max_document_size / 1048576:.0f} MiB limit",
+            )
+            return None
+        if ledger is not None:
+            ledger.mark_seen(doc_id)
+        counters.bytes += size
+        return ({"index": {"_index": index, "_id": doc_id}}, body), size
+
+    async def _delete_unseen(self, run: _Run) -> None:
+        assert run.ledger is not None
+        index = run.request.index_name
+        for page in run.ledger.unseen_ids():
+            for doc_id in page:
+                await run.queue.put(({"delete": {"_index": index, "_id": doc_id}}, None), 64)
+
+    # ------------------------------------------------------------------ outcomes
+
+    def _on_result(self, ok: bool, info: dict[str, Any]) -> None:
+        """One bulk item's outcome (called by the sink for every operation)."""
+        op_type, item = next(iter(info.items()))
+        counters = self.counters
+        if ok:
+            result = item.get("result")
+            if op_type == "delete":
+                if result == "deleted":
+                    counters.deleted += 1
+            elif result == "created":
+                counters.indexed += 1
+            else:
+                counters.updated += 1
+            self._budget.success()
+            return
+        if op_type == "delete" and item.get("status") == 404:
+            self._budget.success()  # already gone: the goal is reached
+            return
+        reason = _item_reason(item)
+        self._failed(str(item.get("_id", "?")), op_type, reason)
+        self._budget.failure(reason)
+
+    def _failed(self, doc_id: str, operation: str, reason: str) -> None:
+        self.counters.failed += 1
+        self._record(doc_id, operation, reason)
+
+    def _record(self, doc_id: str, operation: str, reason: str) -> None:
+        failure = Failure(doc_id=doc_id, operation=operation, reason=reason)
+        self.failure_log.record(failure)
+        self.last_error = f"{doc_id}: {reason}"
+        self._emit(FailureEvent(failure))
+
+    # ------------------------------------------------------------------ progress
+
+    def _done(self) -> int:
+        c = self.counters
+        return c.indexed + c.updated + c.deleted + c.skipped
+
+    def _set_phase(self, phase: Phase) -> None:
+        if phase is not self.phase:
+            self.phase = phase
+            self._emit(PhaseEvent(phase))
+
+    async def _report_progress(self) -> None:
+        while True:
+            self._rate_value = self._rate.sample(time.monotonic(), self._done())
+            self._emit(ProgressEvent(self.snapshot()))
+            await asyncio.sleep(self.settings.progress_interval)
+
+    def _emit(self, event: Any) -> None:
+        if self.listener is None:
+            return
+        try:
+            self.listener(event)
+        except Exception:  # a broken listener must not break the sync
+            log.exception("progress listener failed")
+
+
+def _item_reason(item: Mapping[str, Any]) -> str:
+    error = item.get("error")
+    if isinstance(error, Mapping):
+        text = f"{error.get('type', 'error')}: {error.get('reason', '')}".strip()
+        caused = error.get("caused_by")
+        if isinstance(caused, Mapping) and caused.get("reason"):
+            text += f" (caused by {caused.get('type')}: {caused.get('reason')})"
+        return text
+    status = item.get("status")
+    return f"{error or 'unknown error'}" + (f" (HTTP {status})" if status else "")

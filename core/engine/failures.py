@@ -1,0 +1,75 @@
+"""The per-job failure log: one NDJSON line per document that could not be synced.
+
+Bounded (the first `max_entries` are kept, later ones only counted) so a sync where every
+document fails cannot fill the disk. Users read it in the dashboard or export it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+
+from core.engine.progress import Failure
+
+
+def state_dir() -> Path:
+    """Where Sluice keeps job state: $SLUICE_STATE_DIR, else XDG state home."""
+    if os.environ.get("SLUICE_STATE_DIR"):
+        return Path(os.environ["SLUICE_STATE_DIR"])
+    base = os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state")
+    return Path(base) / "sluice"
+
+
+def failure_log_path(job_id: str) -> Path:
+    return state_dir() / "jobs" / job_id / "failures.ndjson"
+
+
+class FailureLog:
+    """Append-only NDJSON writer with an entry cap."""
+
+    def __init__(self, path: Path | None, max_entries: int = 10_000) -> None:
+        self.path = path
+        self.max_entries = max_entries
+        self.recorded = 0
+        self.dropped = 0
+        self._file = None
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = open(path, "ab")  # noqa: SIM115 - closed in close()
+
+    def record(self, failure: Failure) -> None:
+        if self._file is None or self.recorded >= self.max_entries:
+            self.dropped += 1
+            return
+        entry = {
+            "time": datetime.fromtimestamp(failure.at, UTC).isoformat(),
+            "id": failure.doc_id,
+            "operation": failure.operation,
+            "reason": failure.reason,
+        }
+        self._file.write(orjson.dumps(entry) + b"\n")
+        self.recorded += 1
+
+    def close(self) -> None:
+        if self._file is not None:
+            if self.dropped:
+                note = {"note": f"{self.dropped} more failures were not recorded (cap reached)"}
+                self._file.write(orjson.dumps(note) + b"\n")
+            self._file.close()
+            self._file = None
+
+
+def read_failures(path: Path, limit: int | None = None) -> Iterator[dict]:
+    """Entries of a failure log, oldest first; a missing log reads as empty."""
+    if not path.exists():
+        return
+    with open(path, "rb") as handle:
+        for count, line in enumerate(handle):
+            if limit is not None and count >= limit:
+                return
+            if line.strip():
+                yield orjson.loads(line)

@@ -1,0 +1,82 @@
+"""A queue bounded by item count and by bytes, so a source of large documents cannot
+balloon memory while Elasticsearch is slow."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class ByteBoundedQueue(Generic[T]):
+    """FIFO of items with a known size; `put` waits while either bound is reached.
+
+    One item larger than the byte bound is still accepted when the queue is empty, so a big
+    document slows the pipeline down instead of blocking it forever.
+    """
+
+    def __init__(self, max_items: int, max_bytes: int) -> None:
+        self.max_items = max_items
+        self.max_bytes = max_bytes
+        self._items: deque[tuple[T, int]] = deque()
+        self._bytes = 0
+        self._space = asyncio.Event()
+        self._not_empty = asyncio.Event()
+        self.closed = False
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @property
+    def bytes(self) -> int:
+        return self._bytes
+
+    def _has_room(self, size: int) -> bool:
+        if not self._items:
+            return True
+        return len(self._items) < self.max_items and self._bytes + size <= self.max_bytes
+
+    def try_put(self, item: T, size: int) -> bool:
+        """Add without waiting when there is room (the hot path); False when full."""
+        if not self._has_room(size):
+            return False
+        self._items.append((item, size))
+        self._bytes += size
+        self._not_empty.set()
+        return True
+
+    async def put(self, item: T, size: int) -> None:
+        while not self._has_room(size):
+            self._space.clear()
+            await self._space.wait()
+        self._items.append((item, size))
+        self._bytes += size
+        self._not_empty.set()
+
+    def get_nowait(self) -> T | None:
+        """The next item, or None when empty (callers then `wait_not_empty`)."""
+        if not self._items:
+            return None
+        item, size = self._items.popleft()
+        self._bytes -= size
+        if not self._items and not self.closed:
+            self._not_empty.clear()
+        self._space.set()
+        return item
+
+    def close(self) -> None:
+        """No more items will come: wake every consumer so it can finish."""
+        self.closed = True
+        self._not_empty.set()
+
+    async def wait_not_empty(self, timeout: float | None = None) -> bool:
+        """Wait for an item (or for `close`); False on timeout."""
+        if self._items or self.closed:
+            return True
+        try:
+            await asyncio.wait_for(self._not_empty.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True

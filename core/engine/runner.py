@@ -1,0 +1,263 @@
+"""One sync job of Elastic's connector protocol, end to end: claim it, run the engine from
+the job's snapshot of the connector, keep the job record alive, and finish it.
+
+Shared by `sluice run` (many jobs on the service's loop), `sluice sync` and the TUI (one job
+on a loop of its own). Sources are created through an injected `SourceFactory`, because
+core/ never imports sources/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from elasticsearch import AsyncElasticsearch
+from elasticsearch.exceptions import ApiError, TransportError
+
+from core.engine.engine import StopSignal, SyncEngine, SyncRequest, SyncResult
+from core.engine.failures import FailureLog, failure_log_path
+from core.engine.progress import Counters, Listener, SyncStatus
+from core.engine.settings import EngineSettings
+from core.engine.source import DocumentSource
+from core.es import build_client
+from core.protocol import (
+    KEEP,
+    ConnectorStore,
+    ConnectorStoreError,
+    InvalidTransition,
+    JobStatus,
+    JobType,
+    SyncJob,
+    SyncStats,
+    TriggerMethod,
+    open_store,
+)
+
+log = logging.getLogger("sluice.runner")
+
+#: Builds a source from `(service_type, configuration)`; `sources.registry.create_source`.
+SourceFactory = Callable[[str, Mapping[str, Any]], DocumentSource]
+
+STATS_INTERVAL = 10.0  # the protocol asks for job stats at least every 10 s
+CANCEL_POLL_INTERVAL = 2.0  # cancel requests must be noticed within 5 s
+
+MIB = 1024 * 1024
+
+
+def job_stats(counters: Counters, total: int | None = None) -> SyncStats:
+    """Elastic's job counters from the engine's (volume in MiB, as the mapping says)."""
+    return SyncStats(
+        indexed_document_count=counters.indexed + counters.updated,
+        indexed_document_volume=round(counters.bytes / MIB),
+        deleted_document_count=counters.deleted,
+        total_document_count=total,
+    )
+
+
+def job_metadata(result: SyncResult | None, job_id: str) -> dict[str, Any]:
+    """Sluice's extra counters, kept in the job's free-form `metadata`."""
+    if result is None:
+        return {}
+    c = result.counters
+    return {
+        "sluice": {
+            "extracted": c.extracted,
+            "created": c.indexed,
+            "updated": c.updated,
+            "skipped": c.skipped,
+            "failed": c.failed,
+            "duration_seconds": round(result.elapsed, 3),
+            "failure_log": str(failure_log_path(job_id)) if result.failures_recorded else None,
+        }
+    }
+
+
+def engine_request(job: SyncJob) -> SyncRequest:
+    pipeline = job.pipeline if isinstance(job.pipeline, Mapping) else {}
+    return SyncRequest(
+        index_name=str(job.index_name),
+        incremental=job.job_type is JobType.INCREMENTAL,
+        filtering=job.filtering,
+        sync_cursor=job.sync_cursor,
+        pipeline=pipeline.get("name") or None,
+        language=job.language,
+    )
+
+
+async def run_job(
+    store: ConnectorStore,
+    client: AsyncElasticsearch,
+    job: SyncJob,
+    source_factory: SourceFactory,
+    *,
+    settings: EngineSettings | None = None,
+    listener: Listener | None = None,
+    stop: StopSignal | None = None,
+    worker_hostname: str | None = None,
+    claim: bool = True,
+) -> SyncResult | None:
+    """Claim `job` and run it to its end; None when another worker has it (or its
+    connector is busy). The job record ends `completed`, `error`, `canceled` or
+    `suspended`, and the result says which."""
+    if claim and not await store.claim_job(
+        job.id, worker_hostname or socket.gethostname(), job.sync_cursor
+    ):
+        return None
+    stop = stop or StopSignal()
+    started = time.monotonic()
+    if job.job_type is JobType.ACCESS_CONTROL:
+        result = _failed_result(
+            "access control syncs are not supported by Sluice yet; run this connector's "
+            "document-level security under Elastic's service",
+            started,
+        )
+        await _finish(store, client, job, result)
+        return result
+    try:
+        source = source_factory(str(job.service_type), job.configuration)
+    except Exception as exc:
+        result = _failed_result(f"cannot start the {job.service_type!r} source: {exc}", started)
+        await _finish(store, client, job, result)
+        return result
+    engine = SyncEngine(
+        client,
+        settings,
+        listener=listener,
+        failure_log=FailureLog(failure_log_path(job.id)),
+        stop=stop,
+    )
+    watcher = asyncio.create_task(_watch_job(store, job.id, engine, stop))
+    try:
+        result = await engine.run(source, engine_request(job))
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+        with contextlib.suppress(Exception):
+            await source.close()
+    await _finish(store, client, job, result)
+    return result
+
+
+def _failed_result(error: str, started: float) -> SyncResult:
+    return SyncResult(SyncStatus.ERROR, Counters(), time.monotonic() - started, error=error)
+
+
+async def _watch_job(
+    store: ConnectorStore, job_id: str, engine: SyncEngine, stop: StopSignal
+) -> None:
+    """Heartbeat with counters every 10 s; notice a cancel request (or a job ended by
+    someone else, such as stale-job cleanup) within 2 s."""
+    last_stats = time.monotonic()
+    while True:
+        await asyncio.sleep(CANCEL_POLL_INTERVAL)
+        try:
+            if time.monotonic() - last_stats >= STATS_INTERVAL:
+                await store.update_job_stats(job_id, job_stats(engine.counters))
+                last_stats = time.monotonic()
+            job = await store.get_job(job_id)
+        except (ApiError, TransportError, ConnectorStoreError) as exc:
+            log.warning("job %s: cannot reach the job record (%s); still syncing", job_id, exc)
+            continue
+        if job is None or job.status is JobStatus.CANCELING or job.is_terminal:
+            log.info("job %s: cancel requested", job_id)
+            stop.cancel()
+            return
+
+
+async def _index_count(client: AsyncElasticsearch, index: str | None) -> int | None:
+    if not index:
+        return None
+    try:
+        response = await client.count(index=index)
+    except (ApiError, TransportError):
+        return None
+    return int(response["count"])
+
+
+async def _finish(
+    store: ConnectorStore, client: AsyncElasticsearch, job: SyncJob, result: SyncResult
+) -> None:
+    """Write the outcome to the job (and, through the store, the connector)."""
+    total = await _index_count(client, job.index_name)
+    stats = job_stats(result.counters, total)
+    metadata = job_metadata(result, job.id)
+    try:
+        if result.status is SyncStatus.COMPLETED:
+            cursor = KEEP if result.sync_cursor is None else result.sync_cursor
+            ended = await store.complete_job(job.id, stats, metadata=metadata, sync_cursor=cursor)
+            if ended.status is JobStatus.CANCELED:
+                result.status = SyncStatus.CANCELED
+        elif result.status is SyncStatus.CANCELED:
+            await store.cancel_job(job.id, stats, metadata=metadata)
+        elif result.status is SyncStatus.SUSPENDED:
+            await store.suspend_job(job.id, stats, metadata=metadata)
+        else:
+            await store.fail_job(job.id, result.error or "unknown error", stats, metadata=metadata)
+    except InvalidTransition as exc:
+        # Someone else ended it (cleanup judged it stale, or it was deleted): report that.
+        log.warning("job %s ended elsewhere before this worker finished: %s", job.id, exc)
+        current = await store.get_job(job.id)
+        if current is not None and current.status is JobStatus.CANCELED:
+            result.status = SyncStatus.CANCELED
+        elif result.status is SyncStatus.COMPLETED:
+            result.status = SyncStatus.ERROR
+            result.error = f"the job was ended elsewhere: {exc}"
+
+
+async def run_connector_sync(
+    es_settings: Mapping[str, Any],
+    connector_id: str,
+    *,
+    source_factory: SourceFactory,
+    job_type: str = "full",
+    listener: Listener | None = None,
+    cancel_event: threading.Event | None = None,
+    suspend_event: threading.Event | None = None,
+    on_job: Callable[[str], Any] | None = None,
+    settings: EngineSettings | None = None,
+    worker_hostname: str | None = None,
+) -> SyncResult:
+    """Queue an on-demand job for `connector_id` and run it here, on the current loop.
+
+    For the TUI's worker thread and `sluice sync`: the job is recorded like any other, so it
+    shows in Kibana and in `sluice job list`. When another worker already syncs the
+    connector, the new job is canceled and the result says why.
+    """
+    client = build_client(es_settings)
+    started = time.monotonic()
+    try:
+        store = await open_store(client)
+        job_id = await store.create_job(connector_id, JobType(job_type), TriggerMethod.ON_DEMAND)
+        if on_job is not None:
+            on_job(job_id)
+        job = await store.get_job(job_id)
+        if job is None:
+            return _failed_result(f"job {job_id} vanished right after it was created", started)
+        result = await run_job(
+            store,
+            client,
+            job,
+            source_factory,
+            settings=settings,
+            listener=listener,
+            stop=StopSignal(cancel_event, suspend_event),
+            worker_hostname=worker_hostname,
+        )
+        if result is None:
+            with contextlib.suppress(ConnectorStoreError, ApiError):
+                await store.request_cancel(job_id)
+            return _failed_result(
+                "another worker is already syncing this connector; try again when its job "
+                "ends (`sluice job list` shows it)",
+                started,
+            )
+        return result
+    finally:
+        await client.close()

@@ -1,0 +1,152 @@
+"""Which documents the index held and which ones this sync has seen — on disk, not in RAM.
+
+Elastic's service keeps every existing id in memory (~46 MB per million). Here both sets live
+in a temporary SQLite file with a small page cache, so peak memory stays flat however large
+the index grows: ids are listed with a point-in-time scan in large pages, the ids the source
+yields are recorded as they pass, and the stale ones are read back with one anti-join.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import AsyncIterator, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from elasticsearch import AsyncElasticsearch, NotFoundError
+from elasticsearch.exceptions import ApiError
+
+_BATCH = 500
+
+
+class IdLedger:
+    """Existing ids (with their `_timestamp`) and seen ids of one sync, in SQLite."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self._dir = Path(tempfile.mkdtemp(prefix="sluice-sync-", dir=directory))
+        self.path = self._dir / "ids.sqlite"
+        self._db = sqlite3.connect(self.path, isolation_level=None)
+        for pragma in (
+            "journal_mode=OFF",
+            "synchronous=OFF",
+            "temp_store=FILE",
+            "cache_size=-4096",  # 4 MiB page cache: the memory bound
+        ):
+            self._db.execute(f"PRAGMA {pragma}")
+        self._db.execute("CREATE TABLE existing (id TEXT PRIMARY KEY, ts TEXT) WITHOUT ROWID")
+        self._db.execute("CREATE TABLE seen (id TEXT PRIMARY KEY) WITHOUT ROWID")
+        self._pending_seen: list[tuple[str]] = []
+
+    # -- existing --------------------------------------------------------------------------
+    def add_existing(self, rows: Iterable[tuple[str, str | None]]) -> None:
+        self._db.execute("BEGIN")
+        self._db.executemany("INSERT OR REPLACE INTO existing VALUES (?, ?)", rows)
+        self._db.execute("COMMIT")
+
+    def existing_timestamp(self, doc_id: str) -> str | None:
+        row = self._db.execute("SELECT ts FROM existing WHERE id = ?", (doc_id,)).fetchone()
+        return row[0] if row else None
+
+    def existing_count(self) -> int:
+        return self._db.execute("SELECT count(*) FROM existing").fetchone()[0]
+
+    # -- seen ------------------------------------------------------------------------------
+    def mark_seen(self, doc_id: str) -> None:
+        self._pending_seen.append((doc_id,))
+        if len(self._pending_seen) >= _BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending_seen:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR IGNORE INTO seen VALUES (?)", self._pending_seen)
+            self._db.execute("COMMIT")
+            self._pending_seen.clear()
+
+    def unseen_ids(self, page: int = 1000) -> Iterator[list[str]]:
+        """Pages of ids the index held that the source did not yield."""
+        self.flush()
+        cursor = self._db.execute(
+            "SELECT e.id FROM existing e LEFT JOIN seen s ON s.id = e.id WHERE s.id IS NULL"
+        )
+        while rows := cursor.fetchmany(page):
+            yield [r[0] for r in rows]
+
+    def close(self) -> None:
+        self._db.close()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+async def scan_index_ids(
+    client: AsyncElasticsearch, index: str, *, page_size: int, with_timestamps: bool
+) -> AsyncIterator[list[tuple[str, str | None]]]:
+    """Pages of `(id, _timestamp)` for every document of `index`.
+
+    Uses a point in time with `search_after` (a consistent snapshot taken now, so documents
+    this sync writes later are not listed); falls back to a scroll where PIT is missing.
+    """
+    source: Any = ["_timestamp"] if with_timestamps else False
+    try:
+        pit = await client.open_point_in_time(index=index, keep_alive="5m")
+    except NotFoundError:
+        return
+    except ApiError as exc:
+        if exc.status_code not in (400, 405):
+            raise
+        async for page in _scroll_ids(client, index, page_size, source):
+            yield page
+        return
+    pit_id = pit["id"]
+    search_after = None
+    try:
+        while True:
+            body: dict[str, Any] = {
+                "size": page_size,
+                "pit": {"id": pit_id, "keep_alive": "5m"},
+                "sort": [{"_shard_doc": "asc"}],
+                "_source": source,
+                "track_total_hits": False,
+            }
+            if search_after is not None:
+                body["search_after"] = search_after
+            response = await client.search(**body)
+            hits = response["hits"]["hits"]
+            if not hits:
+                return
+            pit_id = response.get("pit_id", pit_id)
+            search_after = hits[-1]["sort"]
+            yield [(h["_id"], _timestamp_of(h)) for h in hits]
+            if len(hits) < page_size:
+                return
+    finally:
+        try:
+            await client.close_point_in_time(id=pit_id)
+        except ApiError:
+            pass
+
+
+async def _scroll_ids(
+    client: AsyncElasticsearch, index: str, page_size: int, source: Any
+) -> AsyncIterator[list[tuple[str, str | None]]]:
+    response = await client.search(
+        index=index, scroll="5m", size=page_size, sort=["_doc"], source=source
+    )
+    scroll_id = response.get("_scroll_id")
+    try:
+        while hits := response["hits"]["hits"]:
+            yield [(h["_id"], _timestamp_of(h)) for h in hits]
+            response = await client.scroll(scroll_id=scroll_id, scroll="5m")
+            scroll_id = response.get("_scroll_id", scroll_id)
+    finally:
+        if scroll_id:
+            try:
+                await client.clear_scroll(scroll_id=scroll_id)
+            except ApiError:
+                pass
+
+
+def _timestamp_of(hit: dict[str, Any]) -> str | None:
+    value = (hit.get("_source") or {}).get("_timestamp")
+    return None if value is None else str(value)

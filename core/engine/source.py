@@ -1,0 +1,51 @@
+"""What the engine needs from a data source.
+
+`sources.base.BaseSource` implements this protocol; the engine depends only on it, so core/
+never imports sources/. A document is a plain dict with a stable `_id` (str) and a
+`_timestamp` (ISO-8601 str) used to skip unchanged documents in incremental syncs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from enum import StrEnum
+from typing import Any, Protocol, runtime_checkable
+
+Document = dict[str, Any]
+
+
+class Operation(StrEnum):
+    """What an incremental source asks the engine to do with a document."""
+
+    INDEX = "index"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+@runtime_checkable
+class DocumentSource(Protocol):
+    """The part of a source the engine drives."""
+
+    service_type: str
+
+    def get_docs(self, filtering: Mapping[str, Any] | None = None) -> AsyncIterator[Document]:
+        """Yield every document of the source (a full sync)."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections and files."""
+        ...
+
+
+@runtime_checkable
+class IncrementalSource(DocumentSource, Protocol):
+    """A source that can yield only the changes since a stored cursor."""
+
+    sync_cursor: Any
+
+    def get_docs_incrementally(
+        self, sync_cursor: Any, filtering: Mapping[str, Any] | None = None
+    ) -> AsyncIterator[tuple[Document, Operation]]:
+        """Yield `(document, operation)` pairs since `sync_cursor`; set `self.sync_cursor`
+        to the new cursor once the iteration is exhausted."""
+        ...

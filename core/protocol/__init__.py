@@ -1,0 +1,87 @@
+"""Elastic's connector protocol: connector records and sync jobs in Elasticsearch.
+
+`open_store(client)` returns a `ConnectorStore` (Connector API where the cluster has it,
+direct index access otherwise). The module functions build the service loop on top of it:
+`pending_jobs`, `cleanup_stale_jobs` and `create_due_scheduled_jobs`; `next_run` and
+`validate_cron` read Quartz cron schedules.
+"""
+
+from core.protocol.api_store import ApiConnectorStore
+from core.protocol.documents import DEFAULT_INTERVAL, DEFAULT_PIPELINE
+from core.protocol.errors import (
+    ConnectorNotFound,
+    ConnectorStoreError,
+    InvalidRequest,
+    InvalidTransition,
+    JobNotFound,
+    NotFound,
+    StoreUnavailable,
+    TooManyConflicts,
+)
+from core.protocol.index_store import IndexConnectorStore
+from core.protocol.jobs import cleanup_stale_jobs, pending_jobs
+from core.protocol.mappings import CONNECTORS_ALIAS, JOBS_ALIAS, IndexNames
+from core.protocol.models import (
+    ACCESS_CONTROL_INDEX_PREFIX,
+    ACTIVE_STATUSES,
+    CLAIMABLE_STATUSES,
+    TERMINAL_STATUSES,
+    Connector,
+    ConnectorStatus,
+    FilteringValidationState,
+    JobStatus,
+    JobType,
+    SyncJob,
+    SyncStats,
+    TriggerMethod,
+)
+from core.protocol.open import connector_api_available, open_store
+from core.protocol.scheduling import (
+    CronError,
+    create_due_scheduled_jobs,
+    latest_run,
+    next_run,
+    validate_cron,
+)
+from core.protocol.store import KEEP, ConnectorStore
+
+__all__ = [
+    "ACCESS_CONTROL_INDEX_PREFIX",
+    "ACTIVE_STATUSES",
+    "CLAIMABLE_STATUSES",
+    "CONNECTORS_ALIAS",
+    "DEFAULT_INTERVAL",
+    "DEFAULT_PIPELINE",
+    "JOBS_ALIAS",
+    "KEEP",
+    "TERMINAL_STATUSES",
+    "ApiConnectorStore",
+    "Connector",
+    "ConnectorNotFound",
+    "ConnectorStatus",
+    "ConnectorStore",
+    "ConnectorStoreError",
+    "CronError",
+    "FilteringValidationState",
+    "IndexConnectorStore",
+    "IndexNames",
+    "InvalidRequest",
+    "InvalidTransition",
+    "JobNotFound",
+    "JobStatus",
+    "JobType",
+    "NotFound",
+    "StoreUnavailable",
+    "SyncJob",
+    "SyncStats",
+    "TooManyConflicts",
+    "TriggerMethod",
+    "cleanup_stale_jobs",
+    "connector_api_available",
+    "create_due_scheduled_jobs",
+    "latest_run",
+    "next_run",
+    "open_store",
+    "pending_jobs",
+    "validate_cron",
+]

@@ -1,0 +1,56 @@
+"""Pick the store backend a cluster supports."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from elasticsearch import ApiError, AsyncElasticsearch, TransportError
+
+from core.protocol.api_store import ApiConnectorStore
+from core.protocol.errors import StoreUnavailable
+from core.protocol.index_store import IndexConnectorStore
+from core.protocol.store import ConnectorStore
+
+Backend = Literal["api", "index"]
+
+
+async def connector_api_available(client: AsyncElasticsearch) -> bool:
+    """True when `GET _connector` answers 200 (Elasticsearch 8.12+ with the Connector API)."""
+    try:
+        await client.connector.list(size=1)
+    except ApiError:
+        return False
+    except TransportError as exc:
+        raise StoreUnavailable(f"cannot reach Elasticsearch ({exc.message})") from None
+    return True
+
+
+async def _has_claim_endpoint(client: AsyncElasticsearch) -> bool:
+    """`PUT _connector/_sync_job/<id>/_claim` arrived in Elasticsearch 8.15."""
+    try:
+        number = str((await client.info())["version"]["number"])
+        major, minor = (int(part) for part in number.split(".")[:2])
+    except (ApiError, TransportError, KeyError, ValueError):
+        return True
+    return (major, minor) >= (8, 15)
+
+
+async def open_store(
+    client: AsyncElasticsearch, *, prefer: Backend | None = None, index_prefix: str = ""
+) -> ConnectorStore:
+    """The Connector API backend where the cluster has the API, else direct index access
+    (the indices are created with Elastic's mappings when missing). `prefer` forces one;
+    `index_prefix` is for tests only (a private pair of indices)."""
+    if prefer not in (None, "api", "index"):
+        raise ValueError(f"prefer must be 'api', 'index' or None, not {prefer!r}")
+    if prefer != "index" and await connector_api_available(client):
+        claim = await _has_claim_endpoint(client)
+        return ApiConnectorStore(client, index_prefix=index_prefix, claim_endpoint=claim)
+    if prefer == "api":
+        raise StoreUnavailable(
+            "this cluster has no Connector API (GET _connector did not answer 200); it needs "
+            "Elasticsearch 8.12 or later and the manage_connector or monitor_connector privilege"
+        )
+    store = IndexConnectorStore(client, index_prefix=index_prefix)
+    await store.ensure_indices()
+    return store

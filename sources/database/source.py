@@ -1,0 +1,314 @@
+"""What the PostgreSQL and MySQL sources share: the sync flow over tables or custom
+queries, incremental syncs from a modification-time column, documents and their ids.
+
+A driver-specific `SQLSession` does the talking; a subclass of `SQLSource` opens it and
+decides how documents are named (Elastic's PostgreSQL and MySQL connectors differ).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from abc import abstractmethod
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
+
+from core.engine.source import Operation
+from sources.base import BaseSource, Document, advanced_rules
+from sources.database.cursor import later, make_cursor, marks_of
+from sources.database.ids import row_hash_id, row_id
+from sources.database.rules import QueryRule, parse_query_rules, validate_query_rules
+from sources.database.tables import configured_tables, is_wildcard
+from sources.database.values import Converter, convert_row
+from sources.errors import AdvancedRulesError, HostUnreachableError, TableNotFoundError
+
+DEFAULT_FETCH_SIZE = 500
+DEFAULT_RETRY_COUNT = 3
+DEFAULT_CONNECT_TIMEOUT = 10
+
+
+class SQLSession(Protocol):
+    """One connection to the server, with the few operations a sync needs."""
+
+    async def list_tables(self) -> list[str]: ...
+
+    async def table_exists(self, table: str) -> bool: ...
+
+    async def primary_key(self, table: str) -> list[str]: ...
+
+    async def columns(self, table: str) -> list[str]: ...
+
+    def table_rows(
+        self, table: str, *, since_column: str | None = None, since: Any = None
+    ) -> AsyncIterator[dict[str, Any]]: ...
+
+    def query_rows(self, query: str) -> AsyncIterator[dict[str, Any]]: ...
+
+    async def close(self) -> None: ...
+
+
+def common_fields(order: int) -> dict[str, dict[str, Any]]:
+    """Sluice's extra settings, after Elastic's: the incremental column and a timeout."""
+    return {
+        "modified_column": {
+            "label": "Modification time column (for incremental syncs)",
+            "order": order,
+            "type": "str",
+            "display": "text",
+            "required": False,
+            "value": "",
+            "tooltip": "A column every table updates on change (e.g. updated_at). Incremental "
+            "syncs then read only rows changed since the last sync. Deleted rows are removed "
+            "by full syncs only.",
+        },
+        "connect_timeout": {
+            "label": "Connection timeout (seconds)",
+            "order": order + 1,
+            "type": "int",
+            "display": "numeric",
+            "required": False,
+            "value": DEFAULT_CONNECT_TIMEOUT,
+            "default_value": DEFAULT_CONNECT_TIMEOUT,
+            "validations": [{"type": "greater_than", "constraint": 0}],
+            "ui_restrictions": ["advanced"],
+        },
+    }
+
+
+class SQLSource(BaseSource):
+    """Base of the SQL sources. One document per row; see the README of sources/."""
+
+    advanced_rules_enabled = True
+    incremental_sync_enabled = True
+
+    def __init__(self, configuration: Mapping[str, Any]) -> None:
+        super().__init__(configuration)
+        self.tables = configured_tables(self.values.get("tables"))
+        self.fetch_size = _positive(self.values.get("fetch_size"), DEFAULT_FETCH_SIZE)
+        retries = self.values.get("retry_count")
+        self.retry_count = retries if isinstance(retries, int) and retries >= 0 else 3
+        self.connect_timeout = _positive(
+            self.values.get("connect_timeout"), DEFAULT_CONNECT_TIMEOUT
+        )
+        self.modified_column = (self.values.get("modified_column") or "").strip()
+        self._sync_started = _now()
+        self._warned_no_key: set[str] = set()
+
+    # ------------------------------------------------------------ driver hooks
+
+    @abstractmethod
+    async def open_session(self) -> SQLSession:
+        """Connect; raise the typed errors of `sources.errors`."""
+
+    @abstractmethod
+    def table_key(self, table: str) -> str:
+        """How a table is named in cursors and messages (`schema.table`, `table`)."""
+
+    def field_names(self, tables: Sequence[str], columns: Sequence[str]) -> list[str]:
+        """Document field names of result columns (Elastic's convention per source)."""
+        return list(columns)
+
+    def id_prefix(self) -> str:
+        return ""
+
+    def metadata(self, tables: Sequence[str]) -> dict[str, Any]:
+        return {}
+
+    special_values: Converter | None = None
+
+    # ------------------------------------------------------------ sessions
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[SQLSession]:
+        """A connection, retried `retry_count` times with backoff while the host is
+        unreachable (a restarting server); other errors are final at once."""
+        attempt = 0
+        while True:
+            try:
+                session = await self.open_session()
+                break
+            except HostUnreachableError:
+                if attempt >= self.retry_count:
+                    raise
+                await asyncio.sleep(min(2**attempt, 10))
+                attempt += 1
+        try:
+            yield session
+        finally:
+            await session.close()
+
+    async def ping(self) -> None:
+        session = await self.open_session()
+        await session.close()
+
+    # ------------------------------------------------------------ rules
+
+    def advanced_rules_validate(self, rules: Any) -> list[str]:
+        if rules in (None, "", [], {}):
+            return []
+        return validate_query_rules(rules)
+
+    def _rules(self, filtering: Mapping[str, Any] | None) -> list[QueryRule]:
+        rules = advanced_rules(filtering)
+        if rules is None:
+            return []
+        problems = self.advanced_rules_validate(rules)
+        if problems:
+            raise AdvancedRulesError(problems)
+        return parse_query_rules(rules)
+
+    # ------------------------------------------------------------ full sync
+
+    async def get_docs(self, filtering: Mapping[str, Any] | None = None) -> AsyncIterator[Document]:
+        rules = self._rules(filtering)
+        self._sync_started = _now()
+        async with self.session() as session:
+            if rules:
+                for number, rule in enumerate(rules, start=1):
+                    async for document in self._query_documents(session, rule, number):
+                        yield document
+                return
+            for table in await self._tables(session):
+                async for document, _mark in self._table_documents(session, table):
+                    yield document
+
+    async def _tables(self, session: SQLSession) -> list[str]:
+        """The tables to sync; an explicitly listed table that is missing fails the sync
+        (so a full sync never deletes its documents because of a typo or a rename)."""
+        if is_wildcard(self.tables):
+            return await session.list_tables()
+        missing = [table for table in self.tables if not await session.table_exists(table)]
+        if missing:
+            raise self.missing_tables_error(missing)
+        return list(self.tables)
+
+    def missing_tables_error(self, missing: Sequence[str]) -> TableNotFoundError:
+        names = ", ".join(self.table_key(table) for table in missing)
+        return TableNotFoundError(
+            f"Table(s) not found: {names}.",
+            "Check the spelling and case in 'Comma-separated list of tables', or use * for "
+            "every table.",
+            fields=["tables"],
+        )
+
+    async def _table_documents(
+        self, session: SQLSession, table: str, since: Any = None
+    ) -> AsyncIterator[tuple[Document, Any]]:
+        """`(document, modification mark)` for the rows of one table."""
+        keys = await session.primary_key(table)
+        columns = await session.columns(table)
+        modified = self.modified_column if self.modified_column in columns else None
+        if not keys:
+            self._warn_no_key(self.table_key(table))
+        names = dict(zip(columns, self.field_names([table], columns), strict=True))
+        rows = session.table_rows(table, since_column=modified, since=since)
+        async for row in rows:
+            mark = row.get(modified) if modified else None
+            yield self._document([table], row, keys, names, mark), mark
+
+    async def _query_documents(
+        self, session: SQLSession, rule: QueryRule, number: int
+    ) -> AsyncIterator[Document]:
+        missing = [table for table in rule.tables if not await session.table_exists(table)]
+        if missing:
+            raise self.missing_tables_error(missing)
+        keys = list(rule.id_columns)
+        if not keys:
+            for table in rule.tables:
+                keys.extend(await session.primary_key(table))
+        names: dict[str, str] | None = None
+        async for row in session.query_rows(rule.query):
+            if names is None:
+                absent = [key for key in keys if key not in row]
+                if absent:
+                    raise AdvancedRulesError(
+                        [
+                            f"Rule {number}: the query returns no column {', '.join(absent)} "
+                            "to identify rows; select it, or name the identifying columns in "
+                            "'id_columns'."
+                        ]
+                    )
+                names = dict(zip(row, self.field_names(rule.tables, list(row)), strict=True))
+                if not keys:
+                    self._warn_no_key(" + ".join(rule.tables))
+            yield self._document(list(rule.tables), row, keys, names, row.get(self.modified_column))
+
+    def _document(
+        self,
+        tables: Sequence[str],
+        row: Mapping[str, Any],
+        keys: Sequence[str],
+        names: Mapping[str, str],
+        mark: Any,
+    ) -> Document:
+        converted = convert_row(dict(row), self.special_values)
+        identifier = row_id(tables, row, keys) if keys else row_hash_id(tables, converted)
+        document: Document = {
+            names.get(column, column): value for column, value in converted.items()
+        }
+        document.update(self.metadata(tables))
+        document["_id"] = self.id_prefix() + identifier
+        document["_timestamp"] = _timestamp(mark) or self._sync_started
+        return document
+
+    def _warn_no_key(self, table: str) -> None:
+        if table not in self._warned_no_key:
+            self._warned_no_key.add(table)
+            self.logger.warning(
+                "%s has no primary key: each row is identified by a hash of all its values. "
+                "An updated row becomes a new document (the old one is removed by the next "
+                "full sync) and identical rows become one document. Add a primary key, or "
+                "use advanced rules with 'id_columns', for stable ids.",
+                table,
+            )
+
+    # ------------------------------------------------------------ incremental sync
+
+    def supports_incremental_sync(self) -> bool:
+        return bool(self.modified_column)
+
+    async def get_docs_incrementally(
+        self, sync_cursor: Any, filtering: Mapping[str, Any] | None = None
+    ) -> AsyncIterator[tuple[Document, Operation]]:
+        """Rows changed since the cursor, as INDEX operations; `self.sync_cursor` is set
+        when the iteration ends. Rows are compared with `>=` the last mark, so rows that
+        share the last timestamp are read again rather than missed. Without a modification
+        column (or for tables lacking it, and for advanced-rule queries) every row is
+        yielded. Deleted rows are not seen: a full sync removes them."""
+        rules = self._rules(filtering)
+        column = self.modified_column
+        marks = marks_of(sync_cursor, column) if column else {}
+        new_marks = dict(marks)
+        self._sync_started = _now()
+        async with self.session() as session:
+            if rules:
+                for number, rule in enumerate(rules, start=1):
+                    async for document in self._query_documents(session, rule, number):
+                        yield document, Operation.INDEX
+            else:
+                for table in await self._tables(session):
+                    key = self.table_key(table)
+                    since = marks.get(key)
+                    async for document, mark in self._table_documents(session, table, since):
+                        new_marks[key] = later(new_marks.get(key), mark)
+                        yield document, Operation.INDEX
+        self.sync_cursor = make_cursor(column, new_marks) if column else None
+
+
+def _timestamp(mark: Any) -> str | None:
+    if isinstance(mark, datetime):
+        return (mark if mark.tzinfo else mark.replace(tzinfo=UTC)).isoformat()
+    if isinstance(mark, date):
+        return datetime(mark.year, mark.month, mark.day, tzinfo=UTC).isoformat()
+    return None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _positive(value: Any, default: int) -> int:
+    return (
+        value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else default
+    )

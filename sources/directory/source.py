@@ -1,0 +1,326 @@
+"""The `dir` source: one document per file of a local folder, with its text."""
+
+from __future__ import annotations
+
+import asyncio
+import grp
+import hashlib
+import itertools
+import mimetypes
+import os
+import pwd
+import stat
+from collections import deque
+from collections.abc import AsyncIterator, Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from core import extraction
+from sources.base import BaseSource, Document, with_error
+from sources.directory.walker import FoundFile, Selection, walk
+from sources.errors import ConfigurationError, InsufficientPrivilegesError, PathNotFoundError
+
+DEFAULT_MAX_FILE_SIZE = extraction.DEFAULT_MAX_BYTES
+_WALK_BATCH = 256
+
+
+def sample_data_directory() -> Path | None:
+    """The small sample folder shipped in the repository (for a first try), if present."""
+    path = Path(__file__).resolve().parents[2] / "sample-data"
+    return path if path.is_dir() else None
+
+
+class DirectorySource(BaseSource):
+    """Files of a folder on this machine, with their text (PDF, Office, HTML, plain text)."""
+
+    service_type = "dir"
+    display_name = "Local folder"
+    description = "Files of a folder on this machine, with the text of documents."
+    prerequisites = [
+        "The folder exists on the machine that runs the sync (a local disk or a mount).",
+        "The user running Sluice can list every folder and read every file to index.",
+        "Symbolic links are skipped unless 'Follow symbolic links' is on: "
+        "turn it on only for trees whose links you trust.",
+    ]
+
+    @classmethod
+    def get_default_configuration(cls) -> dict[str, dict[str, Any]]:
+        return {
+            "directory": {
+                "label": "Directory path",
+                "order": 1,
+                "type": "str",
+                "display": "text",
+                "required": True,
+                "value": "",
+                "tooltip": "Absolute path of the folder to index, on the machine running the sync.",
+            },
+            "pattern": {
+                "label": "File glob-like pattern",
+                "order": 2,
+                "type": "str",
+                "display": "text",
+                "required": True,
+                "value": "**/*",
+                "default_value": "**/*",
+                "tooltip": "Relative to the folder; ** matches any depth: **/*.pdf, docs/**/*.md",
+            },
+            "include_patterns": {
+                "label": "Only files matching (globs)",
+                "order": 3,
+                "type": "list",
+                "display": "textarea",
+                "required": False,
+                "value": "",
+                "tooltip": "Comma-separated globs; a glob without / matches file names at any "
+                "depth (*.pdf, *.docx). Empty = every file the pattern selects.",
+            },
+            "exclude_patterns": {
+                "label": "Skip files matching (globs)",
+                "order": 4,
+                "type": "list",
+                "display": "textarea",
+                "required": False,
+                "value": "",
+                "tooltip": "Comma-separated globs to leave out (.git, node_modules, *.tmp). "
+                "A matching folder is skipped with everything in it.",
+            },
+            "follow_symlinks": {
+                "label": "Follow symbolic links",
+                "order": 5,
+                "type": "bool",
+                "display": "toggle",
+                "required": False,
+                "value": False,
+                "default_value": False,
+                "tooltip": "Index what links point to (loops are detected). "
+                "Off: links are skipped.",
+            },
+            "extract_text": {
+                "label": "Extract text from documents",
+                "order": 6,
+                "type": "bool",
+                "display": "toggle",
+                "required": False,
+                "value": True,
+                "default_value": True,
+                "tooltip": "Index the text of PDF, Word, Excel, PowerPoint, HTML and text files.",
+            },
+            "max_file_size": {
+                "label": "Maximum file size for text extraction (bytes)",
+                "order": 7,
+                "type": "int",
+                "display": "numeric",
+                "required": False,
+                "value": DEFAULT_MAX_FILE_SIZE,
+                "default_value": DEFAULT_MAX_FILE_SIZE,
+                "validations": [{"type": "greater_than", "constraint": 0}],
+                "tooltip": "Bigger files are indexed without their text (10485760 = 10 MiB).",
+                "ui_restrictions": ["advanced"],
+            },
+            "extraction_timeout": {
+                "label": "Text extraction time limit per file (seconds)",
+                "order": 8,
+                "type": "int",
+                "display": "numeric",
+                "required": False,
+                "value": 30,
+                "default_value": 30,
+                "validations": [{"type": "greater_than", "constraint": 0}],
+                "ui_restrictions": ["advanced"],
+            },
+        }
+
+    def __init__(self, configuration: Mapping[str, Any]) -> None:
+        super().__init__(configuration)
+        self.directory = os.path.abspath(os.path.expanduser(self.values["directory"] or "."))
+        self.selection = Selection(
+            pattern=self.values["pattern"] or "**/*",
+            include=tuple(self.values["include_patterns"] or ()),
+            exclude=tuple(self.values["exclude_patterns"] or ()),
+        )
+        self.follow_symlinks = bool(self.values["follow_symlinks"])
+        self.extract = self.values["extract_text"] is not False
+        self.max_file_size = _positive(self.values["max_file_size"], DEFAULT_MAX_FILE_SIZE)
+        self.extraction_timeout = float(_positive(self.values["extraction_timeout"], 30))
+        self._names: dict[tuple[str, int], str] = {}
+
+    # ------------------------------------------------------------ checks
+
+    def check_values(self) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        pattern = self.values.get("pattern") or ""
+        if pattern.startswith("/"):
+            errors["pattern"] = (
+                "'File glob-like pattern' must be relative to the directory (like **/*.pdf); "
+                "put the folder in 'Directory path'."
+            )
+        return errors
+
+    async def validate_config(self) -> None:
+        await super().validate_config()
+        try:
+            await self.ping()
+        except (PathNotFoundError, InsufficientPrivilegesError) as exc:
+            raise ConfigurationError({"directory": str(exc)}) from None
+
+    async def ping(self) -> None:
+        await asyncio.to_thread(self._check_directory)
+
+    def _check_directory(self) -> None:
+        label = "'Directory path'"
+        if not os.path.exists(self.directory):
+            raise PathNotFoundError(
+                f"{label} {self.directory} does not exist.",
+                "Check the path, or mount the share, on the machine that runs the sync.",
+                fields=["directory"],
+            )
+        if not os.path.isdir(self.directory):
+            raise PathNotFoundError(
+                f"{label} {self.directory} is a file, not a folder.",
+                "Give the folder that contains the files.",
+                fields=["directory"],
+            )
+        try:
+            with os.scandir(self.directory) as listing:
+                next(listing, None)
+        except PermissionError:
+            raise InsufficientPrivilegesError(
+                f"The folder {self.directory} cannot be listed by user {_current_user()}.",
+                "Grant that user read and execute permission on it (chmod/ACL), or run "
+                "Sluice as a user who can read it.",
+                fields=["directory"],
+            ) from None
+
+    # ------------------------------------------------------------ documents
+
+    async def get_docs(self, filtering: Mapping[str, Any] | None = None) -> AsyncIterator[Document]:
+        """Every selected file, in path order. Extraction runs a few files ahead, in the
+        extraction pool, while earlier documents are consumed."""
+        await self.ping()
+        window: deque[asyncio.Task[Document]] = deque()
+        ahead = max(2, 2 * extraction.worker_count())
+        try:
+            async for found in self._found_files():
+                window.append(asyncio.ensure_future(self._document(found)))
+                if len(window) >= ahead:
+                    yield await window.popleft()
+            while window:
+                yield await window.popleft()
+        finally:
+            for task in window:
+                task.cancel()
+
+    async def _found_files(self) -> AsyncIterator[FoundFile]:
+        """The walk runs in a thread, a batch at a time: listing a slow share must not
+        stall the event loop."""
+        files: Iterator[FoundFile] = walk(
+            self.directory, self.selection, follow_symlinks=self.follow_symlinks
+        )
+        while True:
+            batch = await asyncio.to_thread(lambda: list(itertools.islice(files, _WALK_BATCH)))
+            if not batch:
+                return
+            for found in batch:
+                yield found
+
+    async def _document(self, found: FoundFile) -> Document:
+        document = self._metadata(found)
+        if found.error is not None or found.info is None:
+            return with_error(document, f"{found.relative}: {found.error}")
+        if self.extract and extraction.supported_extension(found.relative):
+            if found.info.st_size > self.max_file_size:
+                self.logger.info(
+                    "%s is over the size limit (%d bytes); indexed without its text.",
+                    found.relative,
+                    self.max_file_size,
+                )
+                return document
+            try:
+                document["body"] = await extraction.extract_text(
+                    found.path,
+                    filename=found.relative,
+                    max_bytes=self.max_file_size,
+                    timeout=self.extraction_timeout,
+                )
+            except extraction.FileTooLargeError:
+                pass  # it grew after the walk saw it
+            except extraction.ExtractionError as exc:
+                with_error(document, str(exc))
+        return document
+
+    def _metadata(self, found: FoundFile) -> Document:
+        relative = _display(found.relative)
+        name = relative.rsplit("/", 1)[-1]
+        extension = os.path.splitext(name)[1].lstrip(".").lower()
+        document: Document = {
+            "_id": file_id(found.relative),
+            "path": _display(found.path),
+            "relative_path": relative,
+            "name": name,
+            "extension": extension,
+            "mime_type": mimetypes.guess_type(name, strict=False)[0],
+        }
+        info = found.info
+        if info is None:
+            document["_timestamp"] = datetime.now(UTC).isoformat()
+            return document
+        modified = _iso(info.st_mtime)
+        document.update(
+            {
+                "_timestamp": modified,
+                "size": info.st_size,
+                "last_modified_time": modified,
+                "last_access_time": _iso(info.st_atime),
+                "ctime": _iso(info.st_ctime),
+                "owner": self._name("user", info.st_uid),
+                "group": self._name("group", info.st_gid),
+                "uid": info.st_uid,
+                "gid": info.st_gid,
+                "mode": f"{stat.S_IMODE(info.st_mode):04o}",
+            }
+        )
+        return document
+
+    def _name(self, kind: str, number: int) -> str:
+        """User or group name of an id (cached: lookups may hit NSS/LDAP)."""
+        key = (kind, number)
+        if key not in self._names:
+            try:
+                if kind == "user":
+                    self._names[key] = pwd.getpwuid(number).pw_name
+                else:
+                    self._names[key] = grp.getgrgid(number).gr_name
+            except KeyError:
+                self._names[key] = str(number)
+        return self._names[key]
+
+
+def file_id(relative_path: str) -> str:
+    """Stable `_id` of a file: a hash of its path relative to the root (bytes as on disk),
+    so it survives moving the whole tree and never exceeds Elasticsearch's id limit."""
+    raw = os.fsencode(relative_path)
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
+
+
+def _display(name: str) -> str:
+    """A file name as valid UTF-8 text (undecodable bytes become U+FFFD)."""
+    return os.fsencode(name).decode("utf-8", errors="replace")
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, tz=UTC).isoformat()
+
+
+def _positive(value: Any, default: int) -> int:
+    return (
+        value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else default
+    )
+
+
+def _current_user() -> str:
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        return str(os.geteuid())

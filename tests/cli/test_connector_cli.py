@@ -1,0 +1,305 @@
+"""`sluice connector ...` against the cluster under test."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import yaml
+
+from tests.cli.connector_fixtures import ID_RE, cli_environment, json_out, one_line
+
+pytestmark = pytest.mark.es
+
+
+@pytest.fixture
+def cli_env(tmp_path, capsys):
+    yield from cli_environment(tmp_path, capsys)
+
+
+def test_create_writes_a_kibana_style_record_and_the_index(cli_env):
+    index = cli_env.index_name()
+    code, out, err = cli_env.run(
+        "connector",
+        "create",
+        "--service-type",
+        "dir",
+        "--name",
+        "Docs share",
+        "--index-name",
+        index,
+        "--description",
+        "team docs",
+        "--language",
+        "en",
+        "--set",
+        "directory=/srv/docs",
+        "--set",
+        "follow_symlinks=yes",
+        "--set",
+        "max_file_size=1000",
+    )
+    assert code == 0, err
+    connector_id = cli_env.remember(out)
+    assert ID_RE.match(connector_id) and one_line(out)
+
+    doc = cli_env.connector_doc(connector_id)
+    assert (doc["name"], doc["description"], doc["language"]) == ("Docs share", "team docs", "en")
+    assert (doc["service_type"], doc["index_name"], doc["status"]) == ("dir", index, "configured")
+    assert doc["configuration"]["directory"]["value"] == "/srv/docs"
+    assert doc["configuration"]["follow_symlinks"]["value"] is True  # a JSON boolean
+    assert doc["configuration"]["max_file_size"]["value"] == 1000
+    assert doc["configuration"]["directory"]["label"]  # the full schema is stored
+    assert doc["features"]["sync_rules"]["basic"]["enabled"] is True
+    assert doc["pipeline"]["name"] == "search-default-ingestion"
+    assert doc["deleted"] is False
+
+    exists = cli_env.es(lambda client: client.indices.exists(index=index))
+    assert bool(exists)
+
+
+def test_missing_required_values_leave_it_needing_configuration(cli_env):
+    code, out, err = cli_env.run(
+        "connector",
+        "create",
+        "--service-type",
+        "dir",
+        "--name",
+        "later",
+        "--index-name",
+        cli_env.index_name(),
+    )
+    assert code == 0, err
+    connector_id = cli_env.remember(out)
+    assert cli_env.connector_doc(connector_id)["status"] == "needs_configuration"
+    assert "needs configuration" in err and "--set directory=" in err
+
+    code, out, err = cli_env.run("connector", "configure", connector_id, "--set", "directory=/x")
+    assert code == 0, err
+    assert "status: configured" in out
+    doc = cli_env.connector_doc(connector_id)
+    assert doc["configuration"]["directory"]["value"] == "/x"
+    assert doc["status"] == "configured"
+
+
+def test_secret_from_stdin_is_stored_and_never_shown(cli_env):
+    index = cli_env.index_name()
+    result = cli_env.run_process(
+        "connector",
+        "create",
+        "--service-type",
+        "postgresql",
+        "--name",
+        "pg",
+        "--index-name",
+        index,
+        "--set",
+        "host=db.internal",
+        "--set",
+        "port=5432",
+        "--set",
+        "password=-",
+        stdin="s3cret-Passw0rd\n",
+    )
+    assert result.returncode == 0, result.stderr
+    connector_id = cli_env.remember(result.stdout)
+    doc = cli_env.connector_doc(connector_id)
+    assert doc["configuration"]["password"]["value"] == "s3cret-Passw0rd"
+    assert doc["configuration"]["port"]["value"] == 5432
+
+    for args in (
+        ("connector", "show", connector_id),
+        ("connector", "show", connector_id, "--json"),
+    ):
+        code, out, err = cli_env.run(*args)
+        assert code == 0, err
+        assert "s3cret" not in out + err
+        assert "s3****" in out
+    shown = json_out(cli_env.run("connector", "show", connector_id, "--json")[1])
+    assert shown["configuration"]["password"]["value"] == "s3****"
+    assert shown["configuration"]["host"]["value"] == "db.internal"
+
+    result = cli_env.run_process(
+        "connector", "configure", connector_id, "--set", "password=-", stdin="an0ther-secret\n"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "an0ther" not in result.stdout + result.stderr and "an****" in result.stdout
+    assert cli_env.connector_doc(connector_id)["configuration"]["password"]["value"] == (
+        "an0ther-secret"
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--set", "nope=1"], "unknown setting 'nope' for service type 'dir'; known: directory"),
+        (["--set", "max_file_size=big"], "--set max_file_size:"),
+        (["--set", "novalue"], "--set expects KEY=VALUE, got 'novalue'"),
+        (["--index-name", "Search-Upper"], "must be lowercase"),
+        (["--service-type", "nosuchsource"], "Unknown source type 'nosuchsource'"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(cli_env, extra, message):
+    args = [
+        "connector",
+        "create",
+        "--service-type",
+        "dir",
+        "--name",
+        "bad",
+        "--index-name",
+        cli_env.index_name(),
+        *extra,
+    ]
+    code, out, err = cli_env.run(*args)
+    assert code == 2
+    assert out == ""
+    assert one_line(err) and err.startswith("sluice: error: ") and message in err
+
+
+def test_existing_index_rules(cli_env):
+    index = cli_env.index_name()
+    cli_env.es(lambda client: client.indices.create(index=index))
+    code, _, err = cli_env.run(
+        "connector",
+        "create",
+        "--service-type",
+        "dir",
+        "--name",
+        "x",
+        "--index-name",
+        index,
+        "--set",
+        "directory=/x",
+    )
+    assert code == 1 and "already exists; pass --existing-index" in err
+    code, out, err = cli_env.run(
+        "connector",
+        "create",
+        "--service-type",
+        "dir",
+        "--name",
+        "x",
+        "--index-name",
+        index,
+        "--set",
+        "directory=/x",
+        "--existing-index",
+    )
+    assert code == 0, err
+    cli_env.remember(out)
+    code, _, err = cli_env.run(
+        "connector",
+        "create",
+        "--service-type",
+        "dir",
+        "--name",
+        "y",
+        "--index-name",
+        cli_env.index_name(),
+        "--existing-index",
+    )
+    assert code == 1 and "does not exist" in err
+
+
+def test_index_used_by_another_connector_fails_and_leaves_no_index(cli_env):
+    connector_id = cli_env.create("--set", "directory=/x")
+    index = cli_env.connector_doc(connector_id)["index_name"]
+    cli_env.es(lambda client: client.indices.delete(index=index))
+    code, _, err = cli_env.run(
+        "connector", "create", "--service-type", "dir", "--name", "dup", "--index-name", index
+    )
+    assert code == 1 and "is used by another connector" in err
+    assert not bool(cli_env.es(lambda client: client.indices.exists(index=index)))
+
+
+def test_write_config_adds_the_connector_and_keeps_comments(cli_env):
+    connector_id = cli_env.create("--set", "directory=/x", "--write-config")
+    text = cli_env.config.read_text()
+    assert text.startswith("# Sluice test config")
+    entries = yaml.safe_load(text)["connectors"]
+    assert {"connector_id": connector_id, "service_type": "dir"} in entries
+
+
+def test_list_show_and_delete(cli_env):
+    connector_id = cli_env.create("--set", "directory=/x")
+    code, out, err = cli_env.run("connector", "list")
+    assert code == 0, err
+    assert out.splitlines()[0].split()[:4] == ["ID", "NAME", "TYPE", "INDEX"]
+    assert connector_id in out
+    listed = json_out(cli_env.run("connector", "list", "--json")[1])
+    mine = [c for c in listed if c["id"] == connector_id]
+    assert mine and mine[0]["status"] == "configured" and mine[0]["service_type"] == "dir"
+
+    code, out, _ = cli_env.run("connector", "show", connector_id)
+    assert code == 0 and "status:" in out and "schedules (UTC):" in out
+
+    code, out, err = cli_env.run("connector", "delete", connector_id)
+    assert code == 0, err
+    assert cli_env.connector_doc(connector_id)["deleted"] is True
+    code, out, err = cli_env.run("connector", "show", connector_id)
+    assert code == 1 and one_line(err) and "not found" in err
+    assert connector_id not in cli_env.run("connector", "list")[1]
+
+
+def test_schedule(cli_env):
+    connector_id = cli_env.create("--set", "directory=/x")
+    code, out, err = cli_env.run(
+        "connector",
+        "schedule",
+        connector_id,
+        "--full",
+        "0 0 * * * ?",
+        "--access-control",
+        "0 30 2 ? * MON-FRI",
+    )
+    assert code == 0, err
+    assert "full" in out and "0 0 * * * ?" in out
+    doc = cli_env.connector_doc(connector_id)
+    assert doc["scheduling"]["full"] == {"enabled": True, "interval": "0 0 * * * ?"}
+    assert doc["scheduling"]["access_control"] == {
+        "enabled": True,
+        "interval": "0 30 2 ? * MON-FRI",
+    }
+    assert doc["scheduling"]["incremental"]["enabled"] is False
+
+    code, _, err = cli_env.run("connector", "schedule", connector_id, "--disable", "full")
+    assert code == 0, err
+    doc = cli_env.connector_doc(connector_id)
+    assert doc["scheduling"]["full"] == {"enabled": False, "interval": "0 0 * * * ?"}
+
+    code, _, err = cli_env.run("connector", "schedule", connector_id, "--full", "*/5 * * * *")
+    assert code == 2 and one_line(err) and "6 or 7" in err
+    code, _, err = cli_env.run("connector", "schedule", connector_id)
+    assert code == 2 and "at least one" in err
+
+
+def test_config_problems_exit_2_and_unreachable_cluster_exits_1(cli_env, tmp_path):
+    code, _, err = cli_env.run("connector", "list", "-c", str(tmp_path / "missing.yml"))
+    assert code == 2 and one_line(err) and "missing.yml" in err and "not found" in err
+    down = tmp_path / "down.yml"
+    down.write_text("elasticsearch:\n  host: http://127.0.0.1:9\n  max_retries: 0\n")
+    code, _, err = cli_env.run("connector", "list", "-c", str(down))
+    assert code == 1 and one_line(err) and "cannot reach Elasticsearch" in err
+    assert "127.0.0.1:9" in err
+
+
+def test_generated_ids_starting_with_a_dash_are_ids_not_options(cli_env):
+    """1 in 64 generated ids starts with '-'; `sluice connector show -Abc...` must work."""
+    from core.protocol import open_store
+
+    dashed = "-" + uuid.uuid4().hex[:19]
+
+    async def create(client):
+        store = await open_store(client)
+        await store.create_connector(
+            connector_id=dashed, index_name=cli_env.index_name(), service_type="dir", name="dash"
+        )
+
+    cli_env.es(create)
+    cli_env.connector_ids.append(dashed)
+    code, out, err = cli_env.run("connector", "show", dashed)
+    assert code == 0, err
+    assert dashed in out
+    code, out, err = cli_env.run("job", "list", dashed)
+    assert code == 0, err

@@ -1,0 +1,86 @@
+"""`sluice job ...` against the cluster under test."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.cli.connector_fixtures import ID_RE, cli_environment, json_out, one_line
+
+pytestmark = pytest.mark.es
+
+
+@pytest.fixture
+def cli_env(tmp_path, capsys):
+    yield from cli_environment(tmp_path, capsys)
+
+
+def test_start_list_show_cancel(cli_env):
+    connector_id = cli_env.create("--set", "directory=/x")
+    code, out, err = cli_env.run("job", "start", connector_id)
+    assert code == 0, err
+    full = out.strip()
+    assert ID_RE.match(full) and one_line(out)
+    code, out, err = cli_env.run("job", "start", connector_id, "--incremental")
+    assert code == 0, err
+    incremental = out.strip()
+
+    code, out, err = cli_env.run("job", "list", connector_id)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].split()[:4] == ["JOB", "TYPE", "TRIGGER", "STATUS"]
+    assert lines[1].startswith(incremental) and lines[2].startswith(full)  # newest first
+    listed = json_out(cli_env.run("job", "list", connector_id, "--json")[1])
+    assert [(j["id"], j["job_type"], j["status"], j["trigger_method"]) for j in listed] == [
+        (incremental, "incremental", "pending", "on_demand"),
+        (full, "full", "pending", "on_demand"),
+    ]
+    only = json_out(cli_env.run("job", "list", connector_id, "--json", "--limit", "1")[1])
+    assert [j["id"] for j in only] == [incremental]
+
+    code, out, err = cli_env.run("job", "show", full)
+    assert code == 0, err
+    assert "status:" in out and "pending" in out and connector_id in out
+
+    code, out, err = cli_env.run("job", "cancel", full)
+    assert code == 0, err
+    assert "canceled" in out
+    shown = json_out(cli_env.run("job", "show", full, "--json")[1])
+    assert shown["status"] == "canceled" and shown["cancelation_requested_at"]
+    code, out, err = cli_env.run("job", "cancel", full)
+    assert code == 1 and one_line(err) and "[canceled]" in err
+
+
+def test_access_control_job_and_masked_snapshot(cli_env):
+    result = cli_env.run_process(
+        "connector",
+        "create",
+        "--service-type",
+        "postgresql",
+        "--name",
+        "pg",
+        "--index-name",
+        cli_env.index_name(),
+        "--set",
+        "password=-",
+        stdin="top-secret-value",
+    )
+    assert result.returncode == 0, result.stderr
+    connector_id = cli_env.remember(result.stdout)
+    code, out, err = cli_env.run("job", "start", connector_id, "--access-control")
+    assert code == 0, err
+    job = json_out(cli_env.run("job", "show", out.strip(), "--json")[1])
+    assert job["job_type"] == "access_control"
+    assert job["connector"]["index_name"].startswith(".search-acl-filter-search-sluice-test-")
+    assert job["connector"]["configuration"]["password"]["value"] == "to****"
+    assert "top-secret" not in cli_env.run("job", "show", out.strip(), "--json")[1]
+
+
+def test_errors(cli_env):
+    code, _, err = cli_env.run("job", "start", "no-such-connector")
+    assert code == 1 and one_line(err) and "no-such-connector" in err
+    code, _, err = cli_env.run("job", "show", "no-such-job")
+    assert code == 1 and one_line(err) and "no-such-job" in err
+    code, _, err = cli_env.run("job", "cancel", "no-such-job")
+    assert code == 1 and "not found" in err
+    code, _, err = cli_env.run("job", "start", "x", "--full", "--incremental")
+    assert code == 2 and "not allowed with argument" in err

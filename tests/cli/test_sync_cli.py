@@ -1,0 +1,82 @@
+"""`sluice sync`: one foreground job on the real server, recorded like any other."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cli.connector_fixtures import CliEnv, cli_environment
+
+pytestmark = pytest.mark.es
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch) -> Iterator[CliEnv]:
+    monkeypatch.setenv("SLUICE_STATE_DIR", str(tmp_path / "state"))
+    yield from cli_environment(tmp_path, capsys)
+
+
+def folder_with(tmp_path: Path, count: int) -> Path:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for n in range(count):
+        (folder / f"file-{n}.txt").write_text(f"contents of file {n}\n")
+    return folder
+
+
+def count_docs(env: CliEnv, index: str) -> int:
+    async def count(client: Any) -> int:
+        await client.indices.refresh(index=index)
+        return (await client.count(index=index))["count"]
+
+    return env.es(count)
+
+
+def test_sync_json_summary_and_job_record(cli_env, tmp_path):
+    folder = folder_with(tmp_path, 25)
+    connector_id = cli_env.create("--set", f"directory={folder}")
+    index = cli_env.indices[-1]
+
+    code, out, err = cli_env.run("sync", connector_id, "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["status"] == "completed"
+    assert summary["indexed"] == 25 and summary["failed"] == 0
+    assert summary["docs_per_second"] > 0 and summary["peak_rss_mib"] > 10
+    assert count_docs(cli_env, index) == 25
+
+    code, out, err = cli_env.run("job", "show", summary["job_id"], "--json")
+    assert code == 0, err
+    job = json.loads(out)
+    assert job["status"] == "completed"
+    assert job["indexed_document_count"] == 25
+
+    doc = cli_env.connector_doc(connector_id)
+    assert doc["last_sync_status"] == "completed"
+    assert doc["last_indexed_document_count"] == 25
+
+    # the source changed: incremental picks up only the change, full converges
+    (folder / "file-0.txt").unlink()
+    (folder / "new.txt").write_text("new file\n")
+    code, out, err = cli_env.run("sync", connector_id, "--incremental", "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert (summary["indexed"], summary["deleted"], summary["skipped"]) == (1, 1, 24)
+    assert count_docs(cli_env, index) == 25
+
+
+def test_sync_text_summary_and_failure_exit_code(cli_env, tmp_path):
+    connector_id = cli_env.create("--set", f"directory={tmp_path / 'missing'}")
+    code, out, _err = cli_env.run("sync", connector_id)
+    assert code == 1
+    assert "error" in out and "missing" in out
+
+
+def test_sync_unknown_connector_is_one_line(cli_env):
+    code, _out, err = cli_env.run("sync", "no-such-connector-xyz")
+    assert code == 1
+    assert "no-such-connector-xyz" in err and len(err.strip().splitlines()) == 1

@@ -1,0 +1,257 @@
+"""The engine against the real Elasticsearch-compatible server (or SLUICE_ES_URL)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from elasticsearch import AsyncElasticsearch
+
+from core.engine.engine import StopSignal, SyncEngine, SyncRequest
+from core.engine.failures import FailureLog, read_failures
+from core.engine.progress import FinishedEvent, PhaseEvent, ProgressBoard, SyncStatus
+from core.engine.settings import EngineSettings
+from core.engine.source import Operation
+from tests.core.engine.memory_source import MemorySource, make_docs
+
+pytestmark = pytest.mark.es
+
+SMALL = EngineSettings(chunk_size=50, max_concurrency=3, progress_interval=0.05)
+
+
+def _strip(source: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in source.items() if k != "id"}
+
+
+async def sync(
+    es: AsyncElasticsearch, source: MemorySource, index: str, **kwargs: Any
+) -> tuple[Any, SyncEngine]:
+    request_args = {
+        k: kwargs.pop(k) for k in ("incremental", "filtering", "sync_cursor") if k in kwargs
+    }
+    engine = SyncEngine(es, kwargs.pop("settings", SMALL), **kwargs)
+    result = await engine.run(source, SyncRequest(index_name=index, **request_args))
+    return result, engine
+
+
+async def test_full_sync_makes_the_index_equal_to_the_source(es, index_name, contents):
+    source = MemorySource(make_docs(240))
+    board = ProgressBoard()
+    result, _ = await sync(es, source, index_name, listener=board)
+
+    assert result.status is SyncStatus.COMPLETED, result.error
+    stored = await contents(index_name)
+    assert set(stored) == set(source.docs)
+    for doc_id, doc in source.docs.items():
+        assert _strip(stored[doc_id]) == doc
+        assert stored[doc_id]["id"] == doc_id
+    assert result.counters.indexed == 240 and result.counters.updated == 0
+    assert board.finished is not None and board.finished.status is SyncStatus.COMPLETED
+    assert board.snapshot.counters.indexed == 240
+
+
+async def test_second_full_sync_converges_after_source_changes(es, index_name, contents):
+    source = MemorySource(make_docs(120))
+    first, _ = await sync(es, source, index_name)
+    assert first.status is SyncStatus.COMPLETED
+
+    for i in range(10):  # removed
+        del source.docs[f"doc-{i}"]
+    for i in range(10, 20):  # changed
+        source.docs[f"doc-{i}"]["title"] = f"changed {i}"
+    for i in range(5):  # added
+        source.docs[f"new-{i}"] = {"title": f"new {i}", "_timestamp": "2026-02-01T00:00:00+00:00"}
+
+    second, _ = await sync(es, source, index_name)
+    assert second.status is SyncStatus.COMPLETED, second.error
+    stored = await contents(index_name)
+    assert set(stored) == set(source.docs)
+    assert stored["doc-15"]["title"] == "changed 15"
+    assert second.counters.deleted == 10
+    assert second.counters.indexed == 5
+    assert second.counters.updated == 110
+
+
+async def test_failing_source_deletes_nothing(es, index_name, contents):
+    await sync(es, MemorySource(make_docs(100)), index_name)
+
+    broken = MemorySource(make_docs(100), fail_after=50)
+    del broken.docs["doc-10"]  # would be stale if the extraction had finished
+    result, _ = await sync(es, broken, index_name)
+
+    assert result.status is SyncStatus.ERROR
+    assert "connection lost after 50 documents" in (result.error or "")
+    assert result.counters.deleted == 0
+    stored = await contents(index_name)
+    assert len(stored) == 100 and "doc-10" in stored
+
+
+async def test_incremental_without_cursor_skips_unchanged_documents(es, index_name, contents):
+    source = MemorySource(make_docs(60))
+    await sync(es, source, index_name)
+
+    source.docs["doc-1"].update(title="edited", _timestamp="2026-03-01T00:00:00+00:00")
+    del source.docs["doc-2"]
+    source.docs["doc-new"] = {"title": "new", "_timestamp": "2026-03-01T00:00:00+00:00"}
+    result, _ = await sync(es, source, index_name, incremental=True)
+
+    assert result.status is SyncStatus.COMPLETED, result.error
+    c = result.counters
+    assert (c.skipped, c.updated, c.indexed, c.deleted) == (58, 1, 1, 1)
+    stored = await contents(index_name)
+    assert set(stored) == set(source.docs)
+    assert stored["doc-1"]["title"] == "edited"
+
+
+async def test_incremental_with_cursor_applies_only_the_changes(es, index_name, contents):
+    source = MemorySource(make_docs(20))
+    source.cursor_mode = True
+    first, _ = await sync(es, source, index_name)
+    assert first.sync_cursor == {"version": 20}
+
+    source.changes = [
+        (
+            {"_id": "doc-3", "title": "updated", "_timestamp": "2026-04-01T00:00:00+00:00"},
+            Operation.UPDATE,
+        ),
+        ({"_id": "doc-4"}, Operation.DELETE),
+        (
+            {"_id": "doc-99", "title": "added", "_timestamp": "2026-04-01T00:00:00+00:00"},
+            Operation.INDEX,
+        ),
+    ]
+    result, _ = await sync(es, source, index_name, incremental=True, sync_cursor=first.sync_cursor)
+
+    assert result.status is SyncStatus.COMPLETED, result.error
+    assert result.sync_cursor == {"version": 21}
+    c = result.counters
+    assert (c.extracted, c.indexed, c.updated, c.deleted) == (3, 1, 1, 1)
+    stored = await contents(index_name)
+    assert len(stored) == 20
+    assert stored["doc-3"]["title"] == "updated" and "doc-4" not in stored
+
+
+def _rule(rule_id: str, policy: str, field: str, kind: str, value: str, order: int) -> dict:
+    return {
+        "id": rule_id,
+        "policy": policy,
+        "field": field,
+        "rule": kind,
+        "value": value,
+        "order": order,
+    }
+
+
+async def test_sync_rules_include_and_exclude(es, index_name, contents):
+    source = MemorySource(make_docs(30))
+    await sync(es, source, index_name)
+
+    filtering = {
+        "rules": [
+            _rule("keep-7", "include", "n", "equals", "7", 0),
+            _rule("small", "exclude", "n", "<", "10", 1),
+            _rule("DEFAULT", "include", "_", "regex", ".*", 2),
+        ]
+    }
+    result, _ = await sync(es, source, index_name, filtering=filtering)
+
+    assert result.status is SyncStatus.COMPLETED, result.error
+    stored = await contents(index_name)
+    assert set(stored) == {"doc-7"} | {f"doc-{i}" for i in range(10, 30)}
+    assert result.counters.deleted == 9 and result.counters.skipped == 9
+    assert source.filtering_seen == filtering  # advanced rules reach the source
+
+
+@pytest.mark.parametrize("how", ["cancel", "suspend"])
+async def test_stop_requests_end_the_sync_fast_and_delete_nothing(es, index_name, contents, how):
+    await sync(es, MemorySource(make_docs(30)), index_name)
+    slow = MemorySource(make_docs(10_000), delay=0.01)
+    stop = StopSignal()
+    engine = SyncEngine(es, SMALL, stop=stop)
+    task = asyncio.create_task(engine.run(slow, SyncRequest(index_name=index_name)))
+    await asyncio.sleep(0.5)
+    asked = time.monotonic()
+    stop.cancel() if how == "cancel" else stop.suspend()
+    result = await task
+    assert time.monotonic() - asked < 1.0
+    assert result.status is (SyncStatus.CANCELED if how == "cancel" else SyncStatus.SUSPENDED)
+    assert result.counters.deleted == 0
+    assert 0 < result.counters.extracted < 10_000
+    assert len(await contents(index_name)) >= 30
+
+
+async def test_failure_log_records_bad_documents_and_the_sync_goes_on(es, index_name, tmp_path):
+    docs = make_docs(40)
+    docs["doc-5"]["_sluice_error"] = "PDF is corrupt: no trailer"
+    docs["doc-6"]["_timestamp"] = "not a date"  # rejected by the index mapping
+    docs["big"] = {"body": "x" * 3000, "_timestamp": "2026-01-01T00:00:00+00:00"}
+    log_path = tmp_path / "failures.ndjson"
+    settings = EngineSettings(chunk_size=50, max_document_size=2000)
+    result, _ = await sync(
+        es, MemorySource(docs), index_name, settings=settings, failure_log=FailureLog(log_path)
+    )
+
+    assert result.status is SyncStatus.COMPLETED, result.error
+    entries = {e["id"]: e for e in read_failures(log_path)}
+    assert entries["doc-5"]["operation"] == "extract"
+    assert "PDF is corrupt" in entries["doc-5"]["reason"]
+    assert entries["doc-6"]["operation"] == "index"
+    assert "parse" in entries["doc-6"]["reason"]
+    assert "over the" in entries["big"]["reason"]
+    assert result.counters.failed == 2  # doc-5 (extraction) and doc-6 (rejected)
+    assert result.counters.skipped == 1  # too big
+    assert result.counters.indexed == 39  # doc-5 keeps its metadata
+
+
+async def test_error_budget_fails_a_sync_where_everything_fails(es, index_name):
+    docs = {f"d{i}": {"_timestamp": f"bad {i}"} for i in range(30)}
+    result, _ = await sync(es, MemorySource(docs), index_name)
+    assert result.status is SyncStatus.ERROR
+    assert "too many document errors" in (result.error or "")
+    assert "in a row" in (result.error or "")
+
+
+async def test_long_ids_are_hashed_and_stable(es, index_name, contents):
+    long_id = "x" * 600
+    source = MemorySource({long_id: {"title": "long", "_timestamp": "2026-01-01T00:00:00+00:00"}})
+    await sync(es, source, index_name)
+    await sync(es, source, index_name)
+    stored = await contents(index_name)
+    assert len(stored) == 1
+    (doc_id,) = stored
+    assert len(doc_id) == 64 and stored[doc_id]["id"] == long_id
+
+
+async def test_phases_are_reported_in_order(es, index_name):
+    events: list[Any] = []
+    await sync(es, MemorySource(make_docs(5)), index_name, listener=events.append)
+    phases = [e.phase.value for e in events if isinstance(e, PhaseEvent)]
+    assert phases == ["extracting", "deleting stale documents", "finishing", "done"]
+    assert isinstance(events[-1], FinishedEvent)
+
+
+async def test_missing_pipeline_is_skipped_not_fatal(es, index_name, contents):
+    source = MemorySource(make_docs(3))
+    engine = SyncEngine(es, SMALL)
+    result = await engine.run(
+        source, SyncRequest(index_name=index_name, pipeline="sluice-no-such-pipeline")
+    )
+    assert result.status is SyncStatus.COMPLETED and result.pipeline is None
+    assert len(await contents(index_name)) == 3
+
+
+def test_ledger_keeps_ids_on_disk(tmp_path: Path) -> None:
+    from core.engine.snapshot import IdLedger
+
+    ledger = IdLedger(tmp_path)
+    ledger.add_existing([(f"id{i}", None) for i in range(2000)])
+    for i in range(0, 2000, 2):
+        ledger.mark_seen(f"id{i}")
+    unseen = [doc_id for page in ledger.unseen_ids(page=300) for doc_id in page]
+    assert len(unseen) == 1000 and all(int(x[2:]) % 2 for x in unseen)
+    path = ledger.path
+    ledger.close()
+    assert not path.exists()

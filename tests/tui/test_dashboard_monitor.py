@@ -1,0 +1,131 @@
+"""The dashboard watching a job handed to the service (cancel with confirmation), and
+`sluice monitor` listing the cluster's connectors without ever writing."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.es import build_client
+from core.protocol import JobStatus, open_store
+from tests.tui.conftest import SIZE, text_of, wait_for, wizard
+from tui.app import SluiceApp
+from tui.monitor_app import MonitorApp
+from tui.screens.dashboard import DashboardScreen
+from tui.screens.modals import ConfirmScreen
+from tui.state import WizardState, save_state
+
+pytestmark = pytest.mark.es
+
+
+async def syncable_connector(es_config, name: str, index: str, directory: str) -> str:
+    """A connector ready to sync: configured, with its index attached."""
+    from sources.registry import get_source_class
+
+    client = build_client(es_config)
+    try:
+        store = await open_store(client)
+        connector = await store.create_connector(index_name=index, service_type="dir", name=name)
+        source = get_source_class("dir")
+        await store.update_configuration(
+            connector.id, schema=source.default_configuration(), values={"directory": directory}
+        )
+        return connector.id
+    finally:
+        await client.close()
+
+
+def review_state(tmp_path, es_config, connector_id: str, index: str) -> str:
+    config = tmp_path / "config.yml"
+    state = WizardState(
+        step=6,
+        completed=list(range(6)),
+        service_type="dir",
+        es_host=es_config["host"],
+        es_auth="none",
+        connector_id=connector_id,
+        connector_name="dashboard test",
+        config_path=str(config),
+        config_written=True,
+        index_name=index,
+    )
+    save_state(state, config)
+    return str(config)
+
+
+async def test_hand_over_queues_a_job_and_cancel_asks_first(
+    tmp_path, es_config, docs_dir, unique, cleanup_indices
+):
+    if es_config.get("api_key") or es_config.get("username"):
+        pytest.skip("the review state here uses a cluster without authentication")
+    index = f"search-sluice-test-dash-{unique}"
+    cleanup_indices.append(index)
+    connector_id = await syncable_connector(es_config, f"dash {unique}", index, str(docs_dir))
+    app = SluiceApp(review_state(tmp_path, es_config, connector_id, index), test_mode=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: wizard(app).current == 6, what="review step")
+        await pilot.click("#hand-over")
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), what="dashboard")
+        dashboard = app.screen
+        status = dashboard.query_one("#dash-status")
+        await wait_for(pilot, lambda: "PENDING" in text_of(status), what="pending job")
+        job_id = app.session.state.last_job_id
+        assert job_id
+        # cancel asks first; "n" keeps the job
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.screen is dashboard, what="back on dashboard")
+        client = build_client(es_config)
+        try:
+            store = await open_store(client)
+            assert (await store.get_job(job_id)).status == JobStatus.PENDING
+            # "y" cancels it: a pending job is canceled at once
+            await pilot.press("c")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
+            await pilot.press("y")
+            await wait_for(
+                pilot, lambda: "CANCELED" in text_of(status), timeout=15, what="canceled shown"
+            )
+            assert (await store.get_job(job_id)).status == JobStatus.CANCELED
+        finally:
+            await client.close()
+        # the history tab lists the job
+        history = dashboard.query_one("#history")
+        await wait_for(
+            pilot, lambda: job_id in [k.value for k in history.rows], what="job in history"
+        )
+
+
+async def test_monitor_lists_connectors_and_never_writes(es_config, unique, fake_es):
+    if es_config.get("api_key") or es_config.get("username"):
+        pytest.skip("the fake proxies to the unauthenticated stand-in")
+    name = f"monitor {unique}"
+    client = build_client(es_config)
+    try:
+        store = await open_store(client)
+        connector = await store.create_connector(index_name="", service_type="dir", name=name)
+    finally:
+        await client.close()
+    fake_es.cluster.security = "off"
+    fake_es.cluster.connector_api = False  # like the stand-in: the connector indices are read
+    fake_es.requests.clear()
+    app = MonitorApp({"host": fake_es.url}, refresh_seconds=1.0, test_mode=True)
+    async with app.run_test(size=(140, 30)) as pilot:
+        table = app.screen.query_one("#connectors")
+        await wait_for(
+            pilot, lambda: connector.id in [k.value for k in table.rows], what="connector listed"
+        )
+        row = table.get_row(connector.id)
+        assert name in row
+        assert any("created" in str(cell) for cell in row)  # status in words
+        await pilot.pause(1.5)  # at least one more refresh
+        await pilot.press("j")
+        await pilot.pause(0.5)
+    writes = [
+        r
+        for r in fake_es.requests
+        if r.method not in ("GET", "HEAD")
+        and not (r.method == "POST" and r.path.split("?")[0].endswith(("/_search", "_search")))
+    ]
+    assert fake_es.requests, "the monitor made no request at all"
+    assert writes == []

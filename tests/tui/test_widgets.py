@@ -1,0 +1,124 @@
+"""Widgets on their own: secrets can't be copied out, the schema form follows `depends_on`
+and folds advanced fields, check lists say their status in words."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from textual.widgets import Collapsible
+
+from tests.tui.conftest import text_of
+from tui.widgets.check_list import CheckList, CheckView
+from tui.widgets.schema_form import SchemaForm
+from tui.widgets.secret_input import SecretInput
+
+SCHEMA = {
+    "host": {"label": "Host", "order": 1, "type": "str", "display": "text", "value": ""},
+    "port": {"label": "Port", "order": 2, "type": "int", "display": "numeric", "value": 5432},
+    "password": {
+        "label": "Password",
+        "order": 3,
+        "type": "str",
+        "display": "text",
+        "value": "",
+        "sensitive": True,
+    },
+    "ssl_enabled": {
+        "label": "Use TLS",
+        "order": 4,
+        "type": "bool",
+        "display": "toggle",
+        "value": False,
+        "required": False,
+    },
+    "ssl_ca": {
+        "label": "CA certificate",
+        "order": 5,
+        "type": "str",
+        "display": "text",
+        "value": "",
+        "depends_on": [{"field": "ssl_enabled", "value": True}],
+    },
+    "mode": {
+        "label": "Mode",
+        "order": 6,
+        "type": "str",
+        "display": "dropdown",
+        "value": "fast",
+        "options": [{"label": "Fast", "value": "fast"}, {"label": "Safe", "value": "safe"}],
+        "tooltip": "How to read rows.",
+    },
+    "fetch_size": {
+        "label": "Fetch size",
+        "order": 7,
+        "type": "int",
+        "display": "numeric",
+        "value": 50,
+        "ui_restrictions": ["advanced"],
+        "required": False,
+    },
+}
+
+
+class WidgetApp(App):
+    def __init__(self, *widgets) -> None:
+        super().__init__()
+        self._widgets = widgets
+
+    def compose(self) -> ComposeResult:
+        yield from self._widgets
+
+
+async def test_secret_input_masks_and_never_copies():
+    app = WidgetApp(SecretInput(id="secret"))
+    async with app.run_test() as pilot:
+        secret = app.query_one(SecretInput)
+        secret.focus()
+        await pilot.press(*"s3cr3t-value")
+        assert secret.value == "s3cr3t-value"
+        assert "s3cr3t" not in str(secret.render_line(0).text)
+        app.copy_to_clipboard("before")
+        await pilot.press("ctrl+shift+a", "ctrl+c")
+        await pilot.press("ctrl+shift+a", "ctrl+x")
+        assert app.clipboard == "before"
+        assert secret.value == "s3cr3t-value"  # cut did not remove it either
+        assert "s3cr3t" not in repr(secret)
+
+
+async def test_schema_form_depends_on_advanced_and_values():
+    form = SchemaForm(SCHEMA)
+    app = WidgetApp(form)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.pause()
+        assert form.fields["ssl_ca"].display is False  # depends on ssl_enabled = true
+        form.set_value("ssl_enabled", True)
+        await pilot.pause()
+        assert form.fields["ssl_ca"].display is True
+        assert isinstance(form.fields["password"].control, SecretInput)
+        assert form.query_one("#advanced-settings", Collapsible).collapsed
+        form.set_value("port", "54x")
+        await pilot.pause()
+        values = form.configuration()
+        assert values["ssl_enabled"]["value"] is True  # a real boolean, never "true"
+        assert values["mode"]["value"] == "fast"
+        assert "port" in form.coerce_errors
+        form.set_value("port", "6543")
+        await pilot.pause()
+        assert form.configuration()["port"]["value"] == 6543
+        form.show_errors({"fetch_size": "Fetch size must be greater than 0."})
+        await pilot.pause()
+        assert not form.query_one("#advanced-settings", Collapsible).collapsed
+        assert "greater than 0" in text_of(form.fields["fetch_size"].status)
+
+
+async def test_check_list_shows_status_in_words():
+    checks = CheckList()
+    app = WidgetApp(checks)
+    async with app.run_test() as pilot:
+        checks.begin([("a", "First"), ("b", "Second")])
+        await pilot.pause()
+        checks.record(CheckView("a", "First", "fail", "it broke", "do this"))
+        await pilot.pause()
+        rows = [text_of(row) for row in checks.query(".check-row")]
+        assert rows[0].startswith("[ FAIL ]")
+        assert "Fix: do this" in rows[0]
+        assert checks.worst() == "fail"

@@ -1,0 +1,202 @@
+"""What a user sees when something is wrong: the message next to the field at fault, and
+"Next" held back with the reason in words."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from core.es import build_client
+from core.protocol import open_store
+from tests.servers.fixtures import NGINX_PASSWORD, NGINX_USER
+from tests.tui.conftest import SIZE, fill_elasticsearch, text_of, wait_for, wizard
+from tui.app import SluiceApp
+from tui.state import WizardState, save_state
+
+pytestmark = pytest.mark.es
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def at_step(pilot, app, index: int):
+    screen = wizard(app)
+    await wait_for(pilot, lambda: screen.current == index, what=f"step {index + 1}")
+    return screen
+
+
+async def connector_for_test(es_config, name: str) -> str:
+    client = build_client(es_config)
+    try:
+        store = await open_store(client)
+        connector = await store.create_connector(index_name="", service_type="dir", name=name)
+        return connector.id
+    finally:
+        await client.close()
+
+
+def prepared_state(tmp_path, es_config, connector_id: str, step: int) -> str:
+    """A saved wizard state as if steps before `step` were done (what a resume reads)."""
+    config = tmp_path / "config.yml"
+    state = WizardState(
+        step=step,
+        completed=list(range(step)),
+        service_type="dir",
+        es_host=es_config["host"],
+        es_auth="none",
+        connector_id=connector_id,
+        connector_name="errors test",
+        config_path=str(config),
+    )
+    save_state(state, config)
+    return str(config)
+
+
+async def test_unreachable_host_is_reported_under_the_endpoint(tmp_path):
+    app = SluiceApp(str(tmp_path / "config.yml"), start_over=True, test_mode=True)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    async with app.run_test(size=SIZE) as pilot:
+        app.session.state.service_type = "dir"
+        app.session.state.mark_done(0)
+        wizard(app).go_to(1)
+        screen = await at_step(pilot, app, 1)
+        screen.query_one("#es-host").value = url
+        screen.query_one("#es-auth").value = "none"
+        status = screen.query_one("#es-host-status")
+        await wait_for(
+            pilot,
+            lambda: status.has_class("-fail") and str(port) in text_of(status),
+            what="host failure",
+        )
+        shown = text_of(status)
+        assert "connection refused" in shown
+        assert "Fix:" in shown  # the hint comes with the problem
+        await wait_for(pilot, lambda: "failed" in (screen.step.blocker() or ""), what="blocker")
+        assert screen.query_one("#next").disabled
+
+
+async def test_wrong_password_is_reported_under_the_password(tmp_path, nginx_url):
+    app = SluiceApp(str(tmp_path / "config.yml"), start_over=True, test_mode=True)
+    async with app.run_test(size=SIZE) as pilot:
+        app.session.state.service_type = "dir"
+        app.session.state.mark_done(0)
+        wizard(app).go_to(1)
+        screen = await at_step(pilot, app, 1)
+        await fill_elasticsearch(
+            pilot, app, {"host": nginx_url, "username": NGINX_USER, "password": "not-it"}
+        )
+        status = screen.query_one("#es-password-status")
+        await wait_for(pilot, lambda: status.has_class("-fail"), what="password failure")
+        assert "not-it" not in text_of(status)  # never echo the secret
+        assert screen.query_one("#next").disabled
+        # the right password clears it
+        screen.query_one("#es-password").value = NGINX_PASSWORD
+        await wait_for(
+            pilot,
+            lambda: not status.has_class("-fail") and screen.step._checked,
+            timeout=30,
+            what="password accepted",
+        )
+        assert "authentication" not in (screen.step.blocker() or "").lower()
+
+
+async def test_invalid_index_name_is_reported_as_typed(tmp_path, es_config, unique):
+    connector_id = await connector_for_test(es_config, f"index errors {unique}")
+    app = SluiceApp(prepared_state(tmp_path, es_config, connector_id, 5), test_mode=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await at_step(pilot, app, 5)
+        name = screen.query_one("#index-name")
+        name.value = ""
+        name.focus()
+        await pilot.press(*"Bad Name")
+        status = screen.query_one("#index-name-status")
+        await wait_for(pilot, lambda: "lowercase" in text_of(status), what="name problem")
+        shown = text_of(status)
+        assert "must not contain space" in shown
+        assert "try 'search-bad-name'" in shown
+        assert "not valid" in (screen.step.blocker() or "")
+        assert screen.query_one("#next").disabled
+
+
+async def test_missing_directory_fails_the_source_test_under_the_field(tmp_path, es_config, unique):
+    connector_id = await connector_for_test(es_config, f"source errors {unique}")
+    app = SluiceApp(prepared_state(tmp_path, es_config, connector_id, 4), test_mode=True)
+    missing = tmp_path / "no-such-folder"
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await at_step(pilot, app, 4)
+        step = screen.step
+        await wait_for(pilot, lambda: step.form is not None, what="form")
+        step.form.set_value("directory", str(missing))
+        await pilot.pause()
+        await pilot.click("#source-test-button")
+        result = screen.query_one("#source-test")
+        await wait_for(pilot, lambda: result.has_class("-fail"), what="test failure")
+        assert str(missing) in text_of(result)
+        field_status = screen.query_one("#field-directory-status")
+        assert field_status.has_class("-fail")
+        # Next runs the same test and stays on the step
+        await pilot.press("ctrl+n")
+        await pilot.pause(1.0)
+        await wait_for(pilot, lambda: not screen.busy, what="commit finished")
+        assert screen.current == 4
+
+
+async def test_reopen_an_existing_connector(tmp_path, es_config, unique):
+    name = f"reopen me {unique}"
+    connector_id = await connector_for_test(es_config, name)
+    app = SluiceApp(str(tmp_path / "config.yml"), start_over=True, test_mode=True)
+    async with app.run_test(size=SIZE) as pilot:
+        state = app.session.state
+        state.service_type, state.es_host, state.es_auth = "dir", es_config["host"], "none"
+        state.mark_done(0)
+        state.mark_done(1)
+        wizard(app).go_to(2)
+        screen = await at_step(pilot, app, 2)
+        options = screen.query_one("#existing-list")
+        await wait_for(
+            pilot,
+            lambda: any(o.id == connector_id for o in options.options),
+            what="connector listed",
+        )
+        screen.step.query_one("#existing").collapsed = False
+        await pilot.pause()
+        options.focus()
+        options.highlighted = options.get_option_index(connector_id)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: state.connector_id == connector_id, what="reopened")
+        assert screen.query_one("#connector-name").value == name
+        assert text_of(screen.query_one("#connector-id").query_one(".copyable--value")) == (
+            connector_id
+        )
+
+
+async def test_scoped_api_key_on_a_cluster_without_security_says_why(
+    tmp_path, es_config, unique, cleanup_indices
+):
+    if es_config.get("api_key") or es_config.get("username"):
+        pytest.skip("needs a cluster without security (the local stand-in)")
+    connector_id = await connector_for_test(es_config, f"key errors {unique}")
+    index = f"search-sluice-test-key-{unique}"
+    cleanup_indices.append(index)
+    app = SluiceApp(prepared_state(tmp_path, es_config, connector_id, 5), test_mode=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await at_step(pilot, app, 5)
+        screen.query_one("#index-name").value = index
+        screen.query_one("#scoped-key").value = True
+        await pilot.pause()
+        await wait_for(pilot, lambda: screen.step.blocker() is None, what="index checked")
+        await pilot.press("ctrl+n")
+        status = screen.query_one("#index-status")
+        await wait_for(pilot, lambda: status.has_class("-fail"), what="key refused")
+        assert "untick" in text_of(status)
+        assert screen.current == 5
+        # unticking lets the user go on
+        screen.query_one("#scoped-key").value = False
+        await pilot.pause()
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, lambda: screen.current == 6, what="review")

@@ -1,0 +1,54 @@
+"""The app behind `sluice monitor`: the cluster's connectors, live and read-only."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from textual import events
+from textual.app import App
+from textual.binding import Binding
+
+from tui.app import freeze_cursor
+from tui.commands import ScreenCommands
+from tui.screens.monitor import REFRESH_SECONDS, MonitorScreen
+from tui.theme import DEFAULT_THEME, THEMES, other_theme
+
+
+class MonitorApp(App[int]):
+    """Watch every connector of one cluster; never writes to it."""
+
+    TITLE = "Sluice"
+    COMMANDS = App.COMMANDS | {ScreenCommands}
+    #: Responsive classes on every screen: app.tcss tightens the layout below 100 columns
+    #: (80x24 must work) and hides extras below 30 rows.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("ctrl+t", "toggle_theme", "Light/dark"),
+    ]
+
+    def __init__(
+        self,
+        es_settings: dict[str, Any],
+        *,
+        refresh_seconds: float = REFRESH_SECONDS,
+        test_mode: bool = False,
+    ) -> None:
+        super().__init__()
+        self.es_settings = es_settings
+        self.refresh_seconds = refresh_seconds
+        self.test_mode = test_mode or bool(os.environ.get("SLUICE_TUI_TEST_MODE"))
+
+    def on_mount(self) -> None:
+        for theme in THEMES:
+            self.register_theme(theme)
+        self.theme = DEFAULT_THEME
+        self.push_screen(MonitorScreen(self.es_settings, refresh_seconds=self.refresh_seconds))
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        freeze_cursor(self, event.widget)
+
+    def action_toggle_theme(self) -> None:
+        self.theme = other_theme(self.theme)

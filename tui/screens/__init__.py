@@ -1,0 +1,1 @@
+"""Sluice's screens: the setup wizard, the sync dashboard and the cluster monitor."""

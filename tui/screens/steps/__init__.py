@@ -1,0 +1,1 @@
+"""The seven steps of the setup wizard, one module each."""

@@ -1,0 +1,315 @@
+"""Step 6: the content index — a new one (name checked as typed, language) or an existing one
+(its mappings checked) — and optionally an API key limited to this connector."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import Checkbox, Input, OptionList, RadioSet, Select, Static
+from textual.widgets.option_list import Option
+
+from tui import services
+from tui.screens.steps.base import Step
+from tui.screens.steps.config_file import connector_key_secret
+from tui.widgets.badges import escape
+from tui.widgets.field_status import FieldStatus
+from tui.widgets.form import FieldRow
+from tui.widgets.toggles import MarkedCheckbox, MarkedRadioButton
+
+DEBOUNCE_SECONDS = 0.5
+
+
+class IndicesListed(Message):
+    def __init__(self, names: list[str], error: str = "") -> None:
+        self.names = names
+        self.error = error
+        super().__init__()
+
+
+class IndexChecked(Message):
+    def __init__(self, name: str, results: list, error: str = "") -> None:
+        self.name = name
+        self.results = results
+        self.error = error
+        super().__init__()
+
+
+class IndexStep(Step):
+    TITLE = "6. Index"
+    HELP = "Where the documents go: a new index, or one that already exists."
+    NEXT_LABEL = "Save & next"
+
+    DEFAULT_CSS = """
+    IndexStep #index-mode { height: auto; width: 1fr; border: round $primary 40%; }
+    IndexStep #index-mode:focus-within { border: round $primary; }
+    IndexStep #index-list { height: auto; max-height: 8; }
+    IndexStep #existing-box, IndexStep #new-box { height: auto; }
+    IndexStep #scoped-note { color: $text-muted; margin-left: 4; }
+    """
+
+    def __init__(self, session) -> None:
+        super().__init__(session)
+        self._debounce: Timer | None = None
+        self._checked_name: str | None = None
+        self._check_results: list = []
+        self._checking = False
+        self._local_problems: list[str] = []
+        self._env_file = None
+
+    def compose(self) -> ComposeResult:
+        state = self.session.state
+        yield from self.compose_intro()
+        with RadioSet(id="index-mode"):
+            yield MarkedRadioButton(
+                "Create a new index", id="mode-new", value=state.index_mode == "new"
+            )
+            yield MarkedRadioButton(
+                "Use an existing index", id="mode-existing", value=state.index_mode == "existing"
+            )
+        with Vertical(id="new-box"):
+            yield FieldRow(
+                "Index name",
+                Input(
+                    state.index_name, placeholder="search-my-content", id="index-name", compact=True
+                ),
+                required=True,
+                status_id="index-name-status",
+            )
+            yield FieldRow(
+                "Language",
+                Select(
+                    [(name, code) for code, name, _ in services.LANGUAGES],
+                    value=state.language,
+                    allow_blank=False,
+                    id="index-language",
+                    compact=True,
+                ),
+            )
+        with Vertical(id="existing-box"):
+            yield Static("Indices in this cluster (Enter to pick):", classes="note")
+            yield OptionList(id="index-list")
+            yield FieldStatus(id="index-existing-status")
+        yield MarkedCheckbox(
+            "Create an API key limited to this connector", id="scoped-key", value=state.scoped_key
+        )
+        yield Static(
+            "It may only write this index (and its .search-acl-filter- twin) and the connector "
+            "records; stored where step 4 put the other secret. Needs a cluster with security.",
+            id="scoped-note",
+        )
+        yield FieldStatus(id="index-status")
+
+    def on_enter(self) -> None:
+        state = self.session.state
+        if not state.index_name and state.connector_name:
+            suggestion = services.suggested_index_name(state.connector_name)
+            self.query_one("#index-name", Input).value = suggestion
+            state.index_name = suggestion
+        self._show_mode()
+        self._list_indices()
+        self._schedule_check(now=True)
+
+    # ------------------------------------------------------------------ mode
+    @on(RadioSet.Changed, "#index-mode")
+    def _mode_changed(self, event: RadioSet.Changed) -> None:
+        event.stop()
+        mode = "existing" if event.pressed.id == "mode-existing" else "new"
+        if mode != self.session.state.index_mode:
+            self.session.state.index_mode = mode
+            self.session.save()
+        self._show_mode()
+        self._schedule_check(now=True)
+
+    def _show_mode(self) -> None:
+        existing = self.session.state.index_mode == "existing"
+        self.query_one("#new-box").display = not existing
+        self.query_one("#existing-box").display = existing
+
+    # ------------------------------------------------------------------ new index
+    @on(Input.Changed, "#index-name")
+    def _name_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if event.value != self.session.state.index_name:
+            self.session.state.index_name = event.value
+            self.session.save()
+        self._schedule_check()
+
+    @on(Select.Changed, "#index-language")
+    def _language_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        if event.value is not Select.NULL:
+            self.session.state.language = str(event.value)
+            self.session.save()
+
+    @on(Checkbox.Changed, "#scoped-key")
+    def _scoped_changed(self, event: Checkbox.Changed) -> None:
+        event.stop()
+        self.session.state.scoped_key = event.value
+        self.session.save()
+        self.query_one("#index-status", FieldStatus).clear()
+        self.changed()
+
+    def _schedule_check(self, now: bool = False) -> None:
+        """Local rules at once (every key press); the cluster's view after a pause."""
+        if self._debounce is not None:
+            self._debounce.stop()
+        name = self.session.state.index_name.strip()
+        status = self._status_widget()
+        self._local_problems = services.index_name_problems(name) if name else ["is empty"]
+        self._checked_name = None
+        if self._local_problems:
+            status.show(
+                "fail",
+                f"{name or 'the name'} " + "; ".join(self._local_problems),
+                f"try {services.suggested_index_name(name or 'content')!r}",
+            )
+            self.changed()
+            return
+        status.show("running", f"checking {name} in the cluster…")
+        self.changed()
+        if now:
+            self._check_index()
+        else:
+            self._debounce = self.set_timer(DEBOUNCE_SECONDS, self._check_index)
+
+    def _status_widget(self) -> FieldStatus:
+        if self.session.state.index_mode == "existing":
+            return self.query_one("#index-existing-status", FieldStatus)
+        return self.query_one("#index-name-status", FieldStatus)
+
+    def _check_index(self) -> None:
+        self._checking = True
+        self._check_worker(self.session.state.index_name.strip())
+
+    @work(exclusive=True, group="index-check")
+    async def _check_worker(self, name: str) -> None:
+        try:
+            async with self.session.cluster() as cluster:
+                results = await cluster.index_checks(name)
+        except Exception as exc:
+            self.post_message(IndexChecked(name, [], f"{type(exc).__name__}: {exc}"))
+            return
+        self.post_message(IndexChecked(name, results))
+
+    def on_index_checked(self, message: IndexChecked) -> None:
+        if message.name != self.session.state.index_name.strip():
+            return
+        self._checking = False
+        self._checked_name = message.name
+        self._check_results = message.results
+        status = self._status_widget()
+        if message.error:
+            status.show("fail", f"could not check the index: {message.error}")
+        else:
+            items = [
+                (r.status, r.message, r.hint or "") for r in message.results if r.status != "skip"
+            ]
+            status.show_many(items)
+        self.changed()
+
+    # ------------------------------------------------------------------ existing index
+    @work(exclusive=True, group="index-list")
+    async def _list_indices(self) -> None:
+        try:
+            async with self.session.cluster() as cluster:
+                names = await cluster.list_indices()
+        except Exception as exc:
+            self.post_message(IndicesListed([], f"{type(exc).__name__}: {exc}"))
+            return
+        self.post_message(IndicesListed(names))
+
+    def on_indices_listed(self, message: IndicesListed) -> None:
+        option_list = self.query_one("#index-list", OptionList)
+        option_list.clear_options()
+        if message.error:
+            option_list.add_option(
+                Option(f"Could not list: {escape(message.error)}", disabled=True)
+            )
+        for name in message.names:
+            marker = "● " if name == self.session.state.index_name else "  "
+            option_list.add_option(Option(f"{marker}{escape(name)}", id=name))
+        if not message.names and not message.error:
+            option_list.add_option(Option("No index yet: create a new one.", disabled=True))
+
+    @on(OptionList.OptionSelected, "#index-list")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id:
+            self.session.state.index_name = event.option.id
+            self.session.save()
+            self.query_one("#index-name", Input).value = event.option.id
+            self._schedule_check(now=True)
+
+    # ------------------------------------------------------------------ contract
+    def blocker(self) -> str | None:
+        name = self.session.state.index_name.strip()
+        if not name:
+            return "Name the index (or pick an existing one)."
+        if self._local_problems:
+            return "The index name is not valid — see the message under it."
+        if self._checking or self._checked_name != name:
+            return "Checking the index…"
+        failed = [r for r in self._check_results if r.status == "fail"]
+        if failed:
+            return f"{failed[0].title}: see the message above."
+        return None
+
+    async def commit(self) -> bool:
+        state = self.session.state
+        status = self.query_one("#index-status", FieldStatus)
+        name = state.index_name.strip()
+        if not state.connector_id:
+            status.show("fail", "no connector yet", "go back to step 3")
+            return False
+        status.show("running", f"preparing {name}…")
+        try:
+            async with self.session.cluster() as cluster:
+                created = await cluster.create_index(name, state.language or None)
+                await cluster.attach_index(state.connector_id, name)
+                if state.scoped_key:
+                    key = await cluster.create_scoped_api_key(state.connector_name or name, name)
+                    reference = services.place_secret(
+                        services.SecretPlacement(state.secret_placement),
+                        connector_key_secret(state.connector_id),
+                        key.encoded,
+                    )
+                    await cluster.record_api_key(state.connector_id, key.id)
+                    self.session.scoped_api_key = key.encoded
+                    if state.secret_placement == "env":
+                        # Elasticsearch shows a new key once: keep it where ${VAR} can find it.
+                        self._env_file = services.save_to_env_file(
+                            self.session.state_file.parent / "sluice.env",
+                            connector_key_secret(state.connector_id),
+                            key.encoded,
+                        )
+                    document = services.config_document(
+                        state.config_path,
+                        {},
+                        {
+                            "connector_id": state.connector_id,
+                            "service_type": state.service_type or "",
+                            "api_key": reference,
+                        },
+                    )
+                    services.save_config(document)
+        except services.ApiKeyUnavailable as exc:
+            status.show("fail", f"no API key: {exc}", "untick the API key box to go on")
+            return False
+        except (services.ContentIndexError, services.SecretError, services.ConfigError) as exc:
+            status.show("fail", str(exc))
+            return False
+        except Exception as exc:
+            status.show("fail", f"{type(exc).__name__}: {exc}")
+            return False
+        verb = "created" if created else "kept (it already existed)"
+        message = f"index {name} {verb} and attached to the connector"
+        if state.scoped_key:
+            message += f"; API key {services.mask(self.session.scoped_api_key)} stored"
+            if self._env_file is not None:
+                message += f" in {self._env_file} (0600: use it as the service's EnvironmentFile)"
+        status.show("ok", message)
+        self.session.save()
+        return True

@@ -1,0 +1,174 @@
+"""Step 1: pick the data source (searchable, with descriptions), see what it needs first, and
+let the environment doctor check this machine."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import Button, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui import services
+from tui.screens.steps.base import Step
+from tui.widgets.badges import escape
+from tui.widgets.check_list import CheckList, CheckView
+from tui.widgets.toggles import TickList
+
+
+class DoctorResult(Message):
+    """One environment check finished (posted by the doctor worker)."""
+
+    def __init__(self, view: CheckView) -> None:
+        self.view = view
+        super().__init__()
+
+
+class DoctorDone(Message):
+    """The doctor worker finished all its checks."""
+
+
+class PrerequisitesStep(Step):
+    TITLE = "1. Prerequisites"
+    HELP = "Choose the data source to sync, and check what it needs before you start."
+
+    DEFAULT_CSS = """
+    PrerequisitesStep #source-list { height: auto; max-height: 8; border: round $primary 40%; }
+    PrerequisitesStep #source-list:focus { border: round $primary; }
+    PrerequisitesStep #prereq-list { height: auto; max-height: 8; border: none; padding: 0; }
+    PrerequisitesStep #doctor-head { height: 1; margin-top: 1; }
+    PrerequisitesStep #doctor-head > Static { width: 1fr; text-style: bold; }
+    """
+
+    def __init__(self, session) -> None:
+        super().__init__(session)
+        self._sources: list[services.SourceInfo] = []
+        self._doctor_done = False
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_intro()
+        yield Input(
+            placeholder="Search sources (name or description)…", id="source-search", compact=True
+        )
+        yield OptionList(id="source-list")
+        yield Static("", id="prereq-title", classes="section")
+        yield TickList(id="prereq-list")
+        with Horizontal(id="doctor-head", classes="row"):
+            yield Static("Environment doctor")
+            yield Button("Run again", id="doctor-rerun", compact=True)
+        yield CheckList(id="doctor", empty="Checks start in a moment…")
+
+    def on_mount(self) -> None:
+        try:
+            self._sources = services.list_sources()
+        except Exception as exc:  # a broken plugin must not break the wizard
+            self._sources = []
+            self.notify(f"Could not list the sources: {exc}", severity="error")
+        self._fill_sources("")
+        self.run_doctor()
+
+    # ------------------------------------------------------------------ sources
+    def _fill_sources(self, query: str) -> None:
+        query = query.strip().lower()
+        options = []
+        for info in self._sources:
+            text = f"{info.display_name} {info.service_type} {info.description}".lower()
+            if query and query not in text:
+                continue
+            chosen = "● " if info.service_type == self.session.state.service_type else "  "
+            options.append(
+                Option(
+                    f"{chosen}[b]{escape(info.display_name)}[/b] ({info.service_type})\n"
+                    f"   [dim]{escape(info.description)}[/dim]",
+                    id=info.service_type,
+                )
+            )
+        source_list = self.query_one("#source-list", OptionList)
+        source_list.set_options(options)
+        if not options:
+            source_list.add_option(Option("No source matches the search.", disabled=True))
+        self._show_prerequisites()
+
+    @on(Input.Changed, "#source-search")
+    def _search(self, event: Input.Changed) -> None:
+        self._fill_sources(event.value)
+
+    @on(Input.Submitted, "#source-search")
+    def _search_done(self) -> None:
+        self.query_one("#source-list", OptionList).focus()
+
+    @on(OptionList.OptionSelected, "#source-list")
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id:
+            self.choose(event.option.id)
+
+    def choose(self, service_type: str) -> None:
+        """Pick a source type (also used by tests and the command palette)."""
+        state = self.session.state
+        if state.service_type != service_type:
+            state.service_type = service_type
+            self.session.source_configuration = None
+            self.session.save()
+        self._fill_sources(self.query_one("#source-search", Input).value)
+        self.changed()
+
+    def _show_prerequisites(self) -> None:
+        info = next(
+            (s for s in self._sources if s.service_type == self.session.state.service_type), None
+        )
+        title = self.query_one("#prereq-title", Static)
+        checklist = self.query_one("#prereq-list", TickList)
+        checklist.set_items([])
+        if info is None:
+            title.update("Pick a source above (Enter) to see what it needs.")
+            return
+        title.update(f"Before you start — {escape(info.display_name)} needs (tick when ready):")
+        checklist.set_items(list(info.prerequisites))
+        if not info.prerequisites:
+            title.update(f"{escape(info.display_name)} needs nothing special.")
+
+    # ------------------------------------------------------------------ doctor
+    @on(Button.Pressed, "#doctor-rerun")
+    def _rerun(self) -> None:
+        self.run_doctor()
+
+    def run_doctor(self) -> None:
+        self._doctor_done = False
+        self.query_one(CheckList).begin(services.environment_checks(self.session.config_path))
+        self._doctor_worker()
+        self.changed()
+
+    @work(exclusive=True, group="doctor")
+    async def _doctor_worker(self) -> None:
+        async for result in services.run_environment_checks(self.session.config_path):
+            self.post_message(DoctorResult(CheckView.from_result(result)))
+        self.post_message(DoctorDone())
+
+    def on_doctor_result(self, message: DoctorResult) -> None:
+        self.query_one(CheckList).record(message.view)
+
+    def on_doctor_done(self, _message: DoctorDone) -> None:
+        self._doctor_done = True
+        self.changed()
+
+    # ------------------------------------------------------------------ contract
+    def blocker(self) -> str | None:
+        if not self.session.state.service_type:
+            return "Pick the data source to sync (search, then Enter)."
+        if not self._doctor_done:
+            return "The environment doctor is still checking this machine…"
+        failed = [v.title for v in self.query_one(CheckList).views if v.status == "fail"]
+        if failed:
+            return f"Fix the failed check first: {', '.join(failed)} (then Run again)."
+        return None
+
+    def palette_commands(self) -> list:
+        from tui.commands import PaletteCommand
+
+        return [
+            PaletteCommand(
+                "Run the environment doctor again", "Re-check this machine", self.run_doctor
+            )
+        ]

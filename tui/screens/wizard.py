@@ -1,0 +1,240 @@
+"""The setup wizard: the step list on the left, one step on the right, Back/Next below.
+
+"Next" is enabled only when the step says nothing blocks it (and the reason is shown in
+words next to the button); moving on runs the step's `commit()` in a worker, so creating a
+connector or writing config.yml never freezes the screen. Every move is saved, so a rerun
+resumes at the same step.
+"""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, ContentSwitcher, Footer, Header, Static
+
+from tui.commands import PaletteCommand
+from tui.screens.steps.base import Step
+from tui.screens.steps.config_file import ConfigFileStep
+from tui.screens.steps.connector import ConnectorStep
+from tui.screens.steps.elasticsearch import ElasticsearchStep
+from tui.screens.steps.index import IndexStep
+from tui.screens.steps.prerequisites import PrerequisitesStep
+from tui.screens.steps.review import ReviewStep
+from tui.screens.steps.source_details import SourceDetailsStep
+from tui.session import Session
+from tui.widgets.step_list import StepList
+
+STEP_CLASSES: tuple[type[Step], ...] = (
+    PrerequisitesStep,
+    ElasticsearchStep,
+    ConnectorStep,
+    ConfigFileStep,
+    SourceDetailsStep,
+    IndexStep,
+    ReviewStep,
+)
+STEP_TITLES = (
+    "Prerequisites",
+    "Elasticsearch",
+    "Create connector",
+    "config.yml",
+    "Source details",
+    "Index",
+    "Review & sync",
+)
+
+
+class WizardScreen(Screen):
+    """Guided setup of one connector."""
+
+    BINDINGS = [
+        Binding("ctrl+n", "next", "Next"),
+        Binding("ctrl+b", "back", "Back"),
+        Binding("ctrl+l", "focus_steps", "Steps", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    WizardScreen #wizard-body { height: 1fr; }
+    WizardScreen #step-area { width: 1fr; height: 1fr; }
+    WizardScreen #steps { height: 1fr; }
+    WizardScreen #nav {
+        height: 3;
+        dock: bottom;
+        border-top: hkey $primary 40%;
+        padding: 0 1;
+        background: $surface;
+    }
+    WizardScreen #nav > Button { min-width: 10; }
+    WizardScreen #nav-status { width: 1fr; height: 2; padding: 0 1; content-align: left middle; }
+    WizardScreen #nav-status.-blocked { color: $text-warning; }
+    WizardScreen #nav-status.-ready { color: $text-success; }
+    WizardScreen #nav-status.-busy { color: $text-accent; }
+    """
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self.steps = [cls(session) for cls in STEP_CLASSES]
+        self.busy = False
+
+    @property
+    def current(self) -> int:
+        return self.session.state.step
+
+    @property
+    def step(self) -> Step:
+        return self.steps[self.current]
+
+    @property
+    def reachable(self) -> int:
+        """The furthest step the user may open: up to the first one not done."""
+        return min(self.session.state.first_open_step, len(self.steps) - 1)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="wizard-body"):
+            yield StepList(STEP_TITLES, id="step-list")
+            with Vertical(id="step-area"):
+                with ContentSwitcher(id="steps"):
+                    yield from self.steps
+                with Horizontal(id="nav"):
+                    yield Button("◀ Back", id="back", compact=True)
+                    yield Static("", id="nav-status")
+                    yield Button("Next ▶", id="next", variant="primary", compact=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        target = min(self.session.state.step, self.reachable)
+        self.go_to(target)
+
+    # ------------------------------------------------------------------ moving
+    def go_to(self, index: int) -> None:
+        index = max(0, min(index, len(self.steps) - 1))
+        state = self.session.state
+        state.step = index
+        self.session.save()
+        self.query_one("#steps", ContentSwitcher).current = self.steps[index].id
+        self.sub_title = f"Step {index + 1} of {len(self.steps)}: {STEP_TITLES[index]}"
+        self.steps[index].on_enter()
+        self.refresh_nav()
+        self.call_after_refresh(self._focus_step)
+
+    def _focus_step(self) -> None:
+        focusable = [w for w in self.step.query("*") if w.focusable]
+        if focusable:
+            focusable[0].focus()
+
+    def refresh_nav(self) -> None:
+        state = self.session.state
+        done = set(state.completed)
+        self.query_one(StepList).show_progress(self.current, done, self.reachable)
+        status = self.query_one("#nav-status", Static)
+        next_button = self.query_one("#next", Button)
+        back_button = self.query_one("#back", Button)
+        back_button.disabled = self.busy or self.current == 0
+        last = self.current == len(self.steps) - 1
+        next_button.display = not last
+        status.remove_class("-blocked", "-ready", "-busy")
+        if self.busy:
+            next_button.disabled = True
+            status.update("Working… (the screen stays usable)")
+            status.add_class("-busy")
+            return
+        blocker = self.step.blocker()
+        next_button.disabled = blocker is not None
+        next_button.label = f"{self.step.NEXT_LABEL} ▶"
+        if blocker:
+            status.update(f"To continue: {blocker}")
+            status.add_class("-blocked")
+        elif last:
+            status.update("Ready: start the sync here, or hand it to the service.")
+            status.add_class("-ready")
+        else:
+            status.update("Ready: Next (ctrl+n) saves this step and moves on.")
+            status.add_class("-ready")
+
+    def action_next(self) -> None:
+        if self.busy or self.current >= len(self.steps) - 1:
+            return
+        blocker = self.step.blocker()
+        if blocker:
+            self.notify(blocker, title="Not yet", severity="warning")
+            return
+        self._commit()
+
+    @work(exclusive=True, group="wizard-commit")
+    async def _commit(self) -> None:
+        index = self.current
+        self.busy = True
+        self.refresh_nav()
+        try:
+            ok = await self.steps[index].commit()
+        except Exception as exc:  # a step must report its own errors; this is the backstop
+            self.notify(f"{type(exc).__name__}: {exc}", title="Step failed", severity="error")
+            ok = False
+        finally:
+            self.busy = False
+        if ok:
+            self.session.state.mark_done(index)
+            self.go_to(index + 1)
+        else:
+            self.refresh_nav()
+
+    def action_back(self) -> None:
+        if not self.busy and self.current > 0:
+            self.go_to(self.current - 1)
+
+    def action_focus_steps(self) -> None:
+        self.query_one(StepList).focus()
+
+    def jump(self, index: int) -> None:
+        if self.busy:
+            return
+        if index > self.reachable:
+            self.notify(
+                f"Finish step {self.reachable + 1} ({STEP_TITLES[self.reachable]}) first.",
+                severity="warning",
+            )
+            self.refresh_nav()
+            return
+        self.go_to(index)
+
+    @on(StepList.Jump)
+    def _jump(self, event: StepList.Jump) -> None:
+        self.jump(event.step)
+
+    @on(Button.Pressed, "#next")
+    def _next_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_next()
+
+    @on(Button.Pressed, "#back")
+    def _back_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_back()
+
+    @on(Step.Changed)
+    def _step_changed(self, event: Step.Changed) -> None:
+        event.stop()
+        self.refresh_nav()
+
+    # ------------------------------------------------------------------ palette
+    def palette_commands(self) -> list[PaletteCommand]:
+        commands = [
+            PaletteCommand(
+                f"Go to step {i + 1}: {title}", "Open this step of the wizard", _go(self, i)
+            )
+            for i, title in enumerate(STEP_TITLES)
+            if i <= self.reachable
+        ]
+        commands.append(PaletteCommand("Next step", "Save this step and move on", self.action_next))
+        commands.append(PaletteCommand("Previous step", "Go back one step", self.action_back))
+        commands.extend(self.step.palette_commands())
+        return commands
+
+
+def _go(screen: WizardScreen, index: int):
+    return lambda: screen.jump(index)

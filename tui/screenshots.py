@@ -1,0 +1,218 @@
+"""`python -m tui.screenshots OUTDIR` (what `make screenshots` runs): drive the real app
+through every wizard step, the dashboard and the monitor, and save each screen as SVG
+(Textual's `export_screenshot`) and PNG (`rsvg-convert`, Debian's librsvg2-bin).
+
+The run is scripted against local servers only: the wizard's own "Try it on this machine"
+sandbox (a fresh, empty cluster, so the pictures show nothing else) and the repository's
+`sample-data/` folder. Secrets shown are dummies, and masked on screen as always.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+
+from tui import services
+from tui.app import SluiceApp
+from tui.monitor_app import MonitorApp
+from tui.screens.wizard import WizardScreen
+
+SIZE = (100, 32)
+SMALL = (80, 24)
+DEMO_KEY = "ZGVtby1rZXktaWQ6bm90LWEtcmVhbC1zZWNyZXQ="  # base64 "demo-key-id:not-a-real-secret"
+
+
+class Shooter:
+    """Saves the current screen of an app as OUTDIR/NAME.svg (+ .png)."""
+
+    def __init__(self, outdir: Path) -> None:
+        self.outdir = outdir
+        self.saved: list[Path] = []
+
+    def shoot(self, app: Any, name: str, title: str) -> None:
+        svg = app.export_screenshot(title=title)
+        path = self.outdir / f"{name}.svg"
+        path.write_text(svg, encoding="utf-8")
+        self.saved.append(path)
+        print(f"  {path}")
+
+    def convert(self) -> int:
+        """PNG next to each SVG; spaces kept (rsvg collapses them without xml:space)."""
+        converter = shutil.which("rsvg-convert")
+        if converter is None:
+            print("rsvg-convert not found (Debian: librsvg2-bin): SVGs only", file=sys.stderr)
+            return 1
+        for svg in self.saved:
+            text = svg.read_text(encoding="utf-8").replace("<svg ", '<svg xml:space="preserve" ', 1)
+            with tempfile.NamedTemporaryFile("w", suffix=".svg", delete=False) as tmp:
+                tmp.write(text)
+            try:
+                subprocess.run(
+                    [converter, tmp.name, "-o", str(svg.with_suffix(".png"))], check=True
+                )
+            finally:
+                os.unlink(tmp.name)
+        return 0
+
+
+async def wait_for(pilot: Pilot, predicate: Callable[[], Any], timeout: float = 60.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        if predicate():
+            await pilot.pause(0.3)
+            return
+        await pilot.pause(0.1)
+    raise TimeoutError(f"screenshots: timed out waiting for {predicate}")
+
+
+async def ready(pilot: Pilot, screen: WizardScreen, timeout: float = 60.0) -> None:
+    await pilot.pause(0.2)
+    await wait_for(pilot, lambda: not screen.busy and screen.step.blocker() is None, timeout)
+
+
+async def press_next(pilot: Pilot, screen: WizardScreen) -> None:
+    await ready(pilot, screen)
+    before = screen.current
+    await pilot.press("ctrl+n")
+    await wait_for(pilot, lambda: screen.current == before + 1)
+
+
+async def wizard_run(shots: Shooter, workdir: Path, sample: Path) -> dict[str, Any]:
+    """The whole wizard on the sandbox; returns what the dashboard/monitor shots need."""
+    app = SluiceApp("config.yml", start_over=True, test_mode=True)
+    result: dict[str, Any] = {}
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, WizardScreen)
+        # 1. prerequisites: search, pick the folder source, doctor runs
+        await pilot.press(*"folder")
+        await pilot.press("tab", "down", "enter")
+        await ready(pilot, screen)
+        shots.shoot(app, "01-prerequisites", "Sluice — 1. Prerequisites")
+        await press_next(pilot, screen)
+        # 2. Elasticsearch: first an unreachable address, then the sandbox
+        screen.query_one("#es-host").value = "https://localhost:1"
+        await wait_for(
+            pilot,
+            lambda: (
+                screen.step.blocker() not in (None, "Checking the connection…")
+                and screen.step._checked
+            ),
+        )
+        shots.shoot(app, "02-elasticsearch-error", "Sluice — 2. Elasticsearch (error)")
+        await pilot.click("#sandbox-start")
+        await wait_for(pilot, lambda: app.session.sandbox is not None, timeout=60)
+        await ready(pilot, screen)
+        screen.query_one("#es-auth").value = "api_key"
+        await pilot.pause()
+        screen.query_one("#es-api-key").value = DEMO_KEY
+        await ready(pilot, screen)
+        shots.shoot(app, "02-elasticsearch", "Sluice — 2. Elasticsearch")
+        await app.run_action("toggle_theme")
+        await pilot.pause(0.5)
+        shots.shoot(app, "02-elasticsearch-light", "Sluice — light theme")
+        await app.run_action("toggle_theme")
+        await press_next(pilot, screen)
+        # 3. connector
+        screen.query_one("#connector-name").value = "Sample documents"
+        screen.query_one("#connector-description").value = "The sample-data folder"
+        await ready(pilot, screen)
+        await press_next(pilot, screen)
+        await pilot.press("ctrl+b")
+        await wait_for(pilot, lambda: screen.current == 2)
+        shots.shoot(app, "03-connector", "Sluice — 3. Create connector")
+        await press_next(pilot, screen)
+        # 4. config.yml (secret as an environment variable reference)
+        with contextlib.suppress(Exception):
+            screen.query_one("#placement-env").value = True
+        await ready(pilot, screen)
+        shots.shoot(app, "04-config-yml", "Sluice — 4. config.yml")
+        await press_next(pilot, screen)
+        # 5. source details
+        await wait_for(pilot, lambda: screen.step.form is not None)
+        screen.step.form.set_value("directory", str(sample))
+        await ready(pilot, screen)
+        shots.shoot(app, "05-source-details", "Sluice — 5. Source details")
+        await press_next(pilot, screen)
+        # 6. index
+        screen.query_one("#index-name").value = "search-sample-documents"
+        await ready(pilot, screen)
+        shots.shoot(app, "06-index", "Sluice — 6. Index")
+        await press_next(pilot, screen)
+        # 7. review
+        await ready(pilot, screen)
+        shots.shoot(app, "07-review", "Sluice — 7. Review & sync")
+        # the small terminal, for the record
+        await pilot.resize_terminal(*SMALL)
+        await pilot.pause(0.5)
+        shots.shoot(app, "07-review-80x24", "Sluice at 80x24")
+        await pilot.resize_terminal(*SIZE)
+        await pilot.pause(0.3)
+        # the dashboard: a sync run here (or, without the engine, a job for the service)
+        if services.engine_available():
+            await pilot.click("#start-sync")
+            await wait_for(pilot, lambda: type(app.screen).__name__ == "DashboardScreen")
+            dashboard = app.screen
+            await wait_for(pilot, lambda: dashboard.feed.poll().finished, timeout=120)
+            await pilot.pause(1.5)
+        else:
+            await pilot.click("#hand-over")
+            await wait_for(pilot, lambda: type(app.screen).__name__ == "DashboardScreen")
+            await pilot.pause(3.0)
+        shots.shoot(app, "08-dashboard", "Sluice — sync dashboard")
+        result["settings"] = app.session.es_settings()
+        # the monitor, while the sandbox still runs
+        monitor = MonitorApp(result["settings"], test_mode=True)
+        async with monitor.run_test(size=SIZE) as monitor_pilot:
+            await monitor_pilot.pause(2.0)
+            shots.shoot(monitor, "09-monitor", "sluice monitor")
+        await pilot.press("ctrl+q")
+    return result
+
+
+async def capture(outdir: Path) -> None:
+    sample = services.sample_data_directory()
+    if sample is None:
+        raise SystemExit("screenshots: the sample-data/ folder is missing")
+    if not services.sandbox_available():
+        raise SystemExit(
+            "screenshots: the sandbox is not installed (pip install 'sluice[sandbox]')"
+        )
+    shots = Shooter(outdir)
+    workdir = Path(tempfile.mkdtemp(prefix="sluice-screenshots-"))
+    previous = Path.cwd()
+    os.chdir(workdir)
+    os.environ["SLUICE_STATE_DIR"] = str(workdir / "state")
+    try:
+        await wizard_run(shots, workdir, sample)
+    finally:
+        os.chdir(previous)
+        shutil.rmtree(workdir, ignore_errors=True)
+    shots.convert()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m tui.screenshots OUTDIR", file=sys.stderr)
+        return 2
+    outdir = Path(args[0]).resolve()
+    outdir.mkdir(parents=True, exist_ok=True)
+    print(f"Saving screenshots to {outdir}")
+    asyncio.run(capture(outdir))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,567 @@
+"""The TUI's only door to core/ and sources/: thin calls, no business logic.
+
+Screens call these functions (from workers) and get plain results back; everything that
+decides something — validation rules, protocol writes, config editing, secret storage, the
+sync itself — lives in core/ or sources/. Keeping the calls here makes the screens testable
+and the layering visible in one file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core import checks as _checks
+from core import connector_api_key as _api_key
+from core import content_index as _content_index
+from core import doctor as _doctor
+from core import protocol as _protocol
+from core import sandbox as _sandbox
+from core import secrets as _secrets
+from core.checks import index_names as _index_names
+from core.config import ConfigDocument, ConfigError, load_config, new_config_text
+from core.es import build_client
+from core.es import tls as _tls
+from core.protocol import Connector, ConnectorStore, JobType, SyncJob, open_store
+from sources import registry as _registry
+from sources import schema as _schema
+from sources.errors import SourceError
+
+# --------------------------------------------------------------------------- sources
+
+SourceInfo = _registry.SourceInfo
+
+
+def list_sources() -> list[SourceInfo]:
+    """Every source type Sluice can run, sorted by display name."""
+    return _registry.available_sources()
+
+
+def default_configuration(service_type: str) -> dict[str, dict[str, Any]]:
+    """The source's configuration schema with defaults, every attribute present."""
+    return _registry.get_source_class(service_type).default_configuration()
+
+
+def merge_configuration(
+    service_type: str, stored: Mapping[str, Any] | None
+) -> dict[str, dict[str, Any]]:
+    """The source's schema with the values of a connector record filled in."""
+    schema = default_configuration(service_type)
+    return _schema.merge_values(schema, stored or {})
+
+
+def visible_fields(configuration: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    return _schema.visible_fields(configuration)
+
+
+def coerce_value(entry: Mapping[str, Any], raw: str) -> Any:
+    """Typed value for text typed in a field; ValueError names the field."""
+    return _schema.coerce_value(entry, raw)
+
+
+def configuration_errors(
+    service_type: str, configuration: Mapping[str, Mapping[str, Any]]
+) -> dict[str, str]:
+    """`key -> message` for every local problem (schema rules plus the source's own)."""
+    source_class = _registry.get_source_class(service_type)
+    return source_class(configuration).validation_errors()
+
+
+@dataclass(frozen=True)
+class SourceTest:
+    """Outcome of "Test connection": ok, one line, and the message under each field."""
+
+    ok: bool
+    message: str
+    field_errors: dict[str, str] = field(default_factory=dict)
+
+
+async def test_source(
+    service_type: str, configuration: Mapping[str, Mapping[str, Any]]
+) -> SourceTest:
+    """Run the source's `validate_config()` then `ping()`; never raises."""
+    source_class = _registry.get_source_class(service_type)
+    try:
+        source = source_class(configuration)
+    except SourceError as exc:
+        return SourceTest(False, str(exc), exc.field_errors)
+    try:
+        await source.validate_config()
+        await source.ping()
+    except SourceError as exc:
+        return SourceTest(False, str(exc), exc.field_errors)
+    except Exception as exc:  # a third-party source may raise anything
+        return SourceTest(False, f"{type(exc).__name__}: {exc}")
+    finally:
+        with contextlib.suppress(Exception):
+            await source.close()
+    name = source_class.display_name or service_type
+    return SourceTest(True, f"{name}: configuration valid and the source answers.")
+
+
+def sample_data_directory() -> Path | None:
+    """The repository's `sample-data/` folder, for a first try with the `dir` source."""
+    from sources.directory.source import sample_data_directory as find
+
+    return find()
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def index_name_problems(name: str) -> list[str]:
+    return _index_names.index_name_problems(name)
+
+
+def index_name_advice(name: str) -> list[str]:
+    return _index_names.index_name_advice(name)
+
+
+def suggested_index_name(name: str) -> str:
+    return _index_names.suggested_index_name(name)
+
+
+def planned_checks(settings: Mapping[str, Any] | None, **kwargs: Any) -> list[tuple[str, str]]:
+    """`(id, title)` of the cluster checks `run_checks` will report, in order."""
+    return _checks.planned_checks(settings, **kwargs)
+
+
+async def run_checks(settings: Mapping[str, Any], **kwargs: Any) -> AsyncIterator[Any]:
+    """Stream `CheckResult`s for the Elasticsearch connection, as each finishes."""
+    async for result in _checks.run_checks(settings, **kwargs):
+        yield result
+
+
+def environment_checks(config_path: str | Path) -> list[tuple[str, str]]:
+    """`(id, title)` of the environment doctor's checks."""
+    return _doctor.planned_environment_checks(config_path)
+
+
+async def run_environment_checks(config_path: str | Path) -> AsyncIterator[Any]:
+    async for result in _doctor.run_environment_checks(config_path):
+        yield result
+
+
+CertInfo = _tls.CertInfo
+CertificateError = _tls.CertificateError
+
+
+async def certificate_chain(url: str) -> list[CertInfo]:
+    """The certificates `url` presents, leaf first, not trusted (for the user to confirm)."""
+    return await _tls.fetch_certificate_chain(url)
+
+
+async def pin_certificate(url: str, fingerprint: str, dest: Path) -> Path:
+    """Save the confirmed certificate as a CA file for `ca_certs`."""
+    return await _tls.pin_certificate(url, fingerprint, dest)
+
+
+def format_fingerprint(value: str) -> str:
+    return _tls.format_fingerprint(value)
+
+
+# --------------------------------------------------------------------------- cluster
+
+
+class Cluster:
+    """One Elasticsearch connection and its connector store, for a screen's lifetime."""
+
+    def __init__(self, settings: Mapping[str, Any], *, read_only: bool = False) -> None:
+        self.settings = dict(settings)
+        self.read_only = read_only
+        self.client = build_client(self.settings, user_agent="sluice-tui")
+        self._store: ConnectorStore | None = None
+
+    async def store(self) -> ConnectorStore:
+        """The connector store; read-only clusters never get the connector indices created
+        (the monitor must not write)."""
+        if self._store is None:
+            if self.read_only:
+                if await _protocol.connector_api_available(self.client):
+                    self._store = _protocol.ApiConnectorStore(self.client)
+                else:
+                    self._store = _protocol.IndexConnectorStore(self.client)
+            else:
+                self._store = await open_store(self.client)
+        return self._store
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            if self._store is not None:
+                await self._store.close()
+        with contextlib.suppress(Exception):
+            await self.client.close()
+
+    async def __aenter__(self) -> Cluster:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    @property
+    def backend(self) -> str:
+        """ "api" (Connector API) or "index" (direct index access), once the store is open."""
+        return self._store.backend if self._store is not None else ""
+
+    # connectors ------------------------------------------------------------------------
+    async def list_connectors(self) -> list[Connector]:
+        return await (await self.store()).list_connectors()
+
+    async def get_connector(self, connector_id: str) -> Connector | None:
+        return await (await self.store()).get_connector(connector_id)
+
+    async def create_connector(
+        self, *, service_type: str, name: str, description: str | None
+    ) -> Connector:
+        """Create the record as Kibana does (no index yet: step 6 attaches it)."""
+        store = await self.store()
+        source_class = _registry.get_source_class(service_type)
+        connector = await store.create_connector(
+            index_name=None,  # type: ignore[arg-type] - Kibana too creates it without an index
+            service_type=service_type,
+            name=name,
+            description=description or None,
+            features=source_class.features(),
+        )
+        await store.update_configuration(
+            connector.id,
+            schema=source_class.default_configuration(),
+            status=_needs_configuration(),
+        )
+        return await store.get_connector(connector.id) or connector
+
+    async def rename_connector(self, connector_id: str, name: str, description: str) -> None:
+        await (await self.store()).update_name(connector_id, name=name, description=description)
+
+    async def save_configuration(
+        self, connector_id: str, configuration: Mapping[str, Mapping[str, Any]]
+    ) -> None:
+        await (await self.store()).update_configuration(connector_id, schema=configuration)
+
+    async def attach_index(self, connector_id: str, index_name: str) -> None:
+        await (await self.store()).update_index_name(connector_id, index_name)
+
+    # jobs ------------------------------------------------------------------------------
+    async def list_jobs(self, connector_id: str | None = None, size: int = 20) -> list[SyncJob]:
+        return await (await self.store()).list_jobs(connector_id=connector_id, size=size)
+
+    async def get_job(self, job_id: str) -> SyncJob | None:
+        return await (await self.store()).get_job(job_id)
+
+    async def create_job(self, connector_id: str, job_type: str = "full") -> str:
+        return await (await self.store()).create_job(connector_id, JobType(job_type))
+
+    async def request_cancel(self, job_id: str) -> None:
+        await (await self.store()).request_cancel(job_id)
+
+    # indices ---------------------------------------------------------------------------
+    async def list_indices(self) -> list[str]:
+        """Names of the regular (non-dot) indices."""
+        return await _content_index.list_content_indices(self.client)
+
+    async def create_index(self, name: str, language: str | None) -> bool:
+        """Create the content index; False when it already existed."""
+        return await _content_index.create_content_index(self.client, name, language=language)
+
+    async def index_checks(self, name: str) -> list[Any]:
+        """The cluster checks about an index name/existing index (ok/warn/fail results)."""
+        results = []
+        async for result in _checks.run_checks(self.settings, index_name=name, client=self.client):
+            if result.id in ("index_name", "index"):
+                results.append(result)
+        return results
+
+    async def create_scoped_api_key(
+        self, connector_name: str, index_name: str
+    ) -> _api_key.ConnectorApiKey:
+        """Raises `ApiKeyUnavailable` (with the reason) where the cluster can't."""
+        return await _api_key.create_connector_api_key(
+            self.client, connector_name=connector_name, index_name=index_name
+        )
+
+    async def record_api_key(self, connector_id: str, api_key_id: str) -> None:
+        await (await self.store()).update_api_key_id(connector_id, api_key_id)
+
+
+LANGUAGES = _content_index.LANGUAGES
+ContentIndexError = _content_index.ContentIndexError
+ApiKeyUnavailable = _api_key.ApiKeyUnavailable
+
+
+def _needs_configuration() -> Any:
+    from core.protocol import ConnectorStatus
+
+    return ConnectorStatus.NEEDS_CONFIGURATION
+
+
+# --------------------------------------------------------------------------- config
+
+
+@dataclass(frozen=True)
+class ConfigPreview:
+    """What writing config.yml would do: the new text, and the diff when it exists."""
+
+    path: Path
+    text: str
+    diff: str
+    exists: bool
+
+
+def read_config(path: str | Path, *, resolve_secrets: bool = True) -> Any:
+    """The loaded `Config`, or None when the file is absent. Raises `ConfigError`."""
+    if not Path(path).exists():
+        return None
+    return load_config(path, resolve_secrets=resolve_secrets)
+
+
+def config_document(
+    path: str | Path,
+    es_settings: Mapping[str, Any],
+    connector: Mapping[str, Any] | None,
+) -> ConfigDocument:
+    """config.yml as it would be written: the existing file edited in place (comments kept)
+    or a fresh commented one."""
+    target = Path(path)
+    if target.exists():
+        document = ConfigDocument.open(target)
+        for key, value in es_settings.items():
+            if value is None:
+                document.unset(f"elasticsearch.{key}")
+            else:
+                document.set(f"elasticsearch.{key}", value)
+        if connector:
+            document.upsert_connector(
+                connector["connector_id"], connector["service_type"], connector.get("api_key")
+            )
+        return document
+    entries = [dict(connector)] if connector else []
+    settings = {k: v for k, v in es_settings.items() if v is not None}
+    text = new_config_text(settings, entries)
+    return ConfigDocument(text, target)
+
+
+def preview_config(document: ConfigDocument) -> ConfigPreview:
+    exists = bool(document.path and document.path.exists())
+    return ConfigPreview(
+        path=document.path or Path("config.yml"),
+        text=_secrets_masked(document.render()),
+        diff=document.diff() if exists else "",
+        exists=exists,
+    )
+
+
+def _secrets_masked(text: str) -> str:
+    from core.config.redaction import mask_secret_lines
+
+    return mask_secret_lines(text)
+
+
+def save_config(document: ConfigDocument) -> Path:
+    """Write atomically (comments preserved, `.bak` kept). Raises `ConfigError`."""
+    return document.save()
+
+
+# --------------------------------------------------------------------------- secrets
+
+SecretPlacement = _secrets.SecretPlacement
+SecretError = _secrets.SecretError
+
+
+def keyring_status() -> _secrets.KeyringStatus:
+    return _secrets.keyring_status()
+
+
+def place_secret(placement: SecretPlacement, name: str, value: str) -> str:
+    """What config.yml should hold for a secret: a keyring reference (stored now), an
+    `${ENV}` reference, or the value itself (FILE). Raises `SecretError`."""
+    if placement is SecretPlacement.KEYRING:
+        return _secrets.store_secret(name, value)
+    if placement is SecretPlacement.ENV:
+        return _secrets.env_reference(name)
+    return value
+
+
+def secret_reference_preview(placement: SecretPlacement, name: str, value: str) -> str:
+    """What `place_secret` would put in config.yml, without storing anything yet."""
+    if placement is SecretPlacement.KEYRING:
+        return _secrets.make_reference(name)
+    if placement is SecretPlacement.ENV:
+        return _secrets.env_reference(name)
+    return value
+
+
+def save_to_env_file(path: Path, name: str, value: str) -> Path:
+    """Put `SLUICE_...=value` for secret `name` in an EnvironmentFile (0600)."""
+    from core.envfile import set_env_value
+
+    return set_env_value(path, _secrets.env_var_name(name), value)
+
+
+def env_var_name(name: str) -> str:
+    return _secrets.env_var_name(name)
+
+
+def mask(secret: str | None) -> str:
+    return _secrets.mask(secret)
+
+
+# --------------------------------------------------------------------------- sandbox
+
+SANDBOX_WARNING = _sandbox.SANDBOX_WARNING
+Sandbox = _sandbox.Sandbox
+SandboxError = _sandbox.SandboxError
+
+
+def sandbox_available() -> bool:
+    return _sandbox.sandbox_available()
+
+
+def start_sandbox(data_dir: Path, port: int | None = None) -> Sandbox:
+    """Blocking (a few hundred ms): call from a thread worker."""
+    return _sandbox.start_sandbox(data_dir, port=port)
+
+
+def stop_sandbox(sandbox: Sandbox) -> None:
+    _sandbox.stop_sandbox(sandbox)
+
+
+__all__ = [
+    "ConfigError",
+    "ConfigPreview",
+    "SourceTest",
+]
+
+
+# --------------------------------------------------------------------------- sync
+
+
+def job_failures(job_id: str, limit: int = 200) -> list[tuple[str, str, str, str]]:
+    """(time, document id, operation, reason) from a job's failure log, oldest first."""
+    from core.engine.failures import failure_log_path, read_failures
+
+    rows = []
+    for entry in read_failures(failure_log_path(job_id), limit=limit):
+        if "id" in entry:
+            rows.append(
+                (
+                    str(entry.get("time", "")),
+                    str(entry["id"]),
+                    str(entry.get("operation", "")),
+                    str(entry.get("reason", "")),
+                )
+            )
+        elif "note" in entry:
+            rows.append(("", "…", "", str(entry["note"])))
+    return rows
+
+
+def engine_available() -> bool:
+    """True once the sync engine's job runner is installed (it lands separately)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("core.engine.runner") is not None
+    except ModuleNotFoundError:
+        return False
+
+
+class LocalSync:
+    """One sync of a connector run here: the engine on its own event loop (call `run()` in a
+    thread), a progress board to poll, and cancel/suspend events the engine watches."""
+
+    def __init__(self, settings: Mapping[str, Any], connector_id: str, job_type: str = "full"):
+        import threading
+
+        from core.engine.progress import ProgressBoard
+
+        self.settings = dict(settings)
+        self.connector_id = connector_id
+        self.job_type = job_type
+        self.board = ProgressBoard()
+        self.cancel_event = threading.Event()
+        self.suspend_event = threading.Event()
+        self.job_id: str | None = None
+        self.error: str | None = None
+        self.status: str = "starting"
+
+    def run(self) -> None:
+        """Blocking: run the whole job (record it, sync, finish it). Never raises."""
+        import asyncio
+
+        try:
+            asyncio.run(self._main())
+        except Exception as exc:
+            self.error = f"{type(exc).__name__}: {exc}"
+            self.status = "error"
+
+    async def _main(self) -> None:
+        from core.engine import runner  # the job runner of the sync engine
+        from sources.registry import create_source
+
+        result = await runner.run_connector_sync(
+            self.settings,
+            self.connector_id,
+            source_factory=create_source,
+            job_type=self.job_type,
+            listener=self.board,
+            cancel_event=self.cancel_event,
+            suspend_event=self.suspend_event,
+            on_job=self._on_job,
+        )
+        self.status = str(getattr(result, "status", "completed"))
+        self.error = getattr(result, "error", None)
+
+    def _on_job(self, job_id: str) -> None:
+        self.job_id = job_id
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+
+    def suspend(self) -> None:
+        self.suspend_event.set()
+        self.cancel_event.set()
+
+    def state(self) -> Any:
+        from tui.feeds import FeedState
+
+        snapshot = self.board.snapshot
+        finished = self.board.finished
+        status = self.status
+        if finished is not None:
+            status = str(finished.status)
+        elif self.error is None and status == "starting" and snapshot is not None:
+            status = "running"
+        if self.cancel_event.is_set() and finished is None and self.error is None:
+            status = "suspending" if self.suspend_event.is_set() else "canceling"
+        if snapshot is None:
+            return FeedState(status=status, last_error=self.error, job_id=self.job_id)
+        counters = snapshot.counters
+        return FeedState(
+            status=status,
+            phase=str(snapshot.phase),
+            extracted=counters.extracted,
+            indexed=counters.indexed,
+            updated=counters.updated,
+            deleted=counters.deleted,
+            skipped=counters.skipped,
+            failed=counters.failed,
+            bytes=counters.bytes,
+            docs_per_second=snapshot.docs_per_second,
+            total=snapshot.total,
+            eta_seconds=snapshot.eta_seconds,
+            elapsed=snapshot.elapsed,
+            last_error=(finished.error if finished else None) or snapshot.last_error or self.error,
+            job_id=self.job_id,
+        )
+
+    def failures(self, limit: int = 200) -> list[tuple[str, str, str, str]]:
+        import time as _time
+
+        rows = [
+            (_time.strftime("%H:%M:%S", _time.localtime(f.at)), f.doc_id, f.operation, f.reason)
+            for f in self.board.failures()
+        ]
+        return rows[-limit:]

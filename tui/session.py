@@ -1,0 +1,110 @@
+"""One run of the wizard: the saved state plus what must only live in memory (secrets, the
+sandbox process, the connector just read)."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tui import services
+from tui.state import WizardState, load_state, save_state, state_path
+
+
+@dataclass
+class Session:
+    """Everything the steps share. Secrets stay in these attributes, never in the state file."""
+
+    config_path: Path
+    state: WizardState
+    es_api_key: str = field(default="", repr=False)
+    es_password: str = field(default="", repr=False)
+    scoped_api_key: str = field(default="", repr=False)
+    sandbox: services.Sandbox | None = None
+    connector: Any = None  # core.protocol.Connector last read
+    source_configuration: dict[str, dict[str, Any]] | None = field(default=None, repr=False)
+
+    @classmethod
+    def open(cls, config_path: str | Path, start_over: bool = False) -> Session:
+        path = Path(config_path).expanduser()
+        state = load_state(path, start_over=start_over)
+        state.config_path = str(path)
+        session = cls(config_path=path, state=state)
+        session._recover_secrets()
+        session._restart_sandbox()
+        return session
+
+    def _restart_sandbox(self) -> None:
+        """A resumed setup that used the sandbox gets it back (same port and data) before any
+        screen talks to it; if it can't start, step 2 says why and offers it again."""
+        if not self.state.sandbox or not services.sandbox_available():
+            return
+        try:
+            self.sandbox = services.start_sandbox(self.sandbox_dir, port=self.state.sandbox_port)
+        except services.SandboxError:
+            self.sandbox = None
+            return
+        if self.sandbox.url != self.state.es_host:
+            self.state.es_host = self.sandbox.url  # the old port was taken: follow the new one
+            self.state.sandbox_port = self.sandbox.port
+
+    # -------------------------------------------------------------------- persistence
+    @property
+    def state_file(self) -> Path:
+        return state_path(self.config_path)
+
+    def save(self) -> None:
+        save_state(self.state, self.config_path)
+
+    def _recover_secrets(self) -> None:
+        """On resume, take the Elasticsearch credentials back from config.yml (resolving
+        keyring and ${ENV} references) so the user does not type them again."""
+        if not self.state.config_written:
+            return
+        try:
+            config = services.read_config(self.state.config_path or self.config_path)
+        except services.ConfigError:
+            return
+        if config is None:
+            return
+        es = config.elasticsearch
+        self.es_api_key = str(es.get("api_key") or "")
+        if es.get("username") and es.get("password"):
+            self.es_password = str(es.get("password") or "")
+        if self.state.connector_id:
+            entry = config.connector(self.state.connector_id) or {}
+            self.scoped_api_key = str(entry.get("api_key") or "")
+
+    # -------------------------------------------------------------------- Elasticsearch
+    def es_settings(self) -> dict[str, Any]:
+        """The `elasticsearch` section for the answers so far (secrets included: memory only)."""
+        state = self.state
+        settings: dict[str, Any] = {"host": state.es_host.strip()}
+        if state.es_auth == "api_key" and self.es_api_key:
+            settings["api_key"] = self.es_api_key
+        elif state.es_auth == "basic":
+            settings["username"] = state.es_username
+            settings["password"] = self.es_password
+        if state.es_ca_certs.strip():
+            settings["ca_certs"] = state.es_ca_certs.strip()
+        if state.es_fingerprint.strip():
+            settings["ca_fingerprint"] = state.es_fingerprint.strip()
+        settings["request_timeout"] = 30
+        settings["max_retries"] = 1
+        return settings
+
+    def cluster(self) -> services.Cluster:
+        """A new connection with the current answers (the caller closes it)."""
+        return services.Cluster(self.es_settings())
+
+    # -------------------------------------------------------------------- sandbox
+    def stop_sandbox(self) -> None:
+        if self.sandbox is not None:
+            with contextlib.suppress(Exception):
+                services.stop_sandbox(self.sandbox)
+            self.sandbox = None
+
+    @property
+    def sandbox_dir(self) -> Path:
+        return self.state_file.parent / "sandbox"

@@ -1,0 +1,1 @@
+"""Reusable Sluice widgets, each with its own DEFAULT_CSS."""
