@@ -49,7 +49,7 @@ from core.engine.progress import (
 from core.engine.queue import ByteBoundedQueue
 from core.engine.rules import SyncRules
 from core.engine.settings import EngineSettings
-from core.engine.sink import BulkOp, run_sink_worker
+from core.engine.sink import BulkOp, delete_op, index_op, run_sink_worker
 from core.engine.snapshot import IdLedger, scan_index_ids
 from core.engine.source import Document, DocumentSource, Operation
 
@@ -140,6 +140,10 @@ class _Run:
     started: float = field(default_factory=time.monotonic)
     source_error: str | None = None
     listing_error: str | None = None
+    index_json: bytes = b""  # the index name as JSON, for the bulk headers
+
+    def __post_init__(self) -> None:
+        self.index_json = orjson.dumps(self.request.index_name)
 
 
 class SyncEngine:
@@ -295,11 +299,12 @@ class SyncEngine:
             raise group.exceptions[0] from None
 
     async def _pipeline(self, source: DocumentSource, run: _Run, pipeline: str | None) -> None:
+        turn = asyncio.Lock()
         async with asyncio.TaskGroup() as group:
             for _ in range(max(1, self.settings.max_concurrency)):
                 group.create_task(
                     run_sink_worker(
-                        self.client, run.queue, self.settings, self._on_result, pipeline
+                        self.client, run.queue, self.settings, self._on_result, pipeline, turn
                     )
                 )
             group.create_task(self._feed(source, run))
@@ -386,15 +391,14 @@ class SyncEngine:
             self._failed("?", "index", "the source yielded a document without an _id")
             return None
         doc_id = normalize_id(raw_id)
-        index = run.request.index_name
         if operation is Operation.DELETE:
-            return ({"delete": {"_index": index, "_id": doc_id}}, None), 64
+            return delete_op(run.index_json, doc_id), 64
         if ERROR_FIELD in doc:
             self._failed(doc_id, "extract", str(doc.pop(ERROR_FIELD)))
         if run.rules.rules and not run.rules.includes(doc):
             counters.skipped += 1
             if run.mode is SyncMode.CURSOR:  # the other modes delete it as unseen
-                return ({"delete": {"_index": index, "_id": doc_id}}, None), 64
+                return delete_op(run.index_json, doc_id), 64
             return None
         ledger = run.ledger
         timestamp = doc.get("_timestamp")
@@ -428,14 +432,13 @@ class SyncEngine:
         if ledger is not None:
             ledger.mark_seen(doc_id)
         counters.bytes += size
-        return ({"index": {"_index": index, "_id": doc_id}}, body), size
+        return index_op(run.index_json, doc_id, body), size
 
     async def _delete_unseen(self, run: _Run) -> None:
         assert run.ledger is not None
-        index = run.request.index_name
         for page in run.ledger.unseen_ids():
             for doc_id in page:
-                await run.queue.put(({"delete": {"_index": index, "_id": doc_id}}, None), 64)
+                await run.queue.put(delete_op(run.index_json, doc_id), 64)
 
     # ------------------------------------------------------------------ outcomes
 

@@ -66,6 +66,26 @@ class ByteBoundedQueue(Generic[T]):
         self._space.set()
         return item
 
+    def take(self, max_items: int, max_bytes: int) -> list[T]:
+        """Up to `max_items` items totalling at most `max_bytes` (at least one when not
+        empty), without waiting: how the sink builds a bulk request in one step."""
+        items = self._items
+        taken: list[T] = []
+        size = 0
+        while items and len(taken) < max_items:
+            item, item_size = items[0]
+            if taken and size + item_size > max_bytes:
+                break
+            items.popleft()
+            taken.append(item)
+            size += item_size
+        if taken:
+            self._bytes -= size
+            self._space.set()
+        if not items and not self.closed:
+            self._not_empty.clear()
+        return taken
+
     def close(self) -> None:
         """No more items will come: wake every consumer so it can finish."""
         self.closed = True

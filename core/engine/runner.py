@@ -175,6 +175,7 @@ async def _index_count(client: AsyncElasticsearch, index: str | None) -> int | N
     if not index:
         return None
     try:
+        await client.indices.refresh(index=index)  # count what this job wrote, too
         response = await client.count(index=index)
     except (ApiError, TransportError):
         return None

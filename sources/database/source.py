@@ -161,8 +161,12 @@ class SQLSource(BaseSource):
     # ------------------------------------------------------------ full sync
 
     async def get_docs(self, filtering: Mapping[str, Any] | None = None) -> AsyncIterator[Document]:
+        """Every row. With a modification column, the marks seen become `self.sync_cursor`,
+        so the next incremental sync starts where this full one ended."""
         rules = self._rules(filtering)
         self._sync_started = _now()
+        column = self.modified_column
+        marks: dict[str, Any] = {}
         async with self.session() as session:
             if rules:
                 for number, rule in enumerate(rules, start=1):
@@ -170,8 +174,12 @@ class SQLSource(BaseSource):
                         yield document
                 return
             for table in await self._tables(session):
-                async for document, _mark in self._table_documents(session, table):
+                key = self.table_key(table)
+                async for document, mark in self._table_documents(session, table):
+                    if column:
+                        marks[key] = later(marks.get(key), mark)
                     yield document
+        self.sync_cursor = make_cursor(column, marks) if column else None
 
     async def _tables(self, session: SQLSession) -> list[str]:
         """The tables to sync; an explicitly listed table that is missing fails the sync

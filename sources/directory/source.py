@@ -200,7 +200,9 @@ class DirectorySource(BaseSource):
         extraction pool, while earlier documents are consumed."""
         await self.ping()
         window: deque[asyncio.Task[Document]] = deque()
-        ahead = max(2, 2 * extraction.worker_count())
+        # Most files are small text read in threads: keep enough in flight to hide the
+        # thread hops (measured: 4 in flight ~650 files/s, 16 in flight ~1k+ files/s).
+        ahead = max(16, 2 * extraction.worker_count())
         try:
             async for found in self._found_files():
                 window.append(asyncio.ensure_future(self._document(found)))

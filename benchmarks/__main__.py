@@ -1,0 +1,177 @@
+"""`make bench`: print the engine's figures next to a raw bulk baseline measured in the same run.
+
+Targets: the null bulk endpoint (measures Sluice itself) and the local Elasticsearch-compatible
+server at SLUICE_ES_URL (real behaviour, but slow). Every measurement runs in a fresh process
+(`benchmarks.case`) so CPU time and peak RSS are its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from benchmarks.null_bulk import NullBulkEndpoint
+from benchmarks.workload import generate_tree
+
+ROOT = Path(__file__).resolve().parent.parent
+INDEX = "sluice-bench"
+
+
+def measure(spec: dict[str, Any]) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.case", json.dumps(spec)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"benchmark case failed: {spec}\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def figures(result: dict[str, Any], size: int) -> dict[str, float]:
+    docs, seconds = result["written"], max(result["seconds"], 1e-9)
+    return {
+        "docs_s": docs / seconds,
+        "mb_s": docs * size / seconds / 1e6,
+        "cpu_10k": result["cpu"] / max(docs, 1) * 10_000,
+        "rss": result["peak_rss_mib"],
+    }
+
+
+def row(label: str, f: dict[str, float], ratio: float | None = None) -> str:
+    tail = f"  {ratio:5.2f}×" if ratio is not None else ""
+    return (
+        f"  {label:<34} {f['docs_s']:>9,.0f} docs/s {f['mb_s']:>7.1f} MB/s "
+        f"{f['cpu_10k']:>6.2f} CPU s/10k {f['rss']:>6.0f} MiB{tail}"
+    )
+
+
+def best_baseline(url: str, count: int, size: int, grid: list[dict[str, int]]) -> tuple[dict, dict]:
+    best: tuple[dict, dict] | None = None
+    for settings in grid:
+        result = measure(
+            {
+                "kind": "baseline",
+                "url": url,
+                "index": INDEX,
+                "count": count,
+                "size": size,
+                **settings,
+            }
+        )
+        if best is None or result["seconds"] < best[0]["seconds"]:
+            best = (result, settings)
+    assert best is not None
+    return best
+
+
+def compare(title: str, url: str, count: int, size: int, tree: Path | None, tune: bool) -> None:
+    print(f"\n{title}: {count:,} documents of {size} B")
+    grid = [
+        {"chunk_size": 500, "concurrency": 1},
+        {"chunk_size": 500, "concurrency": 4},
+        {"chunk_size": 1000, "concurrency": 4},
+    ]
+    base, base_settings = best_baseline(url, count, size, grid)
+    base_f = figures(base, size)
+    print(row(f"raw bulk helper {base_settings}", base_f))
+    variants: list[dict[str, int]] = [{}]
+    if tune:
+        variants += [
+            {"chunk_size": 1000},
+            {"max_concurrency": 2},
+            {"max_concurrency": 8},
+            {"chunk_size": 250, "max_concurrency": 8},
+        ]
+    for overrides in variants:
+        spec = {"kind": "engine", "url": url, "index": INDEX, "count": count, "size": size}
+        result = measure({**spec, "settings": overrides})
+        f = figures(result, size)
+        label = "sluice engine, synthetic" + (f" {overrides}" if overrides else "")
+        print(row(label, f, f["docs_s"] / base_f["docs_s"]))
+    if tree is not None:
+        spec = {
+            "kind": "engine",
+            "url": url,
+            "index": INDEX,
+            "source": "dir",
+            "directory": str(tree),
+        }
+        result = measure(spec)
+        f = figures(result, size)
+        print(row("sluice engine, dir source", f, f["docs_s"] / base_f["docs_s"]))
+
+
+def memory(counts: list[int]) -> None:
+    print("\nPeak RSS of a full sync with stale deletion (null endpoint, 1% stale ids)")
+    rss = {}
+    for count in counts:
+        with NullBulkEndpoint(existing=count + count // 100) as endpoint:
+            spec = {
+                "kind": "engine",
+                "url": endpoint.url,
+                "index": INDEX,
+                "count": count,
+                "size": 1024,
+                "fresh": False,
+            }
+            result = measure(spec)
+        rss[count] = result["peak_rss_mib"]
+        print(
+            f"  {count:>9,} indexed: {result['peak_rss_mib']:6.1f} MiB peak RSS, "
+            f"{result['deleted']:,} deleted, {result['written'] / result['seconds']:,.0f} docs/s"
+        )
+    if len(counts) > 1:
+        growth = rss[counts[-1]] - rss[counts[0]]
+        print(f"  growth {counts[0]:,} → {counts[-1]:,}: {growth:+.1f} MiB (goal ≤ 50 MB)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--null-docs", type=int, default=100_000)
+    parser.add_argument("--es-docs", type=int, default=10_000)
+    parser.add_argument("--size", type=int, default=1024, help="document size in bytes")
+    parser.add_argument("--files", type=int, default=5_000, help="files in the dir-source tree")
+    parser.add_argument("--memory", default="100000,1000000", help="index sizes, comma-separated")
+    parser.add_argument("--tune", action="store_true", help="also try other engine settings")
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    args = parser.parse_args()
+    if args.quick:
+        args.null_docs, args.es_docs, args.files, args.memory = 20_000, 2_000, 500, "10000,100000"
+    print(f"Sluice benchmarks ({os.cpu_count()} CPUs)")
+    with tempfile.TemporaryDirectory(prefix="sluice-bench-") as tmp:
+        tree = generate_tree(Path(tmp) / "tree", args.files, args.size)
+        with NullBulkEndpoint() as endpoint:
+            compare("Null bulk endpoint", endpoint.url, args.null_docs, args.size, tree, args.tune)
+        es_url = os.environ.get("SLUICE_ES_URL")
+        if es_url:
+            compare(f"Local server {es_url}", es_url, args.es_docs, args.size, tree, args.tune)
+            measure_cleanup(es_url)
+        else:
+            print("\nSLUICE_ES_URL is not set: skipping the local-server figures")
+    memory([int(n) for n in args.memory.split(",")])
+
+
+def measure_cleanup(url: str) -> None:
+    import asyncio
+
+    from core.es import build_client
+
+    async def drop() -> None:
+        client = build_client({"host": url})
+        await client.options(ignore_status=404).indices.delete(index=INDEX)
+        await client.close()
+
+    asyncio.run(drop())
+
+
+if __name__ == "__main__":
+    main()
