@@ -172,6 +172,7 @@ class SyncEngine:
         self._rate = RateMeter()
         self._started = time.monotonic()
         self._rate_value = 0.0
+        self._index_created = False
 
     # ------------------------------------------------------------------ public
 
@@ -200,7 +201,11 @@ class SyncEngine:
                 queue=ByteBoundedQueue(
                     self.settings.queue_max_size, self.settings.queue_max_mem_size
                 ),
-                ledger=None if mode is SyncMode.CURSOR else IdLedger(self.work_dir),
+                # A cursor sync deletes only what the source says; an index created just
+                # now holds nothing to list or delete.
+                ledger=None
+                if mode is SyncMode.CURSOR or self._index_created
+                else IdLedger(self.work_dir),
             )
             try:
                 await self._run_until_stopped(source, run, pipeline)
@@ -258,7 +263,9 @@ class SyncEngine:
 
     async def _prepare_index(self, request: SyncRequest) -> str | None:
         """Create the content index when missing; return the pipeline to use, if any."""
-        await create_content_index(self.client, request.index_name, language=request.language)
+        self._index_created = await create_content_index(
+            self.client, request.index_name, language=request.language
+        )
         if not request.pipeline:
             return None
         try:
@@ -313,10 +320,10 @@ class SyncEngine:
         """Produce every operation, then close the queue so the sink workers finish."""
         listing: asyncio.Task[None] | None = None
         try:
-            if run.mode is SyncMode.TIMESTAMPS:
-                self._set_phase(Phase.LISTING)
+            if run.ledger is not None and run.mode is SyncMode.TIMESTAMPS:
+                self._set_phase(Phase.LISTING)  # timestamps are needed before extracting
                 await self._list_existing(run, with_timestamps=True)
-            elif run.mode is SyncMode.FULL:
+            elif run.ledger is not None:  # listed while the source is read
                 listing = asyncio.create_task(self._list_existing(run, with_timestamps=False))
             self._set_phase(Phase.EXTRACTING)
             try:

@@ -229,8 +229,19 @@ async def test_phases_are_reported_in_order(es, index_name):
     events: list[Any] = []
     await sync(es, MemorySource(make_docs(5)), index_name, listener=events.append)
     phases = [e.phase.value for e in events if isinstance(e, PhaseEvent)]
-    assert phases == ["extracting", "deleting stale documents", "finishing", "done"]
+    assert phases == ["extracting", "finishing", "done"]  # a new index: nothing to delete
     assert isinstance(events[-1], FinishedEvent)
+
+    events.clear()
+    await sync(es, MemorySource(make_docs(5)), index_name, incremental=True, listener=events.append)
+    phases = [e.phase.value for e in events if isinstance(e, PhaseEvent)]
+    assert phases == [
+        "listing indexed documents",
+        "extracting",
+        "deleting stale documents",
+        "finishing",
+        "done",
+    ]
 
 
 async def test_missing_pipeline_is_skipped_not_fatal(es, index_name, contents):
