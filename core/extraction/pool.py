@@ -11,9 +11,11 @@ import asyncio
 import atexit
 import multiprocessing
 import os
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import forkserver, resource_tracker
 from typing import Any, TypeVar
 
 import pebble
@@ -59,15 +61,47 @@ def _context() -> Any:
     return multiprocessing.get_context("spawn")
 
 
+def _stderr_has_descriptor() -> bool:
+    try:
+        return sys.stderr is not None and sys.stderr.fileno() >= 0
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def _start_helper_processes(context: Any) -> None:
+    """Start multiprocessing's resource tracker (and fork server) now, with a real stderr.
+
+    They are handed `sys.stderr.fileno()`. Inside a Textual app sys.stderr is a capture
+    object without a usable descriptor, and starting them there fails with "bad value(s) in
+    fds_to_keep" — so when stderr has none they get the null device instead. Once running
+    they are reused, so later worker starts (from pebble's thread) never ask again.
+    """
+    saved = sys.stderr
+    devnull = None
+    if not _stderr_has_descriptor():
+        devnull = open(os.devnull, "w")  # noqa: SIM115 - closed below
+        sys.stderr = devnull
+    try:
+        resource_tracker.ensure_running()
+        if context.get_start_method() == "forkserver":
+            forkserver.ensure_running()
+    finally:
+        if devnull is not None:
+            sys.stderr = saved
+            devnull.close()
+
+
 def _get_pool() -> pebble.ProcessPool:
     global _pool
     with _lock:
         if _pool is None or not _pool.active:
+            context = _context()
+            _start_helper_processes(context)
             _pool = pebble.ProcessPool(
                 max_workers=_Settings.max_workers,
                 initializer=init_worker,
                 initargs=(_Settings.memory_limit,),
-                context=_context(),
+                context=context,
             )
         return _pool
 

@@ -10,6 +10,7 @@ import pytest
 
 from core.es import build_client
 from core.protocol import JobStatus, open_store
+from tests.data import documents
 from tests.tui.conftest import SIZE, text_of, wait_for, wizard
 from tests.tui.test_dashboard_monitor import review_state, syncable_connector
 from tui import services
@@ -52,6 +53,8 @@ async def test_start_sync_indexes_the_folder(
 ):
     index = f"search-sluice-test-sync-{unique}"
     cleanup_indices.append(index)
+    # a PDF: its text comes from the extraction worker processes, started inside the app
+    documents.make_pdf(docs_dir / "report.pdf", ["gauge station report"])
     connector_id = await syncable_connector(es_config, f"sync {unique}", index, str(docs_dir))
     app = SluiceApp(review_state(tmp_path, es_config, connector_id, index), test_mode=True)
     async with app.run_test(size=SIZE) as pilot:
@@ -59,16 +62,18 @@ async def test_start_sync_indexes_the_folder(
         await wait_for(pilot, lambda: dashboard.feed.poll().finished, timeout=120, what="done")
         state = dashboard.feed.poll()
         assert state.status == "completed", state.last_error
-        assert state.indexed + state.updated == 3
+        assert state.indexed + state.updated == 4 and state.failed == 0
         # the dashboard redraws from its 4 Hz poll: give it that moment
         await wait_for(
             pilot,
             lambda: "COMPLETED" in text_of(dashboard.query_one("#dash-status")),
             what="the dashboard to show the outcome",
         )
-        assert text_of(dashboard.query_one("#counter-indexed")).split()[-1] == "3"
+        assert text_of(dashboard.query_one("#counter-indexed")).split()[-1] == "4"
     await es.indices.refresh(index=index)
-    assert (await es.count(index=index))["count"] == 3
+    assert (await es.count(index=index))["count"] == 4
+    hits = await es.search(index=index, query={"match": {"body": "gauge station report"}})
+    assert hits["hits"]["hits"][0]["_source"]["name"] == "report.pdf"
     job = await last_job(es_config, connector_id)
     assert job.status == JobStatus.COMPLETED
 

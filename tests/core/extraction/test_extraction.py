@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from core.extraction import (
     supported_extension,
 )
 from core.extraction.pool import run_in_pool, worker_pids
+from tests.conftest import ROOT
 from tests.core.extraction import pool_probes
 from tests.data import documents
 
@@ -234,3 +237,25 @@ def documents_docx_bytes() -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def test_extraction_works_when_stderr_has_no_descriptor(tmp_path: Path):
+    """Inside a Textual app sys.stderr is a capture object without a file descriptor;
+    starting the worker processes there used to fail ("bad value(s) in fds_to_keep").
+    A fresh interpreter, so multiprocessing's helper processes are not already running."""
+    pdf = documents.make_pdf(tmp_path / "report.pdf", ["water levels are rising"])
+    script = (
+        "import asyncio, io, sys\n"
+        "class Capture(io.StringIO):\n"  # what Textual's print capture answers
+        "    def fileno(self): return -1\n"
+        "sys.stderr = Capture()\n"
+        "from core.extraction import extract_text, shutdown\n"
+        f"text = asyncio.run(extract_text({str(pdf)!r}, filename='report.pdf'))\n"
+        "shutdown()\n"
+        "print(text)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "water levels are rising" in done.stdout
