@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -36,15 +37,15 @@ class FailureLog:
         self.max_entries = max_entries
         self.recorded = 0
         self.dropped = 0
-        self._file = None
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = open(path, "ab")  # noqa: SIM115 - closed in close()
+        self._file: Any = None  # opened on the first failure: a clean job leaves no file
 
     def record(self, failure: Failure) -> None:
-        if self._file is None or self.recorded >= self.max_entries:
+        if self.path is None or self.recorded >= self.max_entries:
             self.dropped += 1
             return
+        if self._file is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = open(self.path, "ab")  # noqa: SIM115 - closed in close()
         entry = {
             "time": datetime.fromtimestamp(failure.at, UTC).isoformat(),
             "id": failure.doc_id,

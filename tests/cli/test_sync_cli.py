@@ -46,6 +46,7 @@ def test_sync_json_summary_and_job_record(cli_env, tmp_path):
     summary = json.loads(out)
     assert summary["status"] == "completed"
     assert summary["indexed"] == 25 and summary["failed"] == 0
+    assert summary["failure_log"] is None  # a clean job leaves no failure log
     assert summary["docs_per_second"] > 0 and summary["peak_rss_mib"] > 10
     assert count_docs(cli_env, index) == 25
 
