@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 import cli.commands
 import core
+from cli.common import IdFriendlyParser
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -42,7 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="config.yml to use (default: ./config.yml)",
     )
     parser.add_argument("--new", action="store_true", help="start the setup wizard over")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    # Generated connector and job ids may start with "-": every subcommand accepts them.
+    subparsers = parser.add_subparsers(
+        dest="command", metavar="COMMAND", title="commands", parser_class=IdFriendlyParser
+    )
     for name in _command_modules():
         module = importlib.import_module(f"cli.commands.{name}")
         module.register(subparsers)

@@ -173,6 +173,7 @@ class SyncEngine:
         self._started = time.monotonic()
         self._rate_value = 0.0
         self._index_created = False
+        self.total: int | None = None  # documents the source will yield, when it says
 
     # ------------------------------------------------------------------ public
 
@@ -182,6 +183,7 @@ class SyncEngine:
             counters=self.counters.copy(),
             elapsed=time.monotonic() - self._started,
             docs_per_second=self._rate_value,
+            total=self.total,
             last_error=self.last_error,
         )
 
@@ -207,9 +209,12 @@ class SyncEngine:
                 if mode is SyncMode.CURSOR or self._index_created
                 else IdLedger(self.work_dir),
             )
+            counting = self._start_counting(source, run)
             try:
                 await self._run_until_stopped(source, run, pipeline)
             finally:
+                if counting is not None:
+                    counting.cancel()
                 if run.ledger is not None:
                     run.ledger.close()
             error = run.source_error or run.listing_error
@@ -248,6 +253,22 @@ class SyncEngine:
         )
 
     # ------------------------------------------------------------------ set-up
+
+    def _start_counting(self, source: DocumentSource, run: _Run) -> asyncio.Task[None] | None:
+        """Ask the source how many documents are coming (optional), alongside the sync."""
+        count = getattr(source, "count_documents", None)
+        if run.mode is SyncMode.CURSOR or not callable(count):
+            return None
+
+        async def counting() -> None:
+            try:
+                total = await count(run.request.filtering)
+            except Exception as exc:  # progress only: never fails the sync
+                log.debug("the source could not count its documents: %s", exc)
+                return
+            self.total = int(total) if total is not None else None
+
+        return asyncio.create_task(counting())
 
     @staticmethod
     def _supports_cursor(source: DocumentSource) -> bool:

@@ -82,7 +82,7 @@ class ProgressSnapshot:
         """Seconds left when the source told its total and the rate is known."""
         if not self.total or self.docs_per_second <= 0:
             return None
-        left = self.total - (self.counters.extracted + self.counters.skipped)
+        left = self.total - self.counters.extracted  # extracted counts skipped ones too
         return max(left, 0) / self.docs_per_second
 
 

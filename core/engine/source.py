@@ -3,6 +3,10 @@
 `sources.base.BaseSource` implements this protocol; the engine depends only on it, so core/
 never imports sources/. A document is a plain dict with a stable `_id` (str) and a
 `_timestamp` (ISO-8601 str) used to skip unchanged documents in incremental syncs.
+
+Optional: `async count_documents(filtering) -> int | None`, how many documents a full sync
+will yield (an estimate is fine). The engine runs it alongside the sync to show a progress
+bar and an ETA; it must never be needed for correctness.
 """
 
 from __future__ import annotations

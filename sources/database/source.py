@@ -39,6 +39,8 @@ class SQLSession(Protocol):
 
     async def columns(self, table: str) -> list[str]: ...
 
+    async def row_count(self, table: str) -> int: ...
+
     def table_rows(
         self, table: str, *, since_column: str | None = None, since: Any = None
     ) -> AsyncIterator[dict[str, Any]]: ...
@@ -180,6 +182,14 @@ class SQLSource(BaseSource):
                         marks[key] = later(marks.get(key), mark)
                     yield document
         self.sync_cursor = make_cursor(column, marks) if column else None
+
+    async def count_documents(self, filtering: Mapping[str, Any] | None = None) -> int | None:
+        """How many documents a full sync yields (for progress and ETA), on a connection of
+        its own; None with custom queries, whose size is unknown until they run."""
+        if self._rules(filtering):
+            return None
+        async with self.session() as session:
+            return sum([await session.row_count(t) for t in await self._tables(session)])
 
     async def _tables(self, session: SQLSession) -> list[str]:
         """The tables to sync; an explicitly listed table that is missing fails the sync

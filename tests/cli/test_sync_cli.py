@@ -81,3 +81,9 @@ def test_sync_unknown_connector_is_one_line(cli_env):
     code, _out, err = cli_env.run("sync", "no-such-connector-xyz")
     assert code == 1
     assert "no-such-connector-xyz" in err and len(err.strip().splitlines()) == 1
+
+
+def test_sync_takes_ids_that_start_with_a_dash(cli_env):
+    code, _out, err = cli_env.run("sync", "-Xk3abcdefghijklmnop")  # 20 chars, like ES ids
+    assert code == 1, err  # not a usage error: the id was read, and does not exist
+    assert "-Xk3abcdefghijklmnop" in err

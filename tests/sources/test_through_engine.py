@@ -193,6 +193,7 @@ async def test_source_ping_validate_sync_change_resync(case: Case, es, index_nam
     try:
         await source.ping()
         await source.validate_config()
+        assert await source.count_documents() == len(await source_view(case))
     finally:
         await source.close()
 

@@ -38,6 +38,8 @@ async def walk_to_review(pilot, app, es_config, docs_dir, name, index):
     await next_step(pilot, app)
     # 5. source details: type the folder into the generated form
     await wait_for(pilot, lambda: screen.steps[4].form is not None, what="form")
+    # the form is (re)mounted for the connector just created: wait for its field itself
+    await wait_for(pilot, lambda: screen.query("#input-directory"), what="the directory field")
     directory = screen.query_one("#input-directory")
     directory.focus()
     await pilot.press(*str(docs_dir))

@@ -36,6 +36,10 @@ class MemorySource:
         self.sync_cursor: Any = None
         self.cursor_mode = False
         self.filtering_seen: Any = None
+        self.countable = False
+
+    async def count_documents(self, filtering: Mapping[str, Any] | None = None) -> int | None:
+        return len(self.docs) if self.countable else None
 
     def supports_incremental_sync(self) -> bool:
         return self.cursor_mode

@@ -266,3 +266,21 @@ def test_ledger_keeps_ids_on_disk(tmp_path: Path) -> None:
     path = ledger.path
     ledger.close()
     assert not path.exists()
+
+
+async def test_total_and_eta_when_the_source_counts(es, index_name):
+    source = MemorySource(make_docs(400), delay=0.002)
+    source.countable = True
+    board = ProgressBoard()
+    engine = SyncEngine(es, SMALL, listener=board)
+    task = asyncio.create_task(engine.run(source, SyncRequest(index_name=index_name)))
+    seen_eta = None
+    while not task.done():
+        await asyncio.sleep(0.05)
+        snap = board.snapshot
+        if snap is not None and snap.total and snap.eta_seconds is not None:
+            seen_eta = snap.eta_seconds
+    result = await task
+    assert result.status is SyncStatus.COMPLETED
+    assert board.snapshot.total == 400
+    assert seen_eta is not None and seen_eta >= 0
