@@ -29,6 +29,7 @@ from core.es import build_client
 from core.protocol import (
     ConnectorStore,
     ConnectorStoreError,
+    JobType,
     StoreUnavailable,
     open_store,
 )
@@ -79,6 +80,25 @@ def add_config_option(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help=f"config.yml with the Elasticsearch connection (default: ./{DEFAULT_CONFIG})",
     )
+
+
+def add_job_type_options(parser: argparse.ArgumentParser, *types: JobType) -> None:
+    """`--full` (the default) / `--incremental` / `--access-control`, as `args.job_type`."""
+    helps = {
+        JobType.FULL: "full sync (default)",
+        JobType.INCREMENTAL: "incremental sync (only the changes, where the source can tell)",
+        JobType.ACCESS_CONTROL: "access-control (DLS) sync",
+    }
+    kinds = parser.add_mutually_exclusive_group()
+    for job_type in types:
+        kinds.add_argument(
+            f"--{job_type.value.replace('_', '-')}",
+            dest="job_type",
+            action="store_const",
+            const=job_type,
+            help=helps[job_type],
+        )
+    parser.set_defaults(job_type=JobType.FULL)
 
 
 def add_json_option(parser: argparse.ArgumentParser) -> None:

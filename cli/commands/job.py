@@ -14,6 +14,7 @@ from cli.common import (
     CliError,
     IdFriendlyParser,
     add_config_option,
+    add_job_type_options,
     add_json_option,
     command,
     masked_configuration,
@@ -39,29 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     start = actions.add_parser("start", help="queue a sync job for a connector")
     start.add_argument("connector_id", metavar="ID")
-    kinds = start.add_mutually_exclusive_group()
-    kinds.add_argument(
-        "--full",
-        dest="job_type",
-        action="store_const",
-        const=JobType.FULL,
-        help="full sync (default)",
-    )
-    kinds.add_argument(
-        "--incremental",
-        dest="job_type",
-        action="store_const",
-        const=JobType.INCREMENTAL,
-        help="incremental sync",
-    )
-    kinds.add_argument(
-        "--access-control",
-        dest="job_type",
-        action="store_const",
-        const=JobType.ACCESS_CONTROL,
-        help="access-control (DLS) sync",
-    )
-    start.set_defaults(job_type=JobType.FULL)
+    add_job_type_options(start, JobType.FULL, JobType.INCREMENTAL, JobType.ACCESS_CONTROL)
     add_config_option(start)
     start.set_defaults(handler=start_job)
 

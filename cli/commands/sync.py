@@ -19,6 +19,7 @@ from typing import Any
 
 from cli.common import (
     add_config_option,
+    add_job_type_options,
     add_json_option,
     command,
     config_path,
@@ -44,22 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("connector_id", metavar="CONNECTOR_ID")
-    kinds = parser.add_mutually_exclusive_group()
-    kinds.add_argument(
-        "--full",
-        dest="job_type",
-        action="store_const",
-        const=JobType.FULL,
-        help="full sync (default)",
-    )
-    kinds.add_argument(
-        "--incremental",
-        dest="job_type",
-        action="store_const",
-        const=JobType.INCREMENTAL,
-        help="incremental sync (only the changes, where the source can tell them)",
-    )
-    parser.set_defaults(job_type=JobType.FULL)
+    add_job_type_options(parser, JobType.FULL, JobType.INCREMENTAL)
     add_config_option(parser)
     add_json_option(parser)
     parser.set_defaults(handler=sync_command)

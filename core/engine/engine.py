@@ -27,7 +27,7 @@ from typing import Any
 
 import orjson
 from elasticsearch import AsyncElasticsearch, NotFoundError
-from elasticsearch.exceptions import ApiError
+from elasticsearch.exceptions import ApiError, TransportError
 
 from core.content_index import create_content_index
 from core.engine.budget import ErrorBudget, ErrorBudgetExceeded
@@ -57,6 +57,13 @@ log = logging.getLogger("sluice.engine")
 
 #: The field a source sets on a document it could only partly read (see sources.base).
 ERROR_FIELD = "_sluice_error"
+#: Elastic's field for file bytes (base64) that the ingest pipeline's attachment processor reads.
+ATTACHMENT_FIELD = "_attachment"
+NO_PIPELINE_FOR_ATTACHMENT = (
+    "the source sent the file for the cluster to extract (_attachment), but the connector's "
+    "ingest pipeline does not exist here: indexed without its text (create the pipeline, or "
+    "let Sluice extract the text)"
+)
 _STOP_POLL_SECONDS = 0.1
 
 
@@ -141,6 +148,7 @@ class _Run:
     source_error: str | None = None
     listing_error: str | None = None
     index_json: bytes = b""  # the index name as JSON, for the bulk headers
+    pipeline: str | None = None  # the ingest pipeline in use, if the cluster has it
 
     def __post_init__(self) -> None:
         self.index_json = orjson.dumps(self.request.index_name)
@@ -208,6 +216,7 @@ class SyncEngine:
                 ledger=None
                 if mode is SyncMode.CURSOR or self._index_created
                 else IdLedger(self.work_dir),
+                pipeline=pipeline,
             )
             counting = self._start_counting(source, run)
             try:
@@ -228,6 +237,8 @@ class SyncEngine:
             status, error = SyncStatus.ERROR, f"too many document errors: {exc}"
         except ApiError as exc:
             status, error = SyncStatus.ERROR, f"Elasticsearch refused a request: {exc}"
+        except TransportError as exc:  # after the client's own retries
+            status, error = SyncStatus.ERROR, f"cannot reach Elasticsearch: {exc}"
         except Exception as exc:  # a sync failure must reach the job record, not a traceback
             log.exception("sync of %s failed", request.index_name)
             status, error = SyncStatus.ERROR, f"{type(exc).__name__}: {exc}"
@@ -423,6 +434,9 @@ class SyncEngine:
             return delete_op(run.index_json, doc_id), 64
         if ERROR_FIELD in doc:
             self._failed(doc_id, "extract", str(doc.pop(ERROR_FIELD)))
+        if ATTACHMENT_FIELD in doc and run.pipeline is None:
+            del doc[ATTACHMENT_FIELD]  # base64 bytes are no use without a pipeline to read them
+            self._failed(doc_id, "extract", NO_PIPELINE_FOR_ATTACHMENT)
         if run.rules.rules and not run.rules.includes(doc):
             counters.skipped += 1
             if run.mode is SyncMode.CURSOR:  # the other modes delete it as unseen

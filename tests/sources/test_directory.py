@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import shutil
@@ -281,3 +282,13 @@ def test_unreadable_file_as_an_unprivileged_user():
     assert docs["open.txt"]["body"] == "anyone can read this"
     assert docs["locked.txt"][ERROR_FIELD] == "locked.txt: cannot be opened: Permission denied"
     assert docs["locked.txt"]["size"] == 6 and "body" not in docs["locked.txt"]
+
+
+async def test_attachment_pipeline_mode_sends_the_bytes(tmp_path: Path):
+    pdf = documents.make_pdf(tmp_path / "report.pdf", ["for the cluster to read"])
+    source = DirectorySource({"directory": str(tmp_path), "use_attachment_pipeline": True})
+    docs = [doc async for doc in source.get_docs()]
+    await source.close()
+    (doc,) = docs
+    assert base64.b64decode(doc["_attachment"]) == pdf.read_bytes()
+    assert "body" not in doc and ERROR_FIELD not in doc

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from elasticsearch import AsyncElasticsearch
+
+from core.protocol import IndexConnectorStore
+from core.protocol.mappings import IndexNames
 
 
 @pytest.fixture(autouse=True)
@@ -28,3 +32,15 @@ async def contents(es: AsyncElasticsearch) -> AsyncIterator[Any]:
         return await index_contents(es, index)
 
     yield read
+
+
+@pytest.fixture
+async def store(es: AsyncElasticsearch) -> AsyncIterator[IndexConnectorStore]:
+    """A connector store on a private pair of connector/job indices (removed afterwards)."""
+    prefix = f"sluice-test-{uuid.uuid4().hex[:8]}"
+    store = IndexConnectorStore(es, index_prefix=prefix)
+    await store.ensure_indices()
+    yield store
+    names = IndexNames(prefix)
+    for index in (names.connectors_concrete, names.jobs_concrete):
+        await es.options(ignore_status=404).indices.delete(index=index)

@@ -15,6 +15,7 @@ from core.engine.failures import FailureLog, read_failures
 from core.engine.progress import FinishedEvent, PhaseEvent, ProgressBoard, SyncStatus
 from core.engine.settings import EngineSettings
 from core.engine.source import Operation
+from tests.core.engine.conftest import index_contents
 from tests.core.engine.memory_source import MemorySource, make_docs
 
 pytestmark = pytest.mark.es
@@ -284,3 +285,15 @@ async def test_total_and_eta_when_the_source_counts(es, index_name):
     assert result.status is SyncStatus.COMPLETED
     assert board.snapshot.total == 400
     assert seen_eta is not None and seen_eta >= 0
+
+
+async def test_attachment_without_a_pipeline_is_dropped_and_logged(es, index_name, tmp_path):
+    docs = make_docs(2)
+    docs["doc-0"]["_attachment"] = "JVBERi0xLjQK"  # base64 bytes for a pipeline to extract
+    log_path = tmp_path / "failures.ndjson"
+    result, _ = await sync(es, MemorySource(docs), index_name, failure_log=FailureLog(log_path))
+    assert result.status is SyncStatus.COMPLETED
+    stored = await index_contents(es, index_name)
+    assert "_attachment" not in stored["doc-0"] and stored["doc-0"]["title"] == "Title 0"
+    (entry,) = read_failures(log_path)
+    assert entry["id"] == "doc-0" and "ingest pipeline does not exist" in entry["reason"]

@@ -11,8 +11,7 @@ import pytest
 
 from core.engine.progress import SyncStatus
 from core.engine.runner import run_job
-from core.protocol import IndexConnectorStore, JobStatus, JobType
-from core.protocol.mappings import IndexNames
+from core.protocol import JobStatus, JobType
 from sources.registry import create_source, get_source_class
 from tests.conftest import service_url
 from tests.sources.helpers import parse_url
@@ -41,17 +40,6 @@ async def connect(database: str) -> asyncpg.Connection:
     return await asyncpg.connect(
         host=s.host, port=s.port, user=s.user, password=s.password, database=database
     )
-
-
-@pytest.fixture
-async def store(es) -> AsyncIterator[IndexConnectorStore]:
-    prefix = f"sluice-test-{uuid.uuid4().hex[:8]}"
-    store = IndexConnectorStore(es, index_prefix=prefix)
-    await store.ensure_indices()
-    yield store
-    names = IndexNames(prefix)
-    for index in (names.connectors_concrete, names.jobs_concrete):
-        await es.options(ignore_status=404).indices.delete(index=index)
 
 
 async def test_full_then_incremental_jobs_carry_the_cursor(es, store, database, state_dir):

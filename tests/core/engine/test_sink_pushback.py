@@ -43,3 +43,19 @@ async def test_an_unavailable_cluster_fails_the_sync_with_a_clear_reason():
     assert result.status is SyncStatus.ERROR
     assert "too many document errors" in (result.error or "")
     assert "503" in (result.error or "")
+
+
+async def test_an_unreachable_cluster_is_a_clear_error_not_a_traceback():
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: nothing listens there
+    client = build_client({"host": f"http://127.0.0.1:{port}", "max_retries": 0})
+    try:
+        engine = SyncEngine(client, FAST)
+        result = await engine.run(MemorySource(make_docs(3)), SyncRequest(index_name="search-x"))
+    finally:
+        await client.close()
+    assert result.status is SyncStatus.ERROR
+    assert (result.error or "").startswith("cannot reach Elasticsearch")

@@ -1,0 +1,92 @@
+"""The job runner on the real server: job records end in the right status, cancel requests
+on the record are honoured within 5 s, and failures to start are clear errors."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+import pytest
+
+from core.engine.engine import StopSignal
+from core.engine.progress import SyncStatus
+from core.engine.runner import run_job
+from core.protocol import JobStatus, JobType
+from tests.core.engine.memory_source import MemorySource, make_docs
+
+pytestmark = pytest.mark.es
+
+
+async def new_job(store, es, job_type=JobType.FULL):
+    index = f"search-sluice-test-{uuid.uuid4().hex[:10]}"
+    connector = await store.create_connector(index_name=index, service_type="memory", name="r")
+    job = await store.get_job(await store.create_job(connector.id, job_type))
+    return job, index
+
+
+async def test_cancel_requested_on_the_job_record_is_honoured_within_5_s(store, es):
+    job, index = await new_job(store, es)
+    slow = MemorySource(make_docs(100_000), delay=0.001)
+    try:
+        task = asyncio.create_task(run_job(store, es, job, lambda t, c: slow, worker_hostname="t"))
+        await asyncio.sleep(1.0)
+        asked = time.monotonic()
+        await store.request_cancel(job.id)
+        result = await task
+        assert time.monotonic() - asked < 5
+        assert result.status is SyncStatus.CANCELED
+        assert (await store.get_job(job.id)).status is JobStatus.CANCELED
+    finally:
+        await es.options(ignore_status=404).indices.delete(index=index)
+
+
+async def test_suspend_leaves_a_resumable_job(store, es):
+    job, index = await new_job(store, es)
+    stop = StopSignal()
+    slow = MemorySource(make_docs(100_000), delay=0.001)
+    try:
+        task = asyncio.create_task(
+            run_job(store, es, job, lambda t, c: slow, stop=stop, worker_hostname="t")
+        )
+        await asyncio.sleep(0.5)
+        stop.suspend()
+        result = await task
+        assert result.status is SyncStatus.SUSPENDED
+        suspended = await store.get_job(job.id)
+        assert suspended.status is JobStatus.SUSPENDED
+        # suspended jobs are claimed again like pending ones
+        again = await run_job(
+            store, es, suspended, lambda t, c: MemorySource(make_docs(5)), worker_hostname="t"
+        )
+        assert again is not None and again.status is SyncStatus.COMPLETED
+    finally:
+        await es.options(ignore_status=404).indices.delete(index=index)
+
+
+async def test_a_source_that_cannot_start_fails_the_job_with_the_reason(store, es):
+    job, _ = await new_job(store, es)
+
+    def broken(service_type, configuration):
+        raise ValueError("directory is required")
+
+    result = await run_job(store, es, job, broken, worker_hostname="t")
+    assert result.status is SyncStatus.ERROR
+    stored = await store.get_job(job.id)
+    assert stored.status is JobStatus.ERROR
+    assert "cannot start the 'memory' source: directory is required" in stored.error
+
+
+async def test_access_control_jobs_fail_with_a_clear_message(store, es):
+    job, _ = await new_job(store, es, JobType.ACCESS_CONTROL)
+    result = await run_job(store, es, job, lambda t, c: MemorySource(), worker_hostname="t")
+    assert result.status is SyncStatus.ERROR
+    assert "access control syncs are not supported" in (await store.get_job(job.id)).error
+
+
+async def test_a_job_claimed_elsewhere_is_left_alone(store, es):
+    job, _ = await new_job(store, es)
+    assert await store.claim_job(job.id, "other-host")
+    result = await run_job(store, es, job, lambda t, c: MemorySource(), worker_hostname="t")
+    assert result is None
+    assert (await store.get_job(job.id)).worker_hostname == "other-host"
