@@ -13,7 +13,12 @@ script must guard its entry point with `if __name__ == "__main__":` (console scr
 
 from __future__ import annotations
 
-from core.extraction.api import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, extract_text
+from core.extraction.api import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_TIMEOUT,
+    extract_small_text,
+    extract_text,
+)
 from core.extraction.errors import (
     ExtractionError,
     ExtractionTimeoutError,
@@ -32,6 +37,7 @@ __all__ = [
     "FileTooLargeError",
     "UnsupportedFormatError",
     "configure",
+    "extract_small_text",
     "extract_text",
     "shutdown",
     "supported_extension",

@@ -48,6 +48,21 @@ async def extract_text(
     )
 
 
+def extract_small_text(
+    path: str | os.PathLike[str], *, filename: str, size: int, max_bytes: int = DEFAULT_MAX_BYTES
+) -> str | None:
+    """The text of a small plain-text file, read on the calling thread; None when the file
+    needs `extract_text` instead (another format, or big).
+
+    For callers already on a worker thread (the directory walk): decoding text cannot crash
+    or hang, and doing it there saves a thread hop per file (~0.16 ms of CPU, measured).
+    Raises `ExtractionError` for this one file.
+    """
+    if size > min(max_bytes, _IN_THREAD_TEXT_BYTES) or formats.format_of(filename) != formats.TEXT:
+        return None
+    return extract(os.fspath(path), filename, max_bytes)
+
+
 def _size_or_none(path: str) -> int | None:
     """Size of a regular file; None when unknown (the worker reports the real problem)."""
     try:

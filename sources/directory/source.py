@@ -220,8 +220,8 @@ class DirectorySource(BaseSource):
         # thread hops (measured: 4 in flight ~650 files/s, 16 in flight ~1k+ files/s).
         ahead = max(16, 2 * extraction.worker_count())
         try:
-            async for found in self._found_files():
-                window.append(asyncio.ensure_future(self._document(found)))
+            async for found, text in self._found_files():
+                window.append(asyncio.ensure_future(self._document(found, text)))
                 if len(window) >= ahead:
                     yield await window.popleft()
             while window:
@@ -243,23 +243,47 @@ class DirectorySource(BaseSource):
             total += batch
         return total
 
-    async def _found_files(self) -> AsyncIterator[FoundFile]:
-        """The walk runs in a thread, a batch at a time: listing a slow share must not
-        stall the event loop."""
+    async def _found_files(self) -> AsyncIterator[tuple[FoundFile, str | Exception | None]]:
+        """Files with, for small text files, their text already read. The walk runs in a
+        thread, a batch at a time (a slow share must not stall the event loop), and reads
+        small text files in that same thread: one hop per batch instead of one per file."""
         files: Iterator[FoundFile] = walk(
             self.directory, self.selection, follow_symlinks=self.follow_symlinks
         )
-        while True:
-            batch = await asyncio.to_thread(lambda: list(itertools.islice(files, _WALK_BATCH)))
-            if not batch:
-                return
-            for found in batch:
-                yield found
+        while batch := await asyncio.to_thread(self._next_batch, files):
+            for item in batch:
+                yield item
 
-    async def _document(self, found: FoundFile) -> Document:
+    def _next_batch(
+        self, files: Iterator[FoundFile]
+    ) -> list[tuple[FoundFile, str | Exception | None]]:
+        return [(found, self._small_text(found)) for found in itertools.islice(files, _WALK_BATCH)]
+
+    def _small_text(self, found: FoundFile) -> str | Exception | None:
+        """The text of a small text file (or why it could not be read); None otherwise."""
+        if not self.extract or self.attachments or found.error is not None or found.info is None:
+            return None
+        try:
+            return extraction.extract_small_text(
+                found.path,
+                filename=found.relative,
+                size=found.info.st_size,
+                max_bytes=self.max_file_size,
+            )
+        except extraction.ExtractionError as exc:
+            return exc
+        except Exception as exc:  # one file's problem must not end the walk
+            return RuntimeError(f"{found.relative}: {type(exc).__name__}: {exc}")
+
+    async def _document(self, found: FoundFile, text: str | Exception | None = None) -> Document:
         document = self._metadata(found)
         if found.error is not None or found.info is None:
             return with_error(document, f"{found.relative}: {found.error}")
+        if isinstance(text, str):
+            document["body"] = text
+            return document
+        if isinstance(text, Exception):
+            return with_error(document, str(text))
         if self.extract and extraction.supported_extension(found.relative):
             if found.info.st_size > self.max_file_size:
                 self.logger.info(
