@@ -486,6 +486,7 @@ class LocalSync:
         self.job_id: str | None = None
         self.error: str | None = None
         self.status: str = "starting"
+        self.done = False  # the job record is written too, not just the engine finished
 
     def run(self) -> None:
         """Blocking: run the whole job (record it, sync, finish it). Never raises."""
@@ -496,6 +497,8 @@ class LocalSync:
         except Exception as exc:
             self.error = f"{type(exc).__name__}: {exc}"
             self.status = "error"
+        finally:
+            self.done = True
 
     async def _main(self) -> None:
         from core.engine import runner  # the job runner of the sync engine
@@ -528,10 +531,12 @@ class LocalSync:
         from tui.feeds import FeedState
 
         snapshot = self.board.snapshot
-        finished = self.board.finished
-        status = self.status
-        if finished is not None:
-            status = str(finished.status)
+        # The outcome shows once the job record holds it too: quitting at "canceled" must
+        # never leave the record `in_progress`.
+        finished = self.board.finished if self.done else None
+        status = self.status  # the runner's final word once done
+        if not self.done and self.board.finished is not None:
+            status = "finishing"  # writing the job record
         elif self.error is None and status == "starting" and snapshot is not None:
             status = "running"
         if self.cancel_event.is_set() and finished is None and self.error is None:

@@ -99,7 +99,8 @@ class ConnectorService:
         self._store: ConnectorStore | None = None
         self._last_check_in = 0.0
         self._last_cleanup = 0.0
-        self._validated: dict[str, str] = {}  # connector id -> configuration hash validated
+        # connector id -> (hash of the configuration validated, when)
+        self._validated: dict[str, tuple[str, float]] = {}
 
     @property
     def connector_ids(self) -> list[str]:
@@ -192,9 +193,14 @@ class ConnectorService:
         digest = hashlib.sha256(
             orjson.dumps(connector.configuration, option=orjson.OPT_SORT_KEYS, default=str)
         ).hexdigest()
-        if self._validated.get(connector.id) == digest:
-            return
-        self._validated[connector.id] = digest
+        checked = self._validated.get(connector.id)
+        if checked is not None and checked[0] == digest:
+            # unchanged: check again only a failing source, once per heartbeat
+            if connector.status is not ConnectorStatus.ERROR:
+                return
+            if time.monotonic() - checked[1] < self.options.heartbeat:
+                return
+        self._validated[connector.id] = (digest, time.monotonic())
         error = await self._check_source(connector)
         if error is None:
             if connector.status is not ConnectorStatus.CONNECTED or connector.error:

@@ -108,20 +108,6 @@ class DirectorySource(BaseSource):
                 "default_value": True,
                 "tooltip": "Index the text of PDF, Word, Excel, PowerPoint, HTML and text files.",
             },
-            "use_attachment_pipeline": {
-                "label": "Let Elasticsearch extract the text (attachment pipeline)",
-                "order": 9,
-                "type": "bool",
-                "display": "toggle",
-                "required": False,
-                "value": False,
-                "default_value": False,
-                "depends_on": [{"field": "extract_text", "value": True}],
-                "tooltip": "Send each file's bytes as `_attachment` for the connector's ingest "
-                "pipeline (its attachment processor) instead of extracting here. Needs a "
-                "cluster with that pipeline; without it the files are indexed without text.",
-                "ui_restrictions": ["advanced"],
-            },
             "max_file_size": {
                 "label": "Maximum file size for text extraction (bytes)",
                 "order": 7,
@@ -143,6 +129,20 @@ class DirectorySource(BaseSource):
                 "value": 30,
                 "default_value": 30,
                 "validations": [{"type": "greater_than", "constraint": 0}],
+                "ui_restrictions": ["advanced"],
+            },
+            "use_attachment_pipeline": {
+                "label": "Let Elasticsearch extract the text (attachment pipeline)",
+                "order": 9,
+                "type": "bool",
+                "display": "toggle",
+                "required": False,
+                "value": False,
+                "default_value": False,
+                "depends_on": [{"field": "extract_text", "value": True}],
+                "tooltip": "Send each file's bytes as `_attachment` for the connector's ingest "
+                "pipeline (its attachment processor) instead of extracting here. Needs a "
+                "cluster with that pipeline; without it the files are indexed without text.",
                 "ui_restrictions": ["advanced"],
             },
         }

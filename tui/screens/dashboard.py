@@ -44,6 +44,7 @@ STATUS_BADGE = {
     "running": "running",
     "in_progress": "running",
     "starting": "running",
+    "finishing": "running",
     "pending": "pending",
     "canceling": "warn",
     "suspending": "warn",

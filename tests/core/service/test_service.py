@@ -44,12 +44,14 @@ async def new_connector(store: ConnectorStore, values: dict[str, Any] | None) ->
     return connector.id
 
 
-def service_for(es_config: dict[str, Any], connector_ids: list[str]) -> ConnectorService:
+def service_for(
+    es_config: dict[str, Any], connector_ids: list[str], **service: Any
+) -> ConnectorService:
     config = Config.from_mapping(
         {
             "elasticsearch": es_config,
             "connectors": [{"connector_id": c, "service_type": "dir"} for c in connector_ids],
-            "service": {"idling": 1},
+            "service": {"idling": 1, **service},
         }
     )
     return ConnectorService(
@@ -102,3 +104,18 @@ async def test_service_validates_sources_and_runs_pending_jobs(store, es_config,
     fresh = await store.get_connector(empty)
     assert fresh.status is ConnectorStatus.NEEDS_CONFIGURATION
     assert "directory" in fresh.configuration
+
+
+async def test_a_failing_source_is_checked_again_and_recovers(store, es_config, tmp_path):
+    folder = tmp_path / "later"
+    connector_id = await new_connector(store, {"directory": str(folder)})
+    service = service_for(es_config, [connector_id], heartbeat=1)
+
+    async def status_is(wanted: ConnectorStatus) -> bool:
+        connector = await store.get_connector(connector_id)
+        return connector is not None and connector.status is wanted
+
+    await run_until(service, lambda: status_is(ConnectorStatus.ERROR))
+    folder.mkdir()  # the share comes back
+    await run_until(service, lambda: status_is(ConnectorStatus.CONNECTED))
+    assert not (await store.get_connector(connector_id)).error
