@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from elasticsearch import AsyncElasticsearch, NotFoundError
+from elasticsearch import AsyncElasticsearch, AuthorizationException, NotFoundError
 from elasticsearch.exceptions import ApiError, TransportError
 
 from core.content_index import create_content_index
@@ -308,6 +308,11 @@ class SyncEngine:
                 request.pipeline,
             )
             return None
+        except AuthorizationException:
+            # Elastic's least-privilege connector key (monitor + manage_connector) may not
+            # read pipelines; Elastic's service uses the pipeline unchecked, and so do we.
+            log.info("cannot check ingest pipeline %r (no privilege); using it", request.pipeline)
+            return request.pipeline
         except ApiError as exc:
             log.warning(
                 "cannot read ingest pipeline %r (%s); indexing without it", request.pipeline, exc

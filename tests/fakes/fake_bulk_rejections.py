@@ -5,7 +5,9 @@ fake answers `_bulk` (PUT or POST) with the documented response shape
 (https://www.elastic.co/guide/en/elasticsearch/reference/8.15/docs-bulk.html): the first
 `reject_first` attempts at each document get item status 429
 (`es_rejected_execution_exception`), later ones 201 `created`; with `fail_all` every request
-gets HTTP 503 instead. Other calls the engine makes answer as an empty cluster would.
+gets HTTP 503 instead. `GET _ingest/pipeline/<id>` answers `pipeline_status`: 404, 200, or
+403 as for a key without the `read_pipeline` privilege. Other calls the engine makes answer
+as an empty cluster would.
 """
 
 from __future__ import annotations
@@ -18,9 +20,13 @@ from typing import Any
 
 
 class FakeBulkRejections:
-    def __init__(self, reject_first: int = 1, fail_all: bool = False) -> None:
+    def __init__(
+        self, reject_first: int = 1, fail_all: bool = False, pipeline_status: int = 404
+    ) -> None:
         self.reject_first = reject_first
         self.fail_all = fail_all
+        self.pipeline_status = pipeline_status  # answer to GET _ingest/pipeline/<id>
+        self.bulk_paths: list[str] = []
         self.attempts: Counter[str] = Counter()
         self.requests = 0
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -85,10 +91,21 @@ class FakeBulkRejections:
                 self._reply(200, None)
 
             def do_GET(self) -> None:
-                self._reply(404, {"error": "not found", "status": 404})
+                if self.path.startswith("/_ingest/pipeline/") and fake.pipeline_status == 403:
+                    error = {
+                        "type": "security_exception",
+                        "reason": "action [cluster:admin/ingest/pipeline/get] is unauthorized",
+                    }
+                    self._reply(403, {"error": error, "status": 403})
+                elif self.path.startswith("/_ingest/pipeline/") and fake.pipeline_status == 200:
+                    name = self.path.split("?", 1)[0].rsplit("/", 1)[-1]
+                    self._reply(200, {name: {"processors": []}})
+                else:
+                    self._reply(404, {"error": "not found", "status": 404})
 
             def do_PUT(self) -> None:  # the 8.x client sends _bulk as PUT
                 if self.path.split("?", 1)[0].endswith("/_bulk"):
+                    fake.bulk_paths.append(self.path)
                     self._reply(*fake.bulk(self._read()))
                     return
                 self._read()

@@ -59,3 +59,32 @@ async def test_an_unreachable_cluster_is_a_clear_error_not_a_traceback():
         await client.close()
     assert result.status is SyncStatus.ERROR
     assert (result.error or "").startswith("cannot reach Elasticsearch")
+
+
+async def test_a_pipeline_the_key_cannot_read_is_still_used():
+    """Elastic's least-privilege connector key may not read pipelines (403)."""
+    with FakeBulkRejections(reject_first=0, pipeline_status=403) as fake:
+        client = build_client({"host": fake.url, "max_retries": 0})
+        try:
+            request = SyncRequest(index_name="search-x", pipeline="search-default-ingestion")
+            result = await SyncEngine(client, FAST).run(MemorySource(make_docs(5)), request)
+        finally:
+            await client.close()
+    assert result.status is SyncStatus.COMPLETED, result.error
+    assert result.pipeline == "search-default-ingestion"
+    assert fake.bulk_paths and all(
+        "pipeline=search-default-ingestion" in path for path in fake.bulk_paths
+    )
+
+
+async def test_an_existing_pipeline_is_used_and_a_missing_one_skipped():
+    for status, expected in ((200, "my-pipeline"), (404, None)):
+        with FakeBulkRejections(reject_first=0, pipeline_status=status) as fake:
+            client = build_client({"host": fake.url, "max_retries": 0})
+            try:
+                request = SyncRequest(index_name="search-x", pipeline="my-pipeline")
+                result = await SyncEngine(client, FAST).run(MemorySource(make_docs(2)), request)
+            finally:
+                await client.close()
+        assert result.pipeline == expected
+        assert all(("pipeline=" in p) == (expected is not None) for p in fake.bulk_paths)
