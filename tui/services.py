@@ -458,6 +458,16 @@ def job_failures(job_id: str, limit: int = 200) -> list[tuple[str, str, str, str
     return rows
 
 
+def export_job_failures(job_id: str, destination: Path) -> int | None:
+    """Export a job's failure log (CSV or NDJSON by suffix); None when there is none here."""
+    from core.engine.failures import export_failures, failure_log_path
+
+    source = failure_log_path(job_id)
+    if not source.exists():
+        return None
+    return export_failures(source, destination)
+
+
 def engine_available() -> bool:
     """True once the sync engine's job runner is installed (it lands separately)."""
     import importlib.util

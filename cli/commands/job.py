@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+from pathlib import Path
 from typing import Any
 
 from cli.common import (
@@ -25,6 +26,7 @@ from cli.common import (
     print_table,
     when,
 )
+from core.engine.failures import export_failures, failure_log_path, read_failures
 from core.protocol import JobNotFound, JobStatus, JobType, SyncJob
 
 
@@ -59,6 +61,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_json_option(show)
     add_config_option(show)
     show.set_defaults(handler=show_job)
+
+    failures = actions.add_parser(
+        "failures", help="documents a job could not sync (its failure log; read or export)"
+    )
+    failures.add_argument("job_id", metavar="JOB")
+    failures.add_argument("--limit", type=int, default=50, help="rows to show (default 50)")
+    failures.add_argument(
+        "--output",
+        metavar="FILE",
+        help="export the whole log: CSV if FILE ends in .csv, else NDJSON",
+    )
+    add_json_option(failures)
+    add_config_option(failures)  # accepted like everywhere; the logs are local files
+    failures.set_defaults(handler=job_failures)
 
     cancel = actions.add_parser("cancel", help="cancel a job")
     cancel.add_argument("job_id", metavar="JOB")
@@ -199,4 +215,35 @@ async def cancel_job(args: argparse.Namespace) -> int:
         print(f"job {args.job_id}: canceling (the service running it stops within seconds)")
     else:
         print(f"job {args.job_id}: {status}")
+    return 0
+
+
+def job_failures(args: argparse.Namespace) -> int:
+    """Failure logs are local files (they stay on the machine that ran the job), so this
+    reads no cluster."""
+    path = failure_log_path(args.job_id)
+    if not path.exists():
+        note(
+            f"no failure log for job {args.job_id} here ({path}): the job had no failed "
+            "documents, or ran on another machine (logs stay where the job ran)"
+        )
+        return 0
+    if args.output:
+        count = export_failures(path, Path(args.output))
+        note(f"{count} failure(s) written to {args.output}")
+        return 0
+    entries = [e for e in read_failures(path) if "id" in e]
+    shown = entries[: max(1, args.limit)]
+    if args.json:
+        print_json(shown)
+        return 0
+    print_table(
+        [
+            (when(e.get("time")), e["id"], e.get("operation"), _short(e.get("reason"), 80))
+            for e in shown
+        ],
+        ["time", "document", "operation", "reason"],
+    )
+    if len(entries) > len(shown):
+        note(f"{len(entries) - len(shown)} more; --limit N shows more, --output FILE exports all")
     return 0

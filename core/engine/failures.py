@@ -6,6 +6,7 @@ document fails cannot fill the disk. Users read it in the dashboard or export it
 
 from __future__ import annotations
 
+import csv
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -74,3 +75,21 @@ def read_failures(path: Path, limit: int | None = None) -> Iterator[dict]:
                 return
             if line.strip():
                 yield orjson.loads(line)
+
+
+def export_failures(source: Path, destination: Path) -> int:
+    """Copy a failure log to `destination`: CSV when it ends in `.csv` (for spreadsheets),
+    NDJSON otherwise. Returns the number of failures written. Written atomically."""
+    entries = [entry for entry in read_failures(source) if "id" in entry]
+    temporary = destination.with_name(f".{destination.name}.tmp")
+    with open(temporary, "w", newline="", encoding="utf-8") as handle:
+        if destination.suffix.lower() == ".csv":
+            writer = csv.writer(handle)
+            writer.writerow(["time", "id", "operation", "reason"])
+            for entry in entries:
+                writer.writerow([entry.get(k, "") for k in ("time", "id", "operation", "reason")])
+        else:
+            for entry in entries:
+                handle.write(orjson.dumps(entry).decode() + "\n")
+    os.replace(temporary, destination)
+    return len(entries)

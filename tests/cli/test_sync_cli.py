@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.cli.connector_fixtures import CliEnv, cli_environment
+from tests.data import documents
 
 pytestmark = pytest.mark.es
 
@@ -87,3 +89,30 @@ def test_sync_takes_ids_that_start_with_a_dash(cli_env):
     code, _out, err = cli_env.run("sync", "-Xk3abcdefghijklmnop")  # 20 chars, like ES ids
     assert code == 1, err  # not a usage error: the id was read, and does not exist
     assert "-Xk3abcdefghijklmnop" in err
+
+
+def test_failures_of_a_job_are_listed_and_exported(cli_env, tmp_path):
+    folder = folder_with(tmp_path, 3)
+    documents.make_corrupt_pdf(folder / "broken.pdf")
+    connector_id = cli_env.create("--set", f"directory={folder}")
+    code, out, err = cli_env.run("sync", connector_id, "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["failed"] == 1 and summary["failure_log"]
+
+    code, out, err = cli_env.run("job", "failures", summary["job_id"], "--json")
+    assert code == 0, err
+    (entry,) = json.loads(out)
+    assert entry["operation"] == "extract" and "broken.pdf" in entry["reason"]
+
+    code, out, err = cli_env.run("job", "failures", summary["job_id"])
+    assert code == 0 and "broken.pdf" in out and "extract" in out
+
+    exported = tmp_path / "failures.csv"
+    code, _out, err = cli_env.run("job", "failures", summary["job_id"], "--output", str(exported))
+    assert code == 0 and "1 failure(s) written" in err
+    rows = list(csv.reader(exported.open()))
+    assert rows[0] == ["time", "id", "operation", "reason"] and len(rows) == 2
+
+    code, _out, err = cli_env.run("job", "failures", "no-such-job")
+    assert code == 0 and "no failure log" in err

@@ -113,3 +113,25 @@ async def test_sigterm_suspends_the_running_sync(tmp_path, es_config, unique, cl
         await wait_for(pilot, lambda: dashboard.feed.poll().finished, timeout=60, what="suspended")
     job = await last_job(es_config, connector_id)
     assert job.status == JobStatus.SUSPENDED  # resumable, never left in_progress
+
+
+async def test_failures_show_and_export_from_the_dashboard(
+    tmp_path, es_config, docs_dir, unique, cleanup_indices, monkeypatch
+):
+    index = f"search-sluice-test-fail-{unique}"
+    cleanup_indices.append(index)
+    documents.make_corrupt_pdf(docs_dir / "broken.pdf")
+    connector_id = await syncable_connector(es_config, f"fail {unique}", index, str(docs_dir))
+    monkeypatch.chdir(tmp_path)
+    app = SluiceApp(review_state(tmp_path, es_config, connector_id, index), test_mode=True)
+    async with app.run_test(size=SIZE) as pilot:
+        dashboard = await start_local_sync(pilot, app)
+        await wait_for(pilot, lambda: dashboard.feed.poll().finished, timeout=120, what="done")
+        state = dashboard.feed.poll()
+        assert state.status == "completed" and state.failed == 1
+        await pilot.press("e")
+        await pilot.pause()
+        exported = tmp_path / f"sluice-failures-{state.job_id}.csv"
+        await wait_for(pilot, exported.exists, what="the exported file")
+    rows = exported.read_text().splitlines()
+    assert rows[0] == "time,id,operation,reason" and len(rows) == 2 and "broken.pdf" in rows[1]

@@ -9,6 +9,7 @@ second — also over a slow SSH link.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import ClassVar
 
 from textual import on, work
@@ -77,6 +78,7 @@ class DashboardScreen(Screen):
     BINDINGS: ClassVar = [
         Binding("c", "cancel_sync", "Cancel sync"),
         Binding("r", "refresh_history", "Refresh history"),
+        Binding("e", "export_failures", "Export"),
         Binding("escape", "leave", "Back"),
     ]
 
@@ -340,6 +342,24 @@ class DashboardScreen(Screen):
             ),
             answered,
         )
+
+    def action_export_failures(self) -> None:
+        """The job's failure log as CSV in the current folder (for a spreadsheet or a ticket)."""
+        state = self._last
+        job_id = state.job_id if state is not None else None
+        if not job_id:
+            self.notify("No job yet: nothing to export.", severity="warning")
+            return
+        destination = Path.cwd() / f"sluice-failures-{job_id}.csv"
+        try:
+            count = services.export_job_failures(job_id, destination)
+        except OSError as exc:
+            self.notify(f"Cannot write {destination}: {exc.strerror}", severity="error")
+            return
+        if count is None:
+            self.notify("No failure recorded for this job on this machine.")
+        else:
+            self.notify(f"{count} failure(s) exported to {destination}")
 
     def action_leave(self) -> None:
         state = self._last
