@@ -81,7 +81,7 @@ async def test_start_sync_indexes_the_folder(
 async def test_cancel_asks_then_stops_the_sync(tmp_path, es_config, unique, cleanup_indices):
     index = f"search-sluice-test-cancel-{unique}"
     cleanup_indices.append(index)
-    folder = many_files(tmp_path / "many", 3000)
+    folder = many_files(tmp_path / "many", 20_000)  # slow enough to stop mid-way
     connector_id = await syncable_connector(es_config, f"cancel {unique}", index, str(folder))
     app = SluiceApp(review_state(tmp_path, es_config, connector_id, index), test_mode=True)
     async with app.run_test(size=SIZE) as pilot:
@@ -101,7 +101,7 @@ async def test_cancel_asks_then_stops_the_sync(tmp_path, es_config, unique, clea
 async def test_sigterm_suspends_the_running_sync(tmp_path, es_config, unique, cleanup_indices):
     index = f"search-sluice-test-sigterm-{unique}"
     cleanup_indices.append(index)
-    folder = many_files(tmp_path / "many", 3000)
+    folder = many_files(tmp_path / "many", 20_000)  # slow enough to stop mid-way
     connector_id = await syncable_connector(es_config, f"sigterm {unique}", index, str(folder))
     app = SluiceApp(review_state(tmp_path, es_config, connector_id, index), test_mode=True)
     async with app.run_test(size=SIZE) as pilot:
