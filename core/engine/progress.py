@@ -52,11 +52,6 @@ class Counters:
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
 
-    @property
-    def written(self) -> int:
-        """Documents the sink has finished with, whatever the outcome."""
-        return self.indexed + self.updated + self.deleted + self.failed
-
 
 @dataclass(frozen=True, slots=True)
 class Failure:

@@ -48,23 +48,9 @@ class ByteBoundedQueue(Generic[T]):
         return True
 
     async def put(self, item: T, size: int) -> None:
-        while not self._has_room(size):
+        while not self.try_put(item, size):
             self._space.clear()
             await self._space.wait()
-        self._items.append((item, size))
-        self._bytes += size
-        self._not_empty.set()
-
-    def get_nowait(self) -> T | None:
-        """The next item, or None when empty (callers then `wait_not_empty`)."""
-        if not self._items:
-            return None
-        item, size = self._items.popleft()
-        self._bytes -= size
-        if not self._items and not self.closed:
-            self._not_empty.clear()
-        self._space.set()
-        return item
 
     def take(self, max_items: int, max_bytes: int) -> list[T]:
         """Up to `max_items` items totalling at most `max_bytes` (at least one when not

@@ -40,8 +40,12 @@ class EngineSettings:
         base = cls()
         return cls(
             queue_max_size=int(bulk.get("queue_max_size", base.queue_max_size)),
-            queue_max_mem_size=int(float(bulk.get("queue_max_mem_size", 25)) * MIB),
+            queue_max_mem_size=int(
+                float(bulk.get("queue_max_mem_size", base.queue_max_mem_size / MIB)) * MIB
+            ),
             chunk_size=int(bulk.get("chunk_size", base.chunk_size)),
-            chunk_max_mem_size=int(float(bulk.get("chunk_max_mem_size", 3)) * MIB),
+            chunk_max_mem_size=int(
+                float(bulk.get("chunk_max_mem_size", base.chunk_max_mem_size / MIB)) * MIB
+            ),
             max_concurrency=int(bulk.get("max_concurrency", base.max_concurrency)),
         )

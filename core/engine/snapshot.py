@@ -49,9 +49,6 @@ class IdLedger:
         row = self._db.execute("SELECT ts FROM existing WHERE id = ?", (doc_id,)).fetchone()
         return row[0] if row else None
 
-    def existing_count(self) -> int:
-        return self._db.execute("SELECT count(*) FROM existing").fetchone()[0]
-
     # -- seen ------------------------------------------------------------------------------
     def mark_seen(self, doc_id: str) -> None:
         self._pending_seen.append((doc_id,))

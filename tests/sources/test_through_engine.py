@@ -19,7 +19,6 @@ from core.engine.engine import SyncEngine, SyncRequest
 from core.engine.ids import normalize_id
 from core.engine.progress import SyncStatus
 from sources.registry import create_source
-from tests.conftest import service_url
 from tests.sources.helpers import parse_url
 
 pytestmark = pytest.mark.es
@@ -33,7 +32,7 @@ class Case:
     cleanup: Callable[[], Awaitable[None]]
 
 
-async def _dir_case(tmp_path: Path) -> Case:
+async def _dir_case(tmp_path: Path, url: str) -> Case:
     folder = tmp_path / "docs"
     (folder / "sub").mkdir(parents=True)
     for n in range(12):
@@ -51,8 +50,7 @@ async def _dir_case(tmp_path: Path) -> Case:
     return Case("dir", {"directory": str(folder)}, change, cleanup)
 
 
-async def _postgresql_case(tmp_path: Path) -> Case:
-    url = service_url("SLUICE_PG_URL", "postgresql://sluice:sluice@127.0.0.1:35432/sluice")
+async def _postgresql_case(tmp_path: Path, url: str) -> Case:
     s = parse_url(url)
     name = f"sluice_e2e_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(url)
@@ -96,8 +94,8 @@ async def _postgresql_case(tmp_path: Path) -> Case:
     return Case("postgresql", configuration, change, cleanup)
 
 
-async def _mysql_case(tmp_path: Path) -> Case:
-    s = parse_url(service_url("SLUICE_MYSQL_URL", "mysql://sluice:sluice@127.0.0.1:33306/sluice"))
+async def _mysql_case(tmp_path: Path, url: str) -> Case:
+    s = parse_url(url)
     name = f"sluice_e2e_{uuid.uuid4().hex[:8]}"
 
     async def run(*statements: str, database: str | None = name) -> None:
@@ -143,12 +141,15 @@ CASES = {"dir": _dir_case, "postgresql": _postgresql_case, "mysql": _mysql_case}
 
 
 @pytest.fixture(params=list(CASES))
-async def case(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Case]:
+async def case(
+    request: pytest.FixtureRequest, tmp_path: Path, pg_url: str, mysql_url: str
+) -> AsyncIterator[Case]:
     if request.param == "postgresql":
         request.applymarker(pytest.mark.pg)
     elif request.param == "mysql":
         request.applymarker(pytest.mark.mysql)
-    made = await CASES[request.param](tmp_path)
+    url = {"postgresql": pg_url, "mysql": mysql_url}.get(request.param, "")
+    made = await CASES[request.param](tmp_path, url)
     try:
         yield made
     finally:

@@ -13,20 +13,15 @@ from core.engine.progress import SyncStatus
 from core.engine.runner import run_job
 from core.protocol import JobStatus, JobType
 from sources.registry import create_source, get_source_class
-from tests.conftest import service_url
 from tests.sources.helpers import parse_url
 
 pytestmark = [pytest.mark.es, pytest.mark.pg]
 
 
-def admin_url() -> str:
-    return service_url("SLUICE_PG_URL", "postgresql://sluice:sluice@127.0.0.1:35432/sluice")
-
-
 @pytest.fixture
-async def database() -> AsyncIterator[str]:
+async def database(pg_url: str) -> AsyncIterator[str]:
     name = f"sluice_runner_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(admin_url())
+    admin = await asyncpg.connect(pg_url)
     await admin.execute(f'CREATE DATABASE "{name}"')
     try:
         yield name
@@ -35,21 +30,21 @@ async def database() -> AsyncIterator[str]:
         await admin.close()
 
 
-async def connect(database: str) -> asyncpg.Connection:
-    s = parse_url(admin_url())
+async def connect(pg_url: str, database: str) -> asyncpg.Connection:
+    s = parse_url(pg_url)
     return await asyncpg.connect(
         host=s.host, port=s.port, user=s.user, password=s.password, database=database
     )
 
 
-async def test_full_then_incremental_jobs_carry_the_cursor(es, store, database, state_dir):
-    conn = await connect(database)
+async def test_full_then_incremental_jobs_carry_the_cursor(es, store, database, state_dir, pg_url):
+    conn = await connect(pg_url, database)
     await conn.execute(
         "CREATE TABLE items (id int PRIMARY KEY, title text, updated_at timestamptz NOT NULL);"
         "INSERT INTO items SELECT g, 'item ' || g,"
         " '2026-01-01+00'::timestamptz + g * interval '1 min' FROM generate_series(1, 40) g"
     )
-    s = parse_url(admin_url())
+    s = parse_url(pg_url)
     index = f"search-sluice-test-{uuid.uuid4().hex[:10]}"
     connector = await store.create_connector(
         index_name=index, service_type="postgresql", name="runner pg"
