@@ -13,9 +13,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+	@echo "Sluice is installed as $(BIN)/sluice (not on PATH; 'source $(BIN)/activate' to type 'sluice')"
 
+# The venv is not on PATH: say how to call `sluice` again once the TUI exits.
 run: $(STAMP)
-	$(BIN)/sluice
+	@$(BIN)/sluice; status=$$?; \
+	echo "Run Sluice again with $(BIN)/sluice (or 'source $(BIN)/activate', then 'sluice')"; \
+	exit $$status
 
 services-up: $(STAMP)
 	bash scripts/services.sh up

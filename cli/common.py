@@ -2,10 +2,15 @@
 
 - options: `add_config_option` (`-c/--config`, also accepted after the subcommand),
   `add_json_option`;
+- parsers: `SluiceParser` (usage errors become `ArgumentsError`, so `main` can answer --json
+  with an error object), `IdFriendlyParser`, and `document_id` (the `type=` of id arguments:
+  empty and over-long ids are usage errors before anything reaches Elasticsearch);
 - `command`: turns an `async def handler(args) -> int | None` into the sync handler argparse
   calls, mapping every expected failure to one line on stderr and an exit code
-  (1 = the operation failed, 2 = bad arguments or config);
-- `open_connection(args)`: config.yml -> Elasticsearch client -> connector store;
+  (1 = the operation failed, 2 = bad arguments or config) — plus, with `--json`, an error
+  object `{"error": {"message": ..., "exit_code": N}}` on stdout so scripts parse every outcome;
+- `load_cli_config(args)`: config.yml, warning once on stderr about unknown keys and a
+  defaulted `elasticsearch.host`; `open_connection(args)`: that -> client -> connector store;
 - output: `print_table`, `print_fields`, `print_json`, `mask_secret`, `when`.
 """
 
@@ -13,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import functools
 import json
 import re
@@ -21,24 +27,34 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 import core
 from core.config import Config, ConfigError, load_config
 from core.es import build_client
+from core.es.tls import redact_userinfo
+from core.invocation import sluice_command
 from core.protocol import (
+    ConnectorNotFound,
     ConnectorStore,
     ConnectorStoreError,
+    JobNotFound,
     JobType,
+    NotFound,
     StoreUnavailable,
     open_store,
 )
 from core.protocol.timeutil import parse_time
+from core.sandbox import not_running_message, sandbox_down, sandbox_home
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 DEFAULT_CONFIG = "config.yml"
+#: Elastic's default when config.yml has no elasticsearch.host.
+DEFAULT_HOST = "http://localhost:9200"
+#: Elasticsearch refuses document ids longer than this (in UTF-8 bytes).
+MAX_ID_BYTES = 512
 
 
 class CliError(Exception):
@@ -54,13 +70,29 @@ def usage_error(message: str) -> CliError:
     return CliError(message, EXIT_USAGE)
 
 
+class ArgumentsError(Exception):
+    """argparse's usage error, raised instead of exiting so `main` can also answer --json."""
+
+    def __init__(self, usage: str, message: str) -> None:
+        super().__init__(message)
+        self.usage = usage
+        self.message = message
+
+
 # ------------------------------------------------------------------ options
 
 #: Elasticsearch's generated ids: 20 characters of URL-safe base64 (so 1 in 64 starts '-').
 _GENERATED_ID = re.compile(r"-[A-Za-z0-9_-]{19}")
 
 
-class IdFriendlyParser(argparse.ArgumentParser):
+class SluiceParser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors raise `ArgumentsError` (exit code 2 in `main`)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ArgumentsError(self.format_usage(), f"{self.prog}: error: {message}")
+
+
+class IdFriendlyParser(SluiceParser):
     """An ArgumentParser that reads a generated document id starting with '-' (such as
     `-Xk3...`) as a value, not as an unknown option; use it for parsers taking ids."""
 
@@ -68,6 +100,32 @@ class IdFriendlyParser(argparse.ArgumentParser):
         if arg_string not in self._option_string_actions and _GENERATED_ID.fullmatch(arg_string):
             return None
         return super()._parse_optional(arg_string)
+
+
+def list_hint(kind: str) -> str:
+    """Where the user finds valid ids of `kind` ("connector" or "sync job")."""
+    if kind == "connector":
+        return f"`{sluice_command()} connector list` shows the connectors"
+    return f"`{sluice_command()} job list CONNECTOR_ID` shows a connector's jobs"
+
+
+def document_id(kind: str) -> Callable[[str], str]:
+    """The argparse `type` of an id argument: an empty id (Elasticsearch would answer with a
+    traceback-worthy ValueError) or one over Elasticsearch's 512-byte limit is a usage error."""
+
+    def check(value: str) -> str:
+        if not value.strip():
+            raise argparse.ArgumentTypeError(f"the {kind} id is empty; {list_hint(kind)}")
+        size = len(value.encode("utf-8", "surrogateescape"))
+        if size > MAX_ID_BYTES:
+            raise argparse.ArgumentTypeError(
+                f"the {kind} id is {size} bytes long; Elasticsearch ids are at most "
+                f"{MAX_ID_BYTES} bytes — {list_hint(kind)}"
+            )
+        return value
+
+    check.__name__ = f"{kind} id"  # argparse names the type in some messages
+    return check
 
 
 def add_config_option(parser: argparse.ArgumentParser) -> None:
@@ -120,28 +178,65 @@ def note(message: str) -> None:
     print(f"sluice: {message}", file=sys.stderr)
 
 
+def wants_json(args: argparse.Namespace | None) -> bool:
+    return bool(getattr(args, "json", False))
+
+
 def command(
     handler: Callable[[argparse.Namespace], Awaitable[int | None]],
 ) -> Callable[[argparse.Namespace], int]:
-    """Run an async handler; expected failures become `sluice: error: ...` and an exit code."""
+    """Run an async handler; expected failures become `sluice: error: ...` and an exit code
+    (and the JSON error object with --json). Unexpected ones propagate to `main`."""
 
     @functools.wraps(handler)
     def run(args: argparse.Namespace) -> int:
+        as_json = wants_json(args)
         try:
             return int(asyncio.run(handler(args)) or EXIT_OK)
         except CliError as exc:
-            return fail(exc.message, exc.exit_code)
+            return fail(exc.message, exc.exit_code, json_output=as_json)
         except ConfigError as exc:
-            return fail(config_message(config_path(args), exc), EXIT_USAGE)
+            return fail(config_message(config_path(args), exc), EXIT_USAGE, json_output=as_json)
+        except NotFound as exc:
+            return fail(not_found_message(exc, args), EXIT_FAILED, json_output=as_json)
         except ConnectorStoreError as exc:
-            return fail(str(exc), EXIT_FAILED)
+            return fail(str(exc), EXIT_FAILED, json_output=as_json)
+        except BrokenPipeError:
+            raise  # `main` exits quietly: the reader went away
+        except OSError as exc:
+            return fail(os_error_message(exc), EXIT_FAILED, json_output=as_json)
 
     return run
 
 
-def fail(message: str, exit_code: int) -> int:
+def fail(message: str, exit_code: int, *, json_output: bool = False) -> int:
+    """One `sluice: error:` line on stderr; with --json also the error object on stdout."""
     print(f"sluice: error: {message}", file=sys.stderr)
+    if json_output:
+        print(json.dumps({"error": {"message": message, "exit_code": exit_code}}))
     return exit_code
+
+
+def not_found_message(exc: NotFound, args: argparse.Namespace | None = None) -> str:
+    """The one wording for an unknown id, whichever command or store backend found it."""
+    host = getattr(args, "es_host", None)
+    where = f" in the cluster at {host}" if host else ""
+    if isinstance(exc, ConnectorNotFound):
+        return f"no connector with id {exc.connector_id!r}{where}; {list_hint('connector')}"
+    if isinstance(exc, JobNotFound):
+        return f"no sync job with id {exc.job_id!r}{where}; {list_hint('sync job')}"
+    return str(exc)
+
+
+def os_error_message(exc: OSError) -> str:
+    """An OSError as `PATH: reason` (a very long path shortened), never a traceback."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    if exc.filename is None:
+        return reason
+    name = str(exc.filename)
+    if len(name) > 200:
+        name = f"{name[:120]}…{name[-60:]}"
+    return f"{name}: {reason}"
 
 
 def config_message(path: str, exc: ConfigError) -> str:
@@ -149,6 +244,34 @@ def config_message(path: str, exc: ConfigError) -> str:
     problems = exc.errors or exc.problems
     text = "; ".join(str(p) for p in problems) or str(exc)
     return text if path in text else f"{path}: {text}"
+
+
+def config_warnings(config: Config, path: str) -> list[str]:
+    """What a command should warn about before using `config`: its warnings (unknown keys,
+    ...) and a defaulted `elasticsearch.host`, which would silently aim at localhost."""
+    lines = [str(dataclasses.replace(p, severity="error")) for p in config.warnings]
+    # `Config` keeps the file as written only privately; defaults are merged into `.data`.
+    parsed = getattr(config, "_parsed", None)
+    written = parsed.data.get("elasticsearch") if parsed is not None else None
+    if not (isinstance(written, Mapping) and written.get("host")):
+        lines.append(
+            f"no elasticsearch.host in {path}; using {DEFAULT_HOST} (Elastic's default) "
+            "— set it to your cluster's address"
+        )
+    return lines
+
+
+def load_cli_config(args: argparse.Namespace) -> Config:
+    """Load config.yml for a command: warnings go to stderr once per invocation, and the
+    cluster's address is kept on `args` for messages such as "no connector with id X"."""
+    path = config_path(args)
+    config = load_config(path)
+    args.es_host = redact_userinfo(str(config.elasticsearch.get("host") or DEFAULT_HOST))
+    if not getattr(args, "config_warned", False):
+        args.config_warned = True
+        for line in config_warnings(config, path):
+            warn(line)
+    return config
 
 
 @dataclass
@@ -161,7 +284,12 @@ class Connection:
 @asynccontextmanager
 async def open_connection(args: argparse.Namespace) -> AsyncIterator[Connection]:
     """Load config.yml, connect, pick the connector-store backend; close on exit."""
-    config = load_config(config_path(args))
+    config = load_cli_config(args)
+    host = config.elasticsearch.get("host")
+    if sandbox_down(host, sandbox_home(config_path(args))):  # say so now, not after retries
+        raise CliError(
+            f"{not_running_message()} [elasticsearch.host {host} in {config_path(args)}]"
+        )
     try:
         client = build_client(config.elasticsearch, user_agent=f"sluice/{core.__version__}")
     except (TypeError, ValueError) as exc:

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from core.checks.result import CheckResult, Outcome, fail, ok, skip, warn
+from core.invocation import sluice_command
 from core.sandbox import sandbox_available
 from core.secrets import keyring_status
 
@@ -52,6 +53,40 @@ def check_config_folder(config_path: Path) -> Outcome:
             "config_path",
         )
     return ok(f"config.yml can be written in {folder}", field="config_path")
+
+
+def check_config_file(config_path: Path) -> Outcome:
+    """An existing config.yml with problems must show on the first screen, not when a later
+    step or `sluice run` trips over it."""
+    from core.config import ConfigError, load_config
+
+    path = config_path.expanduser()
+    if not path.exists():
+        return skip(f"no {path.name} yet: step 4 writes it", field="config_path")
+    try:
+        config = load_config(path, resolve_secrets=False)
+    except ConfigError as exc:
+        errors = [str(p) for p in exc.errors or exc.problems]
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        return fail(
+            f"{_short(errors[0] if errors else str(exc))}{more}",
+            f"fix {path} in an editor (the message names the line), or start with another "
+            "file: `-c PATH`",
+            "config_path",
+        )
+    if config.warnings:
+        more = f" (and {len(config.warnings) - 1} more)" if len(config.warnings) > 1 else ""
+        return warn(
+            f"{_short(str(config.warnings[0]))}{more}",
+            f"`{sluice_command()} check -c {path}` lists them all",
+            "config_path",
+        )
+    return ok(f"{path} reads without problems", field="config_path")
+
+
+def _short(text: str, width: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def check_disk(config_path: Path) -> Outcome:
@@ -96,6 +131,7 @@ def environment_checks(config_path: Path) -> list[tuple[str, str, Callable[[], O
     return [
         ("python", "Python version", check_python),
         ("config_folder", "Config folder", lambda: check_config_folder(config_path)),
+        ("config_file", "config.yml", lambda: check_config_file(config_path)),
         ("disk", "Free disk space", lambda: check_disk(config_path)),
         ("keyring", "OS keyring for secrets", check_keyring),
         ("sandbox", "Local sandbox", check_sandbox),

@@ -18,6 +18,8 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, ClassVar
 
+from core.engine.source import FAILURE_FIELD, NAME_FIELD, OPERATION_FIELD
+from core.redact import remember_secret
 from sources.errors import ConfigurationError
 from sources.schema import (
     complete_entry,
@@ -53,6 +55,9 @@ class BaseSource(ABC):
         record, or a plain `key -> value` map; either is completed from the defaults."""
         self.configuration: dict[str, dict[str, Any]] = self._merge(configuration)
         self.values: dict[str, Any] = typed_values(self.configuration)
+        for entry in self.configuration.values():
+            if entry.get("sensitive"):
+                remember_secret(entry.get("value"))
         self.sync_cursor: Any = None
         self.logger = logging.getLogger(f"sluice.sources.{self.service_type or 'custom'}")
 
@@ -184,3 +189,10 @@ def with_error(document: Document, message: str) -> Document:
     """Mark a document as failed (kept, metadata intact) with a reason for the failure log."""
     document[ERROR_FIELD] = message
     return document
+
+
+def source_failure(name: str, reason: str, operation: str = "extract") -> Document:
+    """Not a document: something the source could not read outside any one document (a
+    folder it could not list), to yield in its place. The engine counts it as failed and
+    records it under `name`; nothing is indexed."""
+    return {FAILURE_FIELD: reason, NAME_FIELD: name, OPERATION_FIELD: operation}

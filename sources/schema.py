@@ -14,10 +14,12 @@ Messages name the field by its label and never echo a sensitive value.
 from __future__ import annotations
 
 import copy
+import math
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from core.echo import quoted
 from sources.errors import ConfigurationError
 
 FIELD_ATTRIBUTES: dict[str, Any] = {
@@ -36,6 +38,8 @@ FIELD_ATTRIBUTES: dict[str, Any] = {
     "ui_restrictions": [],
 }
 VALIDATION_TYPES = ("less_than", "greater_than", "list_type", "included_in", "regex")
+#: Elasticsearch stores integers as `long`: a value outside this range is refused at index time.
+LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
 _TRUE = {"true", "yes", "y", "on", "1"}
 _FALSE = {"false", "no", "n", "off", "0"}
 
@@ -115,10 +119,7 @@ def convert(entry: Mapping[str, Any], value: Any) -> Any:
     if kind == "int":
         return _to_int(label, entry, value)
     if kind == "float":
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"{label} must be a number{_got(entry, value)}.") from None
+        return _to_float(label, entry, value)
     if kind == "bool":
         return _to_bool(label, entry, value)
     return value if isinstance(value, str) else str(value)
@@ -245,6 +246,11 @@ def _check_rule(entry: Mapping[str, Any], rule: Mapping[str, Any], value: Any) -
             if wanted is not None and (not isinstance(item, wanted) or isinstance(item, bool)):
                 noun = "whole numbers" if wanted is int else "texts"
                 return f"{label} must list {noun}{_got(entry, item)}."
+            if wanted is int and not LONG_MIN <= item <= LONG_MAX:
+                return (
+                    f"{label} lists a number out of range{_got(entry, item)}: use whole "
+                    f"numbers from {LONG_MIN} to {LONG_MAX}."
+                )
         return None
     if kind == "included_in":
         allowed = list(constraint or [])
@@ -285,10 +291,11 @@ def _label(entry: Mapping[str, Any]) -> str:
 
 
 def _got(entry: Mapping[str, Any], value: Any) -> str:
-    """` (got 'x')` — left out for sensitive fields so secrets never reach a message."""
+    """` (got 'x')`, long values cut short — left out for sensitive fields so secrets never
+    reach a message."""
     if entry.get("sensitive"):
         return ""
-    return f" (got {value!r})"
+    return f" (got {quoted(value)})"
 
 
 def _order(entry: Mapping[str, Any]) -> float:
@@ -301,15 +308,34 @@ def _is_number(value: Any) -> bool:
 
 
 def _to_int(label: str, entry: Mapping[str, Any], value: Any) -> int:
-    if isinstance(value, bool):
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif (isinstance(value, float) and value.is_integer()) or (
+        isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d+\s*", value)
+    ):
+        number = int(value)
+    if number is None:
         raise ValueError(f"{label} must be a whole number{_got(entry, value)}.")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d+\s*", value):
-        return int(value)
-    raise ValueError(f"{label} must be a whole number{_got(entry, value)}.")
+    if not LONG_MIN <= number <= LONG_MAX:
+        raise ValueError(
+            f"{label} is out of range{_got(entry, value)}: use a whole number from "
+            f"{LONG_MIN} to {LONG_MAX} (what Elasticsearch can store)."
+        )
+    return number
+
+
+def _to_float(label: str, entry: Mapping[str, Any], value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"{label} must be a number{_got(entry, value)}.") from None
+    if not math.isfinite(number):
+        raise ValueError(
+            f"{label} must be a finite number{_got(entry, value)}: "
+            "infinity and NaN can't be stored."
+        )
+    return number
 
 
 def _to_bool(label: str, entry: Mapping[str, Any], value: Any) -> bool:

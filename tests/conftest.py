@@ -23,6 +23,13 @@ from core.es import build_client
 
 ROOT = Path(__file__).resolve().parent.parent
 
+if "SLUICE_SANDBOX_PORT" not in os.environ:
+    # The sandbox's stable default port belongs to the user's own sandbox: tests take a
+    # free one, inherited by the processes they start.
+    from core.sandbox import free_port
+
+    os.environ["SLUICE_SANDBOX_PORT"] = str(free_port())
+
 
 def _services_env() -> dict[str, str]:
     """Values from `.services.env`, used where the environment does not set them."""

@@ -7,8 +7,6 @@ screens call `tui.services`, which calls core/ and sources/.
 from __future__ import annotations
 
 import os
-import signal
-import threading
 from collections.abc import Callable, Iterable
 
 from textual import events
@@ -17,15 +15,11 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from tui.commands import ScreenCommands
+from tui.crash import CrashReportingApp
 from tui.screens.wizard import WizardScreen
 from tui.session import Session
+from tui.shutdown import Shutdown
 from tui.theme import DEFAULT_THEME, THEMES, other_theme
-
-#: Signals that end a session the way a logout or `kill` does; a running sync is suspended
-#: (resumable) rather than left `in_progress`.
-STOP_SIGNALS = tuple(
-    sig for sig in (getattr(signal, "SIGHUP", None), signal.SIGTERM) if sig is not None
-)
 
 
 def freeze_cursor(app: App, widget: object) -> None:
@@ -35,7 +29,24 @@ def freeze_cursor(app: App, widget: object) -> None:
         widget.cursor_blink = False  # type: ignore[attr-defined]
 
 
-class SluiceApp(App[int]):
+#: Escape closes the Keys panel (Textual's help panel, from the palette's "Keys"). A priority
+#: binding, but `check_action` lets Escape through to the screen while no panel is shown.
+HIDE_KEYS = Binding("escape", "hide_keys", "Hide keys", show=False, priority=True)
+
+
+class KeysPanelEscape(App):
+    """Mixin for Sluice's apps: Escape hides the Keys panel when it is open."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "hide_keys":
+            return bool(self.screen.query("HelpPanel"))
+        return super().check_action(action, parameters)
+
+    def action_hide_keys(self) -> None:
+        self.action_hide_help_panel()
+
+
+class SluiceApp(KeysPanelEscape, CrashReportingApp):
     """Guided setup of one connector, then its sync dashboard."""
 
     TITLE = "Sluice"
@@ -49,6 +60,7 @@ class SluiceApp(App[int]):
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("ctrl+t", "toggle_theme", "Light/dark"),
+        HIDE_KEYS,
     ]
 
     def __init__(
@@ -61,18 +73,20 @@ class SluiceApp(App[int]):
         self.test_mode = test_mode or bool(os.environ.get("SLUICE_TUI_TEST_MODE"))
         self.session = Session.open(config_path, start_over=start_over)
         self._stop_hooks: list[Callable[[], None]] = []
-        self._installed_signals: list[int] = []
+        #: SIGHUP/SIGTERM: a closed terminal must end the process, its sync suspended.
+        self.shutdown = Shutdown(self._on_stop_signal_threadsafe, hard_exit=not self.test_mode)
 
     def on_mount(self) -> None:
         for theme in THEMES:
             self.register_theme(theme)
         self.theme = DEFAULT_THEME
         self._install_signal_handlers()
+        self.shutdown.track(self.session.release_sandbox, lambda: self.session.sandbox is None)
         self.push_screen(WizardScreen(self.session))
 
     def on_unmount(self) -> None:
         self._remove_signal_handlers()
-        self.session.stop_sandbox()
+        self.session.release_sandbox()
 
     # ------------------------------------------------------------------ look
     def action_toggle_theme(self) -> None:
@@ -95,28 +109,21 @@ class SluiceApp(App[int]):
         self._stop_hooks.append(hook)
         return lambda: self._stop_hooks.remove(hook) if hook in self._stop_hooks else None
 
+    @property
+    def _installed_signals(self) -> list[int]:
+        return self.shutdown.installed
+
     def _install_signal_handlers(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            return
-        loop = self._loop
-        if loop is None:
-            return
-        for sig in STOP_SIGNALS:
-            try:
-                loop.add_signal_handler(sig, self._on_stop_signal, sig)
-            except (NotImplementedError, RuntimeError, ValueError):
-                continue
-            self._installed_signals.append(sig)
+        self.shutdown.install()
 
     def _remove_signal_handlers(self) -> None:
+        self.shutdown.uninstall()
+
+    def _on_stop_signal_threadsafe(self, sig: int) -> None:
+        """From a signal handler: run `_on_stop_signal` on the app's event loop."""
         loop = self._loop
-        for sig in self._installed_signals:
-            if loop is not None:
-                try:
-                    loop.remove_signal_handler(sig)
-                except (RuntimeError, ValueError):
-                    pass
-        self._installed_signals.clear()
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._on_stop_signal, sig)
 
     def _on_stop_signal(self, sig: int) -> None:
         """Suspend what runs, then leave once the hooks say they are done."""

@@ -37,14 +37,33 @@ class FeedState:
     elapsed: float = 0.0
     last_error: str | None = None
     job_id: str | None = None
+    deleting: bool = False  # stale documents are being deleted: progress is theirs
+    stale_done: int = 0
+    stale_total: int | None = None
+    stalled: str | None = None  # why nothing moves, while bulk requests are retried
+    rate_is_average: bool = False  # docs_per_second is the whole sync's average
 
     @property
     def finished(self) -> bool:
         return self.status in FINISHED
 
     @property
-    def done(self) -> int:
-        return self.extracted + self.skipped
+    def progress(self) -> tuple[int, int | None]:
+        """(done, total) of the current phase: documents read, then stale ones deleted."""
+        if self.deleting:
+            return self.stale_done, self.stale_total
+        return self.extracted, self.total
+
+    @property
+    def fraction(self) -> float | None:
+        """For the progress bar: 100 % only once completed; a canceled or failed sync stays
+        where it stopped. None when the total is unknown."""
+        if self.status == "completed":
+            return 1.0
+        done, total = self.progress
+        if total is None:
+            return None
+        return min(done / total, 0.99) if total else 0.99
 
 
 @dataclass(frozen=True)
@@ -53,6 +72,12 @@ class FailureRow:
     doc_id: str
     operation: str
     reason: str
+    name: str = ""  # a path or a title, when the source gave one
+
+    @property
+    def document(self) -> str:
+        """What to show a person: the name, else the id."""
+        return self.name or self.doc_id
 
 
 class SyncFeed(Protocol):

@@ -9,24 +9,28 @@ from textual import events
 from textual.app import App
 from textual.binding import Binding
 
-from tui.app import freeze_cursor
+from tui.app import HIDE_KEYS, KeysPanelEscape, freeze_cursor
 from tui.commands import ScreenCommands
+from tui.crash import CrashReportingApp
 from tui.screens.monitor import REFRESH_SECONDS, MonitorScreen
 from tui.theme import DEFAULT_THEME, THEMES, other_theme
 
 
-class MonitorApp(App[int]):
+class MonitorApp(KeysPanelEscape, CrashReportingApp):
     """Watch every connector of one cluster; never writes to it."""
 
     TITLE = "Sluice"
+    RESTART_COMMAND = "sluice monitor"
     COMMANDS = App.COMMANDS | {ScreenCommands}
     #: Responsive classes on every screen: app.tcss tightens the layout below 100 columns
     #: (80x24 must work) and hides extras below 30 rows.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
     BINDINGS = [
-        Binding("ctrl+q", "quit", "Quit", priority=True),
+        # `q` quits too (and shows in the footer): ^q stays out of the 80-column footer
+        Binding("ctrl+q", "quit", "Quit", priority=True, show=False),
         Binding("ctrl+t", "toggle_theme", "Light/dark"),
+        HIDE_KEYS,
     ]
 
     def __init__(

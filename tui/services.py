@@ -9,7 +9,7 @@ and the layering visible in one file.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,8 @@ from core import checks as _checks
 from core import connector_api_key as _api_key
 from core import content_index as _content_index
 from core import doctor as _doctor
+from core import echo as _echo
+from core import invocation as _invocation
 from core import protocol as _protocol
 from core import sandbox as _sandbox
 from core import secrets as _secrets
@@ -122,6 +124,22 @@ def index_name_advice(name: str) -> list[str]:
 
 def suggested_index_name(name: str) -> str:
     return _index_names.suggested_index_name(name)
+
+
+def unused_index_name(name: str, taken: Collection[str]) -> str:
+    """A valid name close to `name` that no connector or index in `taken` uses."""
+    return _index_names.unused_index_name(name, taken)
+
+
+def sluice_command() -> str:
+    """What the user types to run Sluice here (`sluice`, or `.venv/bin/sluice` when the
+    installation is not on PATH), for hints that must work when pasted."""
+    return _invocation.sluice_command()
+
+
+def ellipsize(text: object, limit: int = _echo.ECHO_LIMIT) -> str:
+    """A user's input cut short for a message (long inputs end in '…')."""
+    return _echo.ellipsize(text, limit)
 
 
 def planned_checks(settings: Mapping[str, Any] | None, **kwargs: Any) -> list[tuple[str, str]]:
@@ -256,6 +274,27 @@ class Cluster:
 
     async def request_cancel(self, job_id: str) -> None:
         await (await self.store()).request_cancel(job_id)
+
+    async def resumable_job(self, connector_id: str) -> SyncJob | None:
+        """The connector's suspended (or silent in_progress) job, to offer resuming it."""
+        return await _protocol.resumable_job(await self.store(), connector_id)
+
+    async def make_resumable(self, job_id: str) -> str:
+        """Let a service claim the interrupted job (a silent in_progress one is suspended)."""
+        store = await self.store()
+        job = await store.get_job(job_id)
+        if job is not None:
+            await _protocol.make_resumable(store, job)
+        return job_id
+
+    async def discard_job(self, job_id: str) -> None:
+        """Cancel an interrupted job the user chose not to resume, so it never runs beside
+        the new one."""
+        store = await self.store()
+        job = await store.get_job(job_id)
+        if job is not None and not job.is_terminal:
+            job = await _protocol.make_resumable(store, job)
+            await store.cancel_job(job.id)
 
     # indices ---------------------------------------------------------------------------
     async def list_indices(self) -> list[str]:
@@ -419,13 +458,25 @@ def sandbox_available() -> bool:
     return _sandbox.sandbox_available()
 
 
+def sandbox_home(config_path: Path) -> Path:
+    return _sandbox.sandbox_home(config_path)
+
+
 def start_sandbox(data_dir: Path, port: int | None = None) -> Sandbox:
-    """Blocking (a few hundred ms): call from a thread worker."""
-    return _sandbox.start_sandbox(data_dir, port=port)
+    """Blocking (a few hundred ms): call from a thread worker. Reuses the sandbox already
+    running for this folder; if its port is held by another program, takes a free one (saved,
+    so later runs keep it). The sandbox dies with the app unless `sluice sandbox start` runs it."""
+    return _sandbox.start_sandbox(data_dir, port=port, any_port_if_taken=True)
 
 
 def stop_sandbox(sandbox: Sandbox) -> None:
+    """Stop it, whoever started it (the user asked)."""
     _sandbox.stop_sandbox(sandbox)
+
+
+def release_sandbox(sandbox: Sandbox) -> None:
+    """The app is exiting: stop the sandbox it owns, leave one kept running alone."""
+    _sandbox.release_sandbox(sandbox)
 
 
 __all__ = [
@@ -438,8 +489,8 @@ __all__ = [
 # --------------------------------------------------------------------------- sync
 
 
-def job_failures(job_id: str, limit: int = 200) -> list[tuple[str, str, str, str]]:
-    """(time, document id, operation, reason) from a job's failure log, oldest first."""
+def job_failures(job_id: str, limit: int = 200) -> list[tuple[str, str, str, str, str]]:
+    """(time, document id, operation, reason, name) from a job's failure log, oldest first."""
     from core.engine.failures import failure_log_path, read_failures
 
     rows = []
@@ -451,10 +502,11 @@ def job_failures(job_id: str, limit: int = 200) -> list[tuple[str, str, str, str
                     str(entry["id"]),
                     str(entry.get("operation", "")),
                     str(entry.get("reason", "")),
+                    str(entry.get("name") or ""),
                 )
             )
         elif "note" in entry:
-            rows.append(("", "…", "", str(entry["note"])))
+            rows.append(("", "…", "", str(entry["note"]), ""))
     return rows
 
 
@@ -482,7 +534,14 @@ class LocalSync:
     """One sync of a connector run here: the engine on its own event loop (call `run()` in a
     thread), a progress board to poll, and cancel/suspend events the engine watches."""
 
-    def __init__(self, settings: Mapping[str, Any], connector_id: str, job_type: str = "full"):
+    def __init__(
+        self,
+        settings: Mapping[str, Any],
+        connector_id: str,
+        job_type: str = "full",
+        *,
+        resume_job_id: str | None = None,
+    ):
         import threading
 
         from core.engine.progress import ProgressBoard
@@ -490,6 +549,8 @@ class LocalSync:
         self.settings = dict(settings)
         self.connector_id = connector_id
         self.job_type = job_type
+        #: Continue this suspended job instead of starting a new one.
+        self.resume_job_id = resume_job_id
         self.board = ProgressBoard()
         self.cancel_event = threading.Event()
         self.suspend_event = threading.Event()
@@ -523,9 +584,13 @@ class LocalSync:
             cancel_event=self.cancel_event,
             suspend_event=self.suspend_event,
             on_job=self._on_job,
+            resume_job_id=self.resume_job_id,
         )
         self.status = str(getattr(result, "status", "completed"))
         self.error = getattr(result, "error", None)
+        # The job record holds the outcome now: show it without waiting for the loop's
+        # shutdown (worker threads of a busy walk finish on their own).
+        self.done = True
 
     def _on_job(self, job_id: str) -> None:
         self.job_id = job_id
@@ -570,13 +635,24 @@ class LocalSync:
             elapsed=snapshot.elapsed,
             last_error=(finished.error if finished else None) or snapshot.last_error or self.error,
             job_id=self.job_id,
+            deleting=snapshot.deleting,
+            stale_done=snapshot.stale_done,
+            stale_total=snapshot.stale_total,
+            stalled=snapshot.stalled.message() if snapshot.stalled and not finished else None,
+            rate_is_average=snapshot.status is not None,
         )
 
-    def failures(self, limit: int = 200) -> list[tuple[str, str, str, str]]:
+    def failures(self, limit: int = 200) -> list[tuple[str, str, str, str, str]]:
         import time as _time
 
         rows = [
-            (_time.strftime("%H:%M:%S", _time.localtime(f.at)), f.doc_id, f.operation, f.reason)
+            (
+                _time.strftime("%H:%M:%S", _time.localtime(f.at)),
+                f.doc_id,
+                f.operation,
+                f.reason,
+                f.name or "",
+            )
             for f in self.board.failures()
         ]
         return rows[-limit:]

@@ -100,11 +100,21 @@ class Session:
 
     # -------------------------------------------------------------------- sandbox
     def stop_sandbox(self) -> None:
+        """Stop the sandbox in use (the user asked), even one `sluice sandbox start` runs."""
         if self.sandbox is not None:
             with contextlib.suppress(Exception):
                 services.stop_sandbox(self.sandbox)
             self.sandbox = None
 
+    def release_sandbox(self) -> None:
+        """On exit: stop the sandbox this app started; one kept running by `sluice sandbox
+        start` (or another app's) stays up."""
+        if self.sandbox is not None:
+            with contextlib.suppress(Exception):
+                services.release_sandbox(self.sandbox)
+            self.sandbox = None
+
     @property
     def sandbox_dir(self) -> Path:
-        return self.state_file.parent / "sandbox"
+        """`.sluice/sandbox` next to config.yml: its data and port outlive `--new`."""
+        return services.sandbox_home(self.config_path)

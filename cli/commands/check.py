@@ -58,24 +58,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def handle(args: argparse.Namespace) -> int:
     # Imported here: the Elasticsearch client costs a second to import, and every other
     # subcommand (and `sluice --help`) would pay it otherwise.
+    from cli.common import config_warnings, warn
     from core.config import ConfigError, load_config
     from core.es.tls import redact_userinfo
 
     path = args.check_config or getattr(args, "config", None) or "config.yml"
     if args.timeout <= 0:
-        print("sluice check: --timeout must be a positive number of seconds", file=sys.stderr)
-        return EXIT_USAGE
+        return usage_failure(["--timeout must be a positive number of seconds"], args.json)
     try:
         config = load_config(path)
     except ConfigError as exc:
-        for problem in exc.errors or exc.problems:
-            print(f"sluice check: {problem}", file=sys.stderr)
-        return EXIT_USAGE
+        return usage_failure([str(p) for p in exc.errors or exc.problems], args.json)
     settings = config.elasticsearch
     host = redact_userinfo(str(settings.get("host", "")))
+    for line in config_warnings(config, str(path)):
+        warn(line)
     if not args.json:
-        for problem in config.warnings:
-            print(f"sluice check: {problem}", file=sys.stderr)
         print(f"Checking {host} (config {path})")
     printer = None if args.json else OrderedPrinter(sys.stdout)
     results = asyncio.run(_collect(settings, args, printer.add if printer else None))
@@ -95,6 +93,17 @@ def handle(args: argparse.Namespace) -> int:
         print()
         print(summary_line(results))
     return code
+
+
+def usage_failure(lines: list[str], as_json: bool) -> int:
+    """Exit 2: a line per problem on stderr; with --json also the error object on stdout."""
+    for line in lines:
+        print(f"sluice check: {line}", file=sys.stderr)
+    if as_json:
+        error = {"message": "; ".join(lines), "exit_code": EXIT_USAGE}
+        json.dump({"error": error}, sys.stdout)
+        sys.stdout.write("\n")
+    return EXIT_USAGE
 
 
 async def _collect(

@@ -23,6 +23,7 @@ from cli.common import (
     add_json_option,
     command,
     config_path,
+    document_id,
     mask_secret,
     masked_configuration,
     note,
@@ -35,6 +36,7 @@ from cli.common import (
     when,
 )
 from core.config import ConfigDocument
+from core.invocation import sluice_command
 from core.protocol import (
     Connector,
     ConnectorNotFound,
@@ -49,6 +51,8 @@ from core.protocol.timeutil import utc_now
 from sources.errors import SourceError
 from sources.registry import get_source_class
 from sources.schema import coerce_value, validate_configuration
+
+CONNECTOR_ID = document_id("connector")
 
 SCHEDULE_TYPES = {
     "full": JobType.FULL,
@@ -103,13 +107,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing.set_defaults(handler=list_connectors)
 
     show = actions.add_parser("show", help="show one connector (secrets masked)")
-    show.add_argument("connector_id", metavar="ID")
+    show.add_argument("connector_id", metavar="ID", type=CONNECTOR_ID)
     add_json_option(show)
     add_config_option(show)
     show.set_defaults(handler=show_connector)
 
     configure = actions.add_parser("configure", help="set configuration values")
-    configure.add_argument("connector_id", metavar="ID")
+    configure.add_argument("connector_id", metavar="ID", type=CONNECTOR_ID)
     _add_set_option(configure, required=True)
     add_config_option(configure)
     configure.set_defaults(handler=configure_connector)
@@ -120,7 +124,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Quartz cron, as Kibana writes it: 'sec min hour day month weekday [year]' "
         "with '?' in day or weekday, e.g. '0 0 * * * ?' (hourly), '0 30 2 ? * MON-FRI'. UTC.",
     )
-    schedule.add_argument("connector_id", metavar="ID")
+    schedule.add_argument("connector_id", metavar="ID", type=CONNECTOR_ID)
     schedule.add_argument("--full", metavar="CRON", help="enable full syncs on this schedule")
     schedule.add_argument("--incremental", metavar="CRON", help="enable incremental syncs")
     schedule.add_argument(
@@ -142,7 +146,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     schedule.set_defaults(handler=schedule_connector)
 
     delete = actions.add_parser("delete", help="delete a connector (soft: deleted: true)")
-    delete.add_argument("connector_id", metavar="ID")
+    delete.add_argument("connector_id", metavar="ID", type=CONNECTOR_ID)
     add_config_option(delete)
     delete.set_defaults(handler=delete_connector)
 
@@ -231,7 +235,7 @@ def _remaining_note(connector_id: str, errors: Mapping[str, str]) -> None:
         note(
             "connector needs configuration: "
             + " ".join(errors.values())
-            + f" Set it with: sluice connector configure {connector_id} {keys}"
+            + f" Set it with: {sluice_command()} connector configure {connector_id} {keys}"
         )
 
 
@@ -314,7 +318,7 @@ async def _prepare_index(client: Any, index_name: str, existing: bool) -> bool:
 async def _connector_or_fail(store: Any, connector_id: str) -> Connector:
     connector = await store.get_connector(connector_id)
     if connector is None:
-        raise CliError(str(ConnectorNotFound(connector_id)))
+        raise ConnectorNotFound(connector_id)  # worded by `command`, as everywhere
     return connector
 
 
@@ -339,7 +343,7 @@ async def list_connectors(args: argparse.Namespace) -> int:
         print_json([summary(c) for c in connectors])
         return 0
     if not connectors:
-        note("no connectors; create one with `sluice connector create`")
+        note(f"no connectors; create one with `{sluice_command()} connector create`")
         return 0
     print_table(
         [
@@ -495,6 +499,7 @@ async def schedule_connector(args: argparse.Namespace) -> int:
 @command
 async def delete_connector(args: argparse.Namespace) -> int:
     async with open_connection(args) as conn:
+        await _connector_or_fail(conn.store, args.connector_id)  # deleted ones are gone too
         await conn.store.delete_connector(args.connector_id)
     print(f"deleted connector {args.connector_id} (its index and sync history are kept)")
     return 0

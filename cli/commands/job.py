@@ -1,4 +1,4 @@
-"""`sluice job ...`: queue, list, show and cancel sync jobs.
+"""`sluice job ...`: queue, list, show and cancel sync jobs, and read their failure logs.
 
 `job start` only queues a `pending` on-demand job; whichever service runs the connector
 (`sluice run`, or Elastic's own) picks it up.
@@ -18,6 +18,7 @@ from cli.common import (
     add_job_type_options,
     add_json_option,
     command,
+    document_id,
     masked_configuration,
     note,
     open_connection,
@@ -27,7 +28,11 @@ from cli.common import (
     when,
 )
 from core.engine.failures import export_failures, failure_log_path, read_failures
-from core.protocol import JobNotFound, JobStatus, JobType, SyncJob
+from core.invocation import sluice_command
+from core.protocol import ConnectorNotFound, JobNotFound, JobStatus, JobType, SyncJob
+
+CONNECTOR_ID = document_id("connector")
+JOB_ID = document_id("sync job")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,13 +46,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
 
     start = actions.add_parser("start", help="queue a sync job for a connector")
-    start.add_argument("connector_id", metavar="ID")
+    start.add_argument("connector_id", metavar="ID", type=CONNECTOR_ID)
     add_job_type_options(start, JobType.FULL, JobType.INCREMENTAL, JobType.ACCESS_CONTROL)
     add_config_option(start)
     start.set_defaults(handler=start_job)
 
     listing = actions.add_parser("list", help="list a connector's jobs, newest first")
-    listing.add_argument("connector_id", metavar="ID")
+    listing.add_argument("connector_id", metavar="ID", type=CONNECTOR_ID)
     listing.add_argument("--status", choices=[s.value for s in JobStatus])
     listing.add_argument(
         "--limit", type=int, default=20, metavar="N", help="at most N jobs (default 20)"
@@ -57,7 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing.set_defaults(handler=list_jobs)
 
     show = actions.add_parser("show", help="show one job (secrets masked)")
-    show.add_argument("job_id", metavar="JOB")
+    show.add_argument("job_id", metavar="JOB", type=JOB_ID)
     add_json_option(show)
     add_config_option(show)
     show.set_defaults(handler=show_job)
@@ -65,7 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     failures = actions.add_parser(
         "failures", help="documents a job could not sync (its failure log; read or export)"
     )
-    failures.add_argument("job_id", metavar="JOB")
+    failures.add_argument("job_id", metavar="JOB", type=JOB_ID)
     failures.add_argument("--limit", type=int, default=50, help="rows to show (default 50)")
     failures.add_argument(
         "--output",
@@ -77,7 +82,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     failures.set_defaults(handler=job_failures)
 
     cancel = actions.add_parser("cancel", help="cancel a job")
-    cancel.add_argument("job_id", metavar="JOB")
+    cancel.add_argument("job_id", metavar="JOB", type=JOB_ID)
     add_config_option(cancel)
     cancel.set_defaults(handler=cancel_job)
 
@@ -86,7 +91,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 async def start_job(args: argparse.Namespace) -> int:
     async with open_connection(args) as conn:
         job_id = await conn.store.create_job(args.connector_id, args.job_type)
-    note(f"queued a {args.job_type.value} sync; a running connector service picks it up")
+    note(
+        f"queued a {args.job_type.value} sync; a running connector service "
+        f"(`{sluice_command()} run`, or Elastic's) picks it up"
+    )
     print(job_id)
     return 0
 
@@ -120,6 +128,8 @@ async def list_jobs(args: argparse.Namespace) -> int:
     if args.limit < 1:
         raise CliError("--limit must be at least 1", 2)
     async with open_connection(args) as conn:
+        if await conn.store.get_connector(args.connector_id) is None:
+            raise ConnectorNotFound(args.connector_id)  # not "no sync jobs": it does not exist
         jobs = await conn.store.list_jobs(
             connector_id=args.connector_id,
             status=JobStatus(args.status) if args.status else None,
@@ -176,7 +186,7 @@ async def show_job(args: argparse.Namespace) -> int:
     async with open_connection(args) as conn:
         job = await conn.store.get_job(args.job_id)
     if job is None:
-        raise CliError(str(JobNotFound(args.job_id)))
+        raise JobNotFound(args.job_id)  # worded by `command`, as everywhere
     if args.json:
         print_json(shown_job(job))
         return 0
@@ -218,20 +228,24 @@ async def cancel_job(args: argparse.Namespace) -> int:
     return 0
 
 
-def job_failures(args: argparse.Namespace) -> int:
-    """Failure logs are local files (they stay on the machine that ran the job), so this
-    reads no cluster."""
-    path = failure_log_path(args.job_id)
-    if not path.exists():
+@command
+async def job_failures(args: argparse.Namespace) -> int:
+    """Failure logs are local files (they stay on the machine that ran the job); the job
+    itself is looked up first, so an unknown id is an error like everywhere else."""
+    async with open_connection(args) as conn:
+        if await conn.store.get_job(args.job_id) is None:
+            raise JobNotFound(args.job_id)
+    path = _local_log(args.job_id)
+    if path is None:
         note(
-            f"no failure log for job {args.job_id} here ({path}): the job had no failed "
-            "documents, or ran on another machine (logs stay where the job ran)"
+            f"job {args.job_id} has no failures recorded on this machine (failure logs stay "
+            "on the machine that ran the job)"
         )
+        if args.json:
+            print_json([])
         return 0
     if args.output:
-        count = export_failures(path, Path(args.output))
-        note(f"{count} failure(s) written to {args.output}")
-        return 0
+        return _export(path, args.output)
     entries = [e for e in read_failures(path) if "id" in e]
     shown = entries[: max(1, args.limit)]
     if args.json:
@@ -239,11 +253,41 @@ def job_failures(args: argparse.Namespace) -> int:
         return 0
     print_table(
         [
-            (when(e.get("time")), e["id"], e.get("operation"), _short(e.get("reason"), 80))
+            (
+                when(e.get("time")),
+                e.get("name") or e["id"],  # a path or a title; the id when the source gave none
+                e.get("operation"),
+                _short(e.get("reason"), 80),
+            )
             for e in shown
         ],
         ["time", "document", "operation", "reason"],
     )
     if len(entries) > len(shown):
         note(f"{len(entries) - len(shown)} more; --limit N shows more, --output FILE exports all")
+    return 0
+
+
+def _local_log(job_id: str) -> Path | None:
+    """The job's failure log here, or None. An id that cannot be a folder name here (a path
+    separator, `..`, longer than the file system allows) cannot have a log either."""
+    if "/" in job_id or "\\" in job_id or job_id in (".", ".."):
+        return None
+    path = failure_log_path(job_id)
+    try:
+        return path if path.is_file() else None
+    except OSError:  # e.g. "File name too long"
+        return None
+
+
+def _export(log: Path, output: str) -> int:
+    try:
+        count = export_failures(log, Path(output))
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        hint = " (create the folder first)" if isinstance(exc, FileNotFoundError) else ""
+        raise CliError(f"--output {output}: cannot write it: {reason}{hint}") from None
+    note(f"{count} failure(s) written to {output}")
     return 0

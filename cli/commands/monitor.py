@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-from cli.common import add_config_option, config_message, config_path, fail
-from core.config import ConfigError, load_config
+from cli.common import add_config_option, config_message, config_path, fail, load_cli_config
+from core.config import ConfigError
 
 MIN_INTERVAL = 1.0
 
@@ -32,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_monitor(args: argparse.Namespace) -> int:
     path = config_path(args)
     try:
-        config = load_config(path)
+        config = load_cli_config(args)
     except ConfigError as exc:
         return fail(config_message(path, exc), 2)
     from tui.monitor_app import MonitorApp  # lazily: headless commands never load Textual

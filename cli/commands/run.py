@@ -14,9 +14,9 @@ import logging
 import signal
 import sys
 
-from cli.common import CliError, add_config_option, command, config_path, usage_error
+from cli.common import CliError, add_config_option, command, load_cli_config, usage_error
 from core.checks import collect_checks
-from core.config import load_config
+from core.process import silence_terminal
 from core.service import ConnectorService, configure_logging
 from sources.registry import create_source, get_source_class
 
@@ -51,7 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 @command
 async def run_command(args: argparse.Namespace) -> int:
-    config = load_config(config_path(args))
+    config = load_cli_config(args)
     problems = config.service_problems()
     if problems:
         raise usage_error("; ".join(str(p) for p in problems))
@@ -71,6 +71,8 @@ async def run_command(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    # A closed terminal: suspend the running jobs, logging on where it no longer can.
+    loop.add_signal_handler(signal.SIGHUP, lambda: (silence_terminal(), stop.set()))
     await service.run(stop)
     return 0
 

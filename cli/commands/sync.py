@@ -2,7 +2,8 @@
 
 The job is recorded like any other (Kibana and `sluice job list` show it). A progress line is
 drawn on a terminal; the summary follows, or one JSON object with `--json`. Exit status 0 only
-when the job completed. Ctrl-C cancels the job; SIGTERM suspends it (a service resumes it).
+when the job completed. Ctrl-C cancels the job; SIGTERM or a closed terminal (SIGHUP)
+suspends it (a service resumes it).
 """
 
 from __future__ import annotations
@@ -22,14 +23,18 @@ from cli.common import (
     add_job_type_options,
     add_json_option,
     command,
-    config_path,
+    document_id,
+    load_cli_config,
+    note,
+    open_connection,
+    when,
 )
-from core.config import load_config
 from core.engine.failures import failure_log_path
-from core.engine.progress import ProgressBoard, SyncStatus
+from core.engine.progress import ProgressBoard, ProgressSnapshot, SyncStatus
 from core.engine.runner import run_connector_sync
 from core.engine.settings import EngineSettings
-from core.protocol import JobType
+from core.process import silence_terminal
+from core.protocol import JobType, make_resumable, resumable_job
 from sources.registry import create_source
 
 PROGRESS_INTERVAL = 0.25
@@ -41,14 +46,46 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="run one sync job of a connector in the foreground",
         description=(
             "Run one sync job of a connector here and print a summary. Exit 0 only when "
-            "the job completed. Ctrl-C cancels; SIGTERM suspends."
+            "the job completed. Ctrl-C cancels; SIGTERM suspends. A suspended job of the "
+            "connector (or one whose worker went silent) is resumed rather than started "
+            "anew; --new cancels it and starts a new job."
         ),
     )
-    parser.add_argument("connector_id", metavar="CONNECTOR_ID")
+    parser.add_argument("connector_id", metavar="CONNECTOR_ID", type=document_id("connector"))
     add_job_type_options(parser, JobType.FULL, JobType.INCREMENTAL)
+    parser.add_argument(
+        "--new",
+        dest="new_job",
+        action="store_true",
+        help="cancel a suspended job of this connector and start a new one",
+    )
     add_config_option(parser)
     add_json_option(parser)
     parser.set_defaults(handler=sync_command)
+
+
+async def _job_to_resume(args: argparse.Namespace) -> str | None:
+    """The suspended (or silent) job to continue, announced on stderr; with --new it is
+    canceled instead, so it cannot run beside the new one later."""
+    async with open_connection(args) as connection:
+        store = connection.store
+        if await store.get_connector(args.connector_id) is None:
+            return None  # the runner reports the unknown id in its usual words
+        job = await resumable_job(store, args.connector_id)
+        if job is None:
+            return None
+        was = job.status.value
+        if args.new_job:
+            job = await make_resumable(store, job)
+            await store.cancel_job(job.id)
+            note(f"canceled the {was} job {job.id}; starting a new one")
+            return None
+        note(
+            f"resuming the {was} {job.job_type.value} job {job.id} "
+            f"(started {when(job.started_at)}, {job.indexed_document_count} indexed so far); "
+            "pass --new to start a new job instead"
+        )
+        return job.id
 
 
 def peak_rss_mib() -> float:
@@ -58,13 +95,18 @@ def peak_rss_mib() -> float:
 
 @command
 async def sync_command(args: argparse.Namespace) -> int:
-    config = load_config(config_path(args))
+    config = load_cli_config(args)
+    resume_job_id = await _job_to_resume(args)
     board = ProgressBoard()
     cancel, suspend = threading.Event(), threading.Event()
     job_ids: list[str] = []
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGINT, cancel.set)
     loop.add_signal_handler(signal.SIGTERM, lambda: (suspend.set(), cancel.set()))
+    # A closed terminal (dropped SSH): suspend, and stop writing to the terminal that's gone.
+    loop.add_signal_handler(
+        signal.SIGHUP, lambda: (silence_terminal(), suspend.set(), cancel.set())
+    )
     show_progress = not args.json and sys.stderr.isatty()
     ticker = asyncio.create_task(_draw_progress(board)) if show_progress else None
     try:
@@ -78,6 +120,7 @@ async def sync_command(args: argparse.Namespace) -> int:
             suspend_event=suspend,
             on_job=job_ids.append,
             settings=EngineSettings.from_bulk_config(config.bulk),
+            resume_job_id=resume_job_id,
         )
     finally:
         if ticker is not None:
@@ -85,6 +128,7 @@ async def sync_command(args: argparse.Namespace) -> int:
             sys.stderr.write("\r\033[K")
         loop.remove_signal_handler(signal.SIGINT)
         loop.remove_signal_handler(signal.SIGTERM)
+        loop.remove_signal_handler(signal.SIGHUP)
     summary = _summary(args.connector_id, str(args.job_type), job_ids, result)
     if args.json:
         print(json.dumps(summary))
@@ -136,11 +180,23 @@ async def _draw_progress(board: ProgressBoard) -> None:
         snap = board.snapshot
         if snap is None:
             continue
-        c = snap.counters
-        line = (
-            f"{snap.phase}: {c.indexed + c.updated} written, {c.deleted} deleted, "
-            f"{c.skipped} skipped, {c.failed} failed — {snap.docs_per_second:.0f} docs/s, "
-            f"{snap.elapsed:.0f} s"
-        )
-        sys.stderr.write("\r\033[K" + line[:200])
+        sys.stderr.write("\r\033[K" + progress_line(snap)[:200])
         sys.stderr.flush()
+
+
+def progress_line(snap: ProgressSnapshot) -> str:
+    """One line of progress; a stall (bulk requests being retried) comes first."""
+    c = snap.counters
+    line = (
+        f"{snap.phase}: {c.indexed + c.updated} written, {c.deleted} deleted, "
+        f"{c.skipped} skipped, {c.failed} failed — {snap.docs_per_second:.0f} docs/s, "
+        f"{snap.elapsed:.0f} s"
+    )
+    if snap.deleting:
+        done, total = snap.progress
+        line += f" — deleted {done} of {total} stale"
+    if snap.eta_seconds is not None:
+        line += f", ETA {snap.eta_seconds:.0f} s"
+    if snap.stalled is not None:
+        line = f"{snap.stalled.message()} | {line}"
+    return line

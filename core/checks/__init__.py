@@ -1,7 +1,12 @@
 """Live checks of the environment and the Elasticsearch cluster, for the TUI's checklist and
 `sluice check`: each yields a `CheckResult` (status, one-line message, fix, config field)."""
 
-from core.checks.index_names import index_name_advice, index_name_problems, suggested_index_name
+from core.checks.index_names import (
+    index_name_advice,
+    index_name_problems,
+    suggested_index_name,
+    unused_index_name,
+)
 from core.checks.result import STATUSES, CheckResult, Status
 from core.checks.runner import CHECKS, collect_checks, planned_checks, run_checks
 
@@ -16,4 +21,5 @@ __all__ = [
     "planned_checks",
     "run_checks",
     "suggested_index_name",
+    "unused_index_name",
 ]

@@ -132,8 +132,8 @@ def _advice(version: tuple[int, int, int], number: str) -> Outcome:
         return ok(f"Elasticsearch {number}")
     if major == 8 and (major, minor) >= CONNECTOR_API_SINCE:
         return ok(
-            f"Elasticsearch {number}: Connector API present; job claiming and the "
-            "manage_connector privilege arrive in 8.15"
+            f"Elasticsearch {number}: job claiming and the manage_connector privilege "
+            "arrive in 8.15"
         )
     if major == 8:
         return warn(
@@ -200,11 +200,7 @@ async def check_connector_api(ctx: CheckContext) -> Outcome:
             )
         if is_missing_api(exc):
             ctx.facts[CONNECTOR_API] = False
-            return warn(
-                "no Connector API (GET _connector): Sluice will read and write the "
-                ".elastic-connectors indices directly, which Elastic deprecates",
-                "upgrade to Elasticsearch 8.12 or later (8.15+ recommended)",
-            )
+            return _no_connector_api(ctx.facts.get(VERSION))
         return fail(f"GET _connector failed: {error_reason(exc)}")
     except TransportError as exc:
         return _network(ctx, exc)
@@ -212,6 +208,26 @@ async def check_connector_api(ctx: CheckContext) -> Outcome:
     count = response.body.get("count")
     suffix = f" ({count} connector{'s' if count != 1 else ''})" if count is not None else ""
     return ok(f"Connector API available{suffix}")
+
+
+def _no_connector_api(version: tuple[int, int, int] | None) -> Outcome:
+    """No `_connector` endpoint. Before 8.12 that is the release; from 8.12 on it is a server
+    that leaves the feature out (an emulator, or a cluster with it disabled): not something an
+    upgrade fixes, and index mode works there."""
+    if version is not None and version[:2] >= CONNECTOR_API_SINCE:
+        number = ".".join(map(str, version))
+        return ok(
+            f"not offered by this server, which reports {number} (an emulator, or a cluster "
+            "with the feature disabled): Sluice uses index mode, reading and writing the "
+            ".elastic-connectors indices directly, and that works fine"
+        )
+    return warn(
+        "no Connector API (GET _connector): Sluice will read and write the "
+        ".elastic-connectors indices directly, which Elastic deprecates",
+        "upgrade to Elasticsearch 8.12 or later (8.15+ recommended)"
+        if version is not None
+        else "fine if the cluster is older than 8.12; from 8.12 on, the API is built in",
+    )
 
 
 async def check_license(ctx: CheckContext) -> Outcome:

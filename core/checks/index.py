@@ -10,6 +10,7 @@ from core.checks.context import CheckContext
 from core.checks.failures import error_reason, explain_network_failure
 from core.checks.index_names import index_name_advice, index_name_problems, suggested_index_name
 from core.checks.result import Outcome, fail, ok, skip, warn
+from core.echo import quoted
 
 
 def plural(count: int, word: str) -> str:
@@ -26,7 +27,7 @@ async def check_index_name(ctx: CheckContext) -> Outcome:
     problems = index_name_problems(name)
     if problems:
         return fail(
-            f"{name!r} is not a valid index name: it " + "; it ".join(problems),
+            f"{quoted(name)} is not a valid index name: it " + "; it ".join(problems),
             f"try {suggested_index_name(name)!r}",
             "index_name",
         )
@@ -37,8 +38,8 @@ async def check_index_name(ctx: CheckContext) -> Outcome:
             if not name.startswith(("search-", "."))
             else None
         )
-        return warn(f"{name!r} " + "; it ".join(advice), hint, "index_name")
-    return ok(f"{name!r} is a valid content index name")
+        return warn(f"{quoted(name)} " + "; it ".join(advice), hint, "index_name")
+    return ok(f"{quoted(name)} is a valid content index name")
 
 
 async def check_index(ctx: CheckContext) -> Outcome:
@@ -51,14 +52,16 @@ async def check_index(ctx: CheckContext) -> Outcome:
     try:
         resolved = (await es.indices.resolve_index(name=name)).body
     except NotFoundError:
-        return ok(f"{name!r} doesn't exist yet; it will be created with the connector mappings")
+        return ok(
+            f"{quoted(name)} doesn't exist yet; it will be created with the connector mappings"
+        )
     except ApiError as exc:
         return _api_problem(exc, f"GET _resolve/index/{name}")
     except TransportError as exc:
         return explain_network_failure(exc, ctx.probe_url, ctx.timeout)
     if resolved.get("data_streams"):
         return fail(
-            f"{name!r} is a data stream; connectors need a regular index (they update and "
+            f"{quoted(name)} is a data stream; connectors need a regular index (they update and "
             "delete documents by id)",
             f"choose another index name, e.g. {suggested_index_name(name + '-content')!r}",
             "index_name",
@@ -70,7 +73,7 @@ async def check_index(ctx: CheckContext) -> Outcome:
         targets = aliases[0].get("indices") or []
         if len(targets) != 1:
             return fail(
-                f"{name!r} is an alias of {len(targets)} indices; a connector writes to one",
+                f"{quoted(name)} is an alias of {len(targets)} indices; a connector writes to one",
                 "name the concrete index, or an alias with a single index",
                 "index_name",
             )
@@ -79,7 +82,7 @@ async def check_index(ctx: CheckContext) -> Outcome:
     indices = resolved.get("indices") or []
     attributes = indices[0].get("attributes", []) if indices else []
     if "closed" in attributes:
-        return fail(f"{name!r} is closed", f"open it: POST /{concrete}/_open", "index_name")
+        return fail(f"{quoted(name)} is closed", f"open it: POST /{concrete}/_open", "index_name")
     try:
         mapping = (await es.indices.get_mapping(index=concrete)).body
         count = (await es.count(index=concrete)).body.get("count", 0)
@@ -89,7 +92,7 @@ async def check_index(ctx: CheckContext) -> Outcome:
         return explain_network_failure(exc, ctx.probe_url, ctx.timeout)
     mappings = (mapping.get(concrete) or next(iter(mapping.values()), {})).get("mappings") or {}
     fields = len(mappings.get("properties") or {})
-    prefix = f"{name!r} exists" + (f" ({', '.join(notes)})" if notes else "")
+    prefix = f"{quoted(name)} exists" + (f" ({', '.join(notes)})" if notes else "")
     if not mappings.get("properties") and not mappings.get("dynamic_templates"):
         return warn(
             f"{prefix} but has no mappings: connectors don't sync into an index without them "
@@ -123,7 +126,7 @@ async def check_pipeline(ctx: CheckContext) -> Outcome:
         response = await ctx.es.ingest.get_pipeline(id=name)
     except NotFoundError:
         return fail(
-            f"ingest pipeline {name!r} doesn't exist: Elasticsearch would reject every "
+            f"ingest pipeline {quoted(name)} doesn't exist: Elasticsearch would reject every "
             "document of a sync",
             "create it, or set the connector's pipeline to one that exists "
             "(search-default-ingestion is Elastic's default)",
@@ -132,7 +135,7 @@ async def check_pipeline(ctx: CheckContext) -> Outcome:
     except ApiError as exc:
         if exc.meta.status == 403:
             return warn(
-                f"can't read ingest pipeline {name!r} (needs cluster privilege "
+                f"can't read ingest pipeline {quoted(name)} (needs cluster privilege "
                 "read_pipeline or manage_ingest_pipelines)",
                 None,
                 "pipeline",
@@ -141,4 +144,4 @@ async def check_pipeline(ctx: CheckContext) -> Outcome:
     except TransportError as exc:
         return explain_network_failure(exc, ctx.probe_url, ctx.timeout)
     processors = (response.body.get(name) or {}).get("processors") or []
-    return ok(f"ingest pipeline {name!r} exists ({plural(len(processors), 'processor')})")
+    return ok(f"ingest pipeline {quoted(name)} exists ({plural(len(processors), 'processor')})")

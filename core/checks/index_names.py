@@ -9,6 +9,8 @@ Checking here means a wrong name is reported while typing, not as a 400 halfway 
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 FORBIDDEN_CHARACTERS = ("\\", "/", "*", "?", '"', "<", ">", "|", " ", ",", "#", ":")
 FORBIDDEN_FIRST = ("_", "-", "+")
 MAX_BYTES = 255
@@ -75,3 +77,21 @@ def suggested_index_name(name: str) -> str:
     while len(cleaned.encode("utf-8")) > MAX_BYTES:
         cleaned = cleaned[:-1]
     return cleaned
+
+
+def unused_index_name(name: str, taken: Collection[str]) -> str:
+    """`suggested_index_name(name)`, or the first of `<it>-2`, `<it>-3`... that no connector
+    and no index in `taken` uses yet (a suggestion must never lead into a conflict)."""
+    base = suggested_index_name(name)
+    if base not in taken:
+        return base
+    number = 2
+    while True:
+        suffix = f"-{number}"
+        stem = base
+        while len((stem + suffix).encode("utf-8")) > MAX_BYTES:
+            stem = stem[:-1]
+        candidate = stem + suffix
+        if candidate not in taken:
+            return candidate
+        number += 1

@@ -21,12 +21,14 @@ def atomic_write(
     mode: int | None = None,
     backup: bool = True,
     check: Callable[[str], None] | None = None,
+    backup_text: Callable[[str], str] | None = None,
 ) -> Path:
     """Write through `write(stream)`, verify with `check(text)`, then swap the file in.
 
     `mode` forces permissions (e.g. 0o600); otherwise an existing file keeps its mode and a new
-    one gets the umask default. On any failure the temp file is removed and the original is
-    untouched. Returns the real path written (symlinks are followed)."""
+    one gets the umask default. `backup_text(old)` may rewrite what the `.bak` keeps (to drop a
+    secret). On any failure the temp file is removed and the original is untouched. Returns
+    the real path written (symlinks are followed)."""
     target = Path(os.path.realpath(path))
     target.parent.mkdir(parents=True, exist_ok=True)
     existing = target.stat() if target.exists() else None
@@ -44,7 +46,7 @@ def atomic_write(
         if existing is not None:
             _keep_owner(temp, existing)
             if backup:
-                _backup(target, existing, final_mode)
+                _backup(target, existing, final_mode, backup_text)
         os.replace(temp, target)
         _fsync_directory(target.parent)
     except BaseException:
@@ -59,12 +61,21 @@ def backup_path(path: str | os.PathLike[str]) -> Path:
     return target.with_name(target.name + ".bak")
 
 
-def _backup(target: Path, existing: os.stat_result, new_mode: int) -> None:
+def _backup(
+    target: Path,
+    existing: os.stat_result,
+    new_mode: int,
+    rewrite: Callable[[str], str] | None = None,
+) -> None:
     """Copy the current version to `<name>.bak`, no more readable than either version."""
     fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".bak")
     os.close(fd)
     try:
-        shutil.copyfile(target, temp_name)
+        if rewrite is None:
+            shutil.copyfile(target, temp_name)
+        else:
+            text = rewrite(target.read_text(encoding="utf-8"))
+            Path(temp_name).write_text(text, encoding="utf-8", newline="")
         os.chmod(temp_name, stat.S_IMODE(existing.st_mode) & new_mode)
         os.replace(temp_name, backup_path(target))
     except BaseException:

@@ -19,7 +19,11 @@ from ruamel.yaml.scalarstring import ScalarString
 from core.config.atomic import atomic_write
 from core.config.comments import put_trailing, take_trailing
 from core.config.problems import ConfigError, Problem
-from core.config.redaction import has_plaintext_secret, mask_secret_lines
+from core.config.redaction import (
+    has_plaintext_secret,
+    mask_secret_lines,
+    scrub_removed_secrets,
+)
 from core.config.roundtrip import merge, plain, round_trip_yaml
 
 _MISSING = object()
@@ -229,7 +233,13 @@ class ConfigDocument:
             written.append(text)
 
         try:
-            target = atomic_write(self.path, self._dump, mode=mode, check=check)
+            target = atomic_write(
+                self.path,
+                self._dump,
+                mode=mode,
+                check=check,
+                backup_text=lambda old: scrub_removed_secrets(old, written[0]),
+            )
         except OSError as exc:
             raise ConfigError(
                 [Problem("", f"could not be saved: {exc.strerror or exc}", file=self._label)]

@@ -25,7 +25,8 @@ from core.config.parse import Parsed, YamlSyntaxError, parse_text
 from core.config.problems import ConfigError, Problem
 from core.config.schema import Path as KeyPath
 from core.config.schema import Validator, format_path
-from core.secrets import SecretError, parse_reference, read_secret
+from core.redact import remember_secret
+from core.secrets import SECRET_FIELD_NAMES, SecretError, parse_reference, read_secret
 
 CREATE_HINT = (
     "create one with `sluice` (the setup wizard) or `sluice connector create --write-config`"
@@ -185,7 +186,21 @@ def _build(
         problems += _resolve_keyring_references(data, (), parsed)
         if any(p.is_error for p in problems):
             raise ConfigError(problems)
+    _remember_secrets(data)
     return Config(data, path=path, warnings=problems, parsed=parsed)
+
+
+def _remember_secrets(value: Any) -> None:
+    """Hand every secret value to `core.redact`, so crash reports and logs scrub it."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if str(key).rsplit(".", 1)[-1] in SECRET_FIELD_NAMES:
+                remember_secret(item)
+            else:
+                _remember_secrets(item)
+    elif isinstance(value, list):
+        for item in value:
+            _remember_secrets(item)
 
 
 def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -49,9 +49,16 @@ from core.engine.progress import (
 from core.engine.queue import ByteBoundedQueue
 from core.engine.rules import SyncRules
 from core.engine.settings import EngineSettings
-from core.engine.sink import BulkOp, delete_op, index_op, run_sink_worker
+from core.engine.sink import BulkOp, StallWatch, delete_op, index_op, run_sink_worker
 from core.engine.snapshot import IdLedger, scan_index_ids
-from core.engine.source import Document, DocumentSource, Operation
+from core.engine.source import (
+    FAILURE_FIELD,
+    NAME_FIELD,
+    OPERATION_FIELD,
+    Document,
+    DocumentSource,
+    Operation,
+)
 
 log = logging.getLogger("sluice.engine")
 
@@ -177,11 +184,17 @@ class SyncEngine:
         self.phase = Phase.STARTING
         self.last_error: str | None = None
         self._budget = ErrorBudget(self.settings)
+        self._stalls = StallWatch(self._emit)
         self._rate = RateMeter()
+        self._phase_rate = RateMeter()
         self._started = time.monotonic()
         self._rate_value = 0.0
+        self._phase_rate_value = 0.0
         self._index_created = False
         self.total: int | None = None  # documents the source will yield, when it says
+        self.stale_total: int | None = None  # stale documents to delete, once counted
+        self._deletes_resolved = 0  # delete operations answered (deleted, gone or failed)
+        self._deletes_before_stale = 0
 
     # ------------------------------------------------------------------ public
 
@@ -193,6 +206,10 @@ class SyncEngine:
             docs_per_second=self._rate_value,
             total=self.total,
             last_error=self.last_error,
+            stale_total=self.stale_total,
+            stale_done=self._deletes_resolved - self._deletes_before_stale,
+            phase_rate=self._phase_rate_value,
+            stalled=self._stalls.current,
         )
 
     async def run(self, source: DocumentSource, request: SyncRequest) -> SyncResult:
@@ -234,7 +251,11 @@ class SyncEngine:
         except _Stopped as stopped:
             status = stopped.status
         except ErrorBudgetExceeded as exc:
-            status, error = SyncStatus.ERROR, f"too many document errors: {exc}"
+            status = SyncStatus.ERROR
+            if self._stalls.outage:  # no request got through: not the documents' fault
+                error = f"Elasticsearch unreachable: {self._stalls.outage}"
+            else:
+                error = f"too many document errors: {exc}"
         except ApiError as exc:
             status, error = SyncStatus.ERROR, f"Elasticsearch refused a request: {exc}"
         except TransportError as exc:  # after the client's own retries
@@ -250,8 +271,10 @@ class SyncEngine:
         if error:
             self.last_error = error
         self._set_phase(Phase.DONE)
-        self._rate_value = self._rate.sample(time.monotonic(), self._done())
-        snapshot = self.snapshot()
+        elapsed = time.monotonic() - self._started
+        self._rate_value = self._done() / elapsed if elapsed > 0 else 0.0  # the average
+        self._phase_rate_value = 0.0
+        snapshot = replace(self.snapshot(), status=status, stalled=None)
         self._emit(FinishedEvent(status, snapshot, error))
         return SyncResult(
             status=status,
@@ -348,7 +371,13 @@ class SyncEngine:
             for _ in range(max(1, self.settings.max_concurrency)):
                 group.create_task(
                     run_sink_worker(
-                        self.client, run.queue, self.settings, self._on_result, pipeline, turn
+                        self.client,
+                        run.queue,
+                        self.settings,
+                        self._on_result,
+                        pipeline,
+                        turn,
+                        self._stalls,
                     )
                 )
             group.create_task(self._feed(source, run))
@@ -373,6 +402,11 @@ class SyncEngine:
             if listing is not None:
                 await listing
             if run.ledger is not None and run.source_error is None and run.listing_error is None:
+                # Counted first, so the deletion has its own progress and ETA.
+                self.stale_total = run.ledger.count_unseen()
+                self._deletes_before_stale = self._deletes_resolved
+                self._phase_rate = RateMeter()
+                self._phase_rate_value = 0.0
                 self._set_phase(Phase.DELETING)
                 await self._delete_unseen(run)
             self._set_phase(Phase.FINISHING)
@@ -429,23 +463,30 @@ class SyncEngine:
     ) -> tuple[BulkOp, int] | None:
         """The bulk operation (and its size) for one source document; None to skip it."""
         counters = self.counters
-        counters.extracted += 1
         raw_id = doc.pop("_id", None)
         if raw_id is None or raw_id == "":
+            if FAILURE_FIELD in doc:  # not a document: something the source could not read
+                self._source_failure(doc)
+                return None
+            counters.extracted += 1
             self._failed("?", "index", "the source yielded a document without an _id")
             return None
+        counters.extracted += 1
         doc_id = normalize_id(raw_id)
+        name = doc.pop(NAME_FIELD, None) or doc.get("path") or doc.get("title")
+        if name is not None and not isinstance(name, str):
+            name = str(name)
         if operation is Operation.DELETE:
-            return delete_op(run.index_json, doc_id), 64
+            return delete_op(run.index_json, doc_id, name), 64
         if ERROR_FIELD in doc:
-            self._failed(doc_id, "extract", str(doc.pop(ERROR_FIELD)))
+            self._failed(doc_id, "extract", str(doc.pop(ERROR_FIELD)), name)
         if ATTACHMENT_FIELD in doc and run.pipeline is None:
             del doc[ATTACHMENT_FIELD]  # base64 bytes are no use without a pipeline to read them
-            self._failed(doc_id, "extract", NO_PIPELINE_FOR_ATTACHMENT)
+            self._failed(doc_id, "extract", NO_PIPELINE_FOR_ATTACHMENT, name)
         if run.rules.rules and not run.rules.includes(doc):
             counters.skipped += 1
             if run.mode is SyncMode.CURSOR:  # the other modes delete it as unseen
-                return delete_op(run.index_json, doc_id), 64
+                return delete_op(run.index_json, doc_id, name), 64
             return None
         ledger = run.ledger
         timestamp = doc.get("_timestamp")
@@ -464,7 +505,7 @@ class SyncEngine:
         try:
             body = orjson.dumps(doc, default=str, option=orjson.OPT_NON_STR_KEYS)
         except (TypeError, orjson.JSONEncodeError) as exc:
-            self._failed(doc_id, "index", f"cannot serialize the document: {exc}")
+            self._failed(doc_id, "index", f"cannot serialize the document: {exc}", name)
             return None
         size = len(body)
         if size > self.settings.max_document_size:
@@ -474,12 +515,13 @@ class SyncEngine:
                 "index",
                 f"skipped: the document is {size / 1048576:.1f} MiB, over the "
                 f"{self.settings.max_document_size / 1048576:.0f} MiB limit",
+                name,
             )
             return None
         if ledger is not None:
             ledger.mark_seen(doc_id)
         counters.bytes += size
-        return index_op(run.index_json, doc_id, body), size
+        return index_op(run.index_json, doc_id, body, name), size
 
     async def _delete_unseen(self, run: _Run) -> None:
         assert run.ledger is not None
@@ -489,13 +531,14 @@ class SyncEngine:
 
     # ------------------------------------------------------------------ outcomes
 
-    def _on_result(self, ok: bool, info: dict[str, Any]) -> None:
+    def _on_result(self, ok: bool, info: dict[str, Any], name: str | None = None) -> None:
         """One bulk item's outcome (called by the sink for every operation)."""
         op_type, item = next(iter(info.items()))
         counters = self.counters
         if ok:
             result = item.get("result")
             if op_type == "delete":
+                self._deletes_resolved += 1
                 if result == "deleted":
                     counters.deleted += 1
             elif result == "created":
@@ -504,21 +547,31 @@ class SyncEngine:
                 counters.updated += 1
             self._budget.success()
             return
-        if op_type == "delete" and item.get("status") == 404:
-            self._budget.success()  # already gone: the goal is reached
-            return
+        if op_type == "delete":
+            self._deletes_resolved += 1
+            if item.get("status") == 404:
+                self._budget.success()  # already gone: the goal is reached
+                return
         reason = _item_reason(item)
-        self._failed(str(item.get("_id", "?")), op_type, reason)
+        self._failed(str(item.get("_id", "?")), op_type, reason, name)
         self._budget.failure(reason)
 
-    def _failed(self, doc_id: str, operation: str, reason: str) -> None:
-        self.counters.failed += 1
-        self._record(doc_id, operation, reason)
+    def _source_failure(self, record: Document) -> None:
+        """Something the source could not read outside any document (a folder it could not
+        list): a failure like a document's, so the job is not reported clean."""
+        name = record.get(NAME_FIELD)
+        name = None if name is None else str(name)
+        operation = str(record.get(OPERATION_FIELD) or "extract")
+        self._failed(name or "?", operation, str(record[FAILURE_FIELD]), name)
 
-    def _record(self, doc_id: str, operation: str, reason: str) -> None:
-        failure = Failure(doc_id=doc_id, operation=operation, reason=reason)
+    def _failed(self, doc_id: str, operation: str, reason: str, name: str | None = None) -> None:
+        self.counters.failed += 1
+        self._record(doc_id, operation, reason, name)
+
+    def _record(self, doc_id: str, operation: str, reason: str, name: str | None = None) -> None:
+        failure = Failure(doc_id=doc_id, operation=operation, reason=reason, name=name)
         self.failure_log.record(failure)
-        self.last_error = f"{doc_id}: {reason}"
+        self.last_error = f"{name or doc_id}: {reason}"
         self._emit(FailureEvent(failure))
 
     # ------------------------------------------------------------------ progress
@@ -534,7 +587,13 @@ class SyncEngine:
 
     async def _report_progress(self) -> None:
         while True:
-            self._rate_value = self._rate.sample(time.monotonic(), self._done())
+            now = time.monotonic()
+            self._rate_value = self._rate.sample(now, self._done())
+            if self.stale_total is not None:
+                progress = self._deletes_resolved - self._deletes_before_stale
+            else:
+                progress = self.counters.extracted
+            self._phase_rate_value = self._phase_rate.sample(now, progress)
             self._emit(ProgressEvent(self.snapshot()))
             await asyncio.sleep(self.settings.progress_interval)
 

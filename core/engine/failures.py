@@ -53,6 +53,8 @@ class FailureLog:
             "operation": failure.operation,
             "reason": failure.reason,
         }
+        if failure.name:
+            entry["name"] = failure.name  # a path or a title: what a person looks for
         self._file.write(orjson.dumps(entry) + b"\n")
         self.recorded += 1
 
@@ -80,14 +82,15 @@ def read_failures(path: Path, limit: int | None = None) -> Iterator[dict]:
 def export_failures(source: Path, destination: Path) -> int:
     """Copy a failure log to `destination`: CSV when it ends in `.csv` (for spreadsheets),
     NDJSON otherwise. Returns the number of failures written. Written atomically."""
+    columns = ("time", "id", "name", "operation", "reason")
     entries = [entry for entry in read_failures(source) if "id" in entry]
     temporary = destination.with_name(f".{destination.name}.tmp")
     with open(temporary, "w", newline="", encoding="utf-8") as handle:
         if destination.suffix.lower() == ".csv":
             writer = csv.writer(handle)
-            writer.writerow(["time", "id", "operation", "reason"])
+            writer.writerow(columns)
             for entry in entries:
-                writer.writerow([entry.get(k, "") for k in ("time", "id", "operation", "reason")])
+                writer.writerow([entry.get(k, "") for k in columns])
         else:
             for entry in entries:
                 handle.write(orjson.dumps(entry).decode() + "\n")

@@ -55,30 +55,88 @@ class Counters:
 
 @dataclass(frozen=True, slots=True)
 class Failure:
-    """One document the sync could not handle; recorded in the job's failure log."""
+    """One document the sync could not handle; recorded in the job's failure log.
+
+    `name` is what a person recognises (a file's path, a row's table and key, a title), since
+    `doc_id` is often a hash."""
 
     doc_id: str
     operation: str
     reason: str
+    name: str | None = None
     at: float = field(default_factory=time.time)
 
 
 @dataclass(frozen=True, slots=True)
+class Stalled:
+    """Bulk requests are failing (timeout, connection refused, 429/5xx) and being retried:
+    nothing is lost yet, but nothing moves. `since` is wall-clock time (`time.time()`), so a
+    UI thread can tell how long it has lasted."""
+
+    since: float
+    attempt: int  # the retry about to be made, 1..max_attempts
+    max_attempts: int
+    reason: str
+
+    def message(self, now: float | None = None) -> str:
+        seconds = max(0, int((time.time() if now is None else now) - self.since))
+        return (
+            f"Elasticsearch not answering for {seconds} s — retry {self.attempt} of "
+            f"{self.max_attempts} ({self.reason})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class ProgressSnapshot:
+    """The state of a sync at one moment.
+
+    Progress is per phase: while extracting it is documents read of the source's `total`;
+    once stale documents are deleted it is `stale_done` of `stale_total` (counted before the
+    first delete). The fraction reaches 1.0 only in the final snapshot of a completed sync.
+    """
+
     phase: Phase
     counters: Counters
     elapsed: float
-    docs_per_second: float
+    docs_per_second: float  # over a sliding window; the whole sync's average once finished
     total: int | None = None
     last_error: str | None = None
+    stale_total: int | None = None
+    stale_done: int = 0
+    phase_rate: float = 0.0  # progress units per second in the current phase (for the ETA)
+    stalled: Stalled | None = None
+    status: SyncStatus | None = None  # set in the final snapshot only
+
+    @property
+    def deleting(self) -> bool:
+        """True once stale deletion started: progress is then the deletion's."""
+        return self.stale_total is not None
+
+    @property
+    def progress(self) -> tuple[int, int | None]:
+        """(done, total) of the current phase; total None when unknown."""
+        if self.stale_total is not None:
+            return self.stale_done, self.stale_total
+        return self.counters.extracted, self.total
+
+    @property
+    def fraction(self) -> float | None:
+        """0..1 for a progress bar; 1.0 only when the sync completed (a canceled or failed
+        sync stays where it stopped)."""
+        if self.status is SyncStatus.COMPLETED:
+            return 1.0
+        done, total = self.progress
+        if total is None:
+            return None
+        return min(done / total, 0.99) if total else 0.99
 
     @property
     def eta_seconds(self) -> float | None:
-        """Seconds left when the source told its total and the rate is known."""
-        if not self.total or self.docs_per_second <= 0:
+        """Seconds left in the current phase, when its total and rate are known."""
+        done, total = self.progress
+        if self.status is not None or not total or self.phase_rate <= 0:
             return None
-        left = self.total - self.counters.extracted  # extracted counts skipped ones too
-        return max(left, 0) / self.docs_per_second
+        return max(total - done, 0) / self.phase_rate
 
 
 # -- events -------------------------------------------------------------------------------
@@ -106,7 +164,14 @@ class FinishedEvent:
     error: str | None
 
 
-SyncEvent = ProgressEvent | PhaseEvent | FailureEvent | FinishedEvent
+@dataclass(frozen=True, slots=True)
+class Resumed:
+    """Elasticsearch answered again after a stall of `after` seconds."""
+
+    after: float
+
+
+SyncEvent = ProgressEvent | PhaseEvent | FailureEvent | FinishedEvent | Stalled | Resumed
 Listener = Callable[[SyncEvent], Any]
 
 
@@ -144,6 +209,10 @@ class ProgressBoard:
             elif isinstance(event, FinishedEvent):
                 self._snapshot = event.snapshot
                 self._finished = event
+            elif isinstance(event, Stalled | Resumed) and self._snapshot is not None:
+                # shown at once, not at the next periodic snapshot
+                stalled = event if isinstance(event, Stalled) else None
+                self._snapshot = replace(self._snapshot, stalled=stalled)
 
     @property
     def snapshot(self) -> ProgressSnapshot | None:

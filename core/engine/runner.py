@@ -36,6 +36,7 @@ from core.protocol import (
     SyncJob,
     SyncStats,
     TriggerMethod,
+    make_resumable,
     open_store,
 )
 
@@ -46,6 +47,8 @@ SourceFactory = Callable[[str, Mapping[str, Any]], DocumentSource]
 
 STATS_INTERVAL = 10.0  # the protocol asks for job stats at least every 10 s
 CANCEL_POLL_INTERVAL = 2.0  # cancel requests must be noticed within 5 s
+#: A stopped job's record must say so within ~2 s: its document count may not wait longer.
+STOPPED_COUNT_TIMEOUT = 1.0
 
 MIB = 1024 * 1024
 
@@ -171,22 +174,40 @@ async def _watch_job(
             return
 
 
-async def _index_count(client: AsyncElasticsearch, index: str | None) -> int | None:
+async def _index_count(
+    client: AsyncElasticsearch, index: str | None, *, refresh: bool = True
+) -> int | None:
     if not index:
         return None
     try:
-        await client.indices.refresh(index=index)  # count what this job wrote, too
+        if refresh:  # count what this job wrote, too
+            await client.indices.refresh(index=index)
         response = await client.count(index=index)
     except (ApiError, TransportError):
         return None
     return int(response["count"])
 
 
+async def _stopped_index_count(client: AsyncElasticsearch, index: str | None) -> int | None:
+    """The count for a job that did not complete: without the refresh (which took seconds on
+    a busy cluster, delaying CANCELED on screen), and only if it comes quickly."""
+    try:
+        return await asyncio.wait_for(
+            _index_count(client.options(max_retries=0), index, refresh=False),
+            STOPPED_COUNT_TIMEOUT,
+        )
+    except TimeoutError:
+        return None
+
+
 async def _finish(
     store: ConnectorStore, client: AsyncElasticsearch, job: SyncJob, result: SyncResult
 ) -> None:
     """Write the outcome to the job (and, through the store, the connector)."""
-    total = await _index_count(client, job.index_name)
+    if result.status is SyncStatus.COMPLETED:
+        total = await _index_count(client, job.index_name)
+    else:
+        total = await _stopped_index_count(client, job.index_name)
     stats = job_stats(result.counters, total)
     metadata = job_metadata(result, job.id)
     try:
@@ -224,8 +245,10 @@ async def run_connector_sync(
     on_job: Callable[[str], Any] | None = None,
     settings: EngineSettings | None = None,
     worker_hostname: str | None = None,
+    resume_job_id: str | None = None,
 ) -> SyncResult:
-    """Queue an on-demand job for `connector_id` and run it here, on the current loop.
+    """Queue an on-demand job for `connector_id` and run it here, on the current loop — or,
+    with `resume_job_id`, continue that suspended (or silent `in_progress`) job instead.
 
     For the TUI's worker thread and `sluice sync`: the job is recorded like any other, so it
     shows in Kibana and in `sluice job list`. When another worker already syncs the
@@ -235,10 +258,24 @@ async def run_connector_sync(
     started = time.monotonic()
     try:
         store = await open_store(client)
-        job_id = await store.create_job(connector_id, JobType(job_type), TriggerMethod.ON_DEMAND)
-        if on_job is not None:
-            on_job(job_id)
-        job = await store.get_job(job_id)
+        if resume_job_id:
+            job = await store.get_job(resume_job_id)
+            if job is None or job.connector_id != connector_id:
+                return _failed_result(
+                    f"no sync job with id {resume_job_id!r} for connector {connector_id!r}",
+                    started,
+                )
+            job = await make_resumable(store, job)
+            job_id = job.id
+            if on_job is not None:
+                on_job(job_id)
+        else:
+            job_id = await store.create_job(
+                connector_id, JobType(job_type), TriggerMethod.ON_DEMAND
+            )
+            if on_job is not None:
+                on_job(job_id)
+            job = await store.get_job(job_id)
         if job is None:
             return _failed_result(f"job {job_id} vanished right after it was created", started)
         result = await run_job(
@@ -252,6 +289,12 @@ async def run_connector_sync(
             worker_hostname=worker_hostname,
         )
         if result is None:
+            if resume_job_id:
+                return _failed_result(
+                    f"job {job_id} could not be taken: another worker runs it or this "
+                    "connector's other job",
+                    started,
+                )
             with contextlib.suppress(ConnectorStoreError, ApiError):
                 await store.request_cancel(job_id)
             return _failed_result(

@@ -22,7 +22,11 @@ class EngineSettings:
     chunk_max_mem_size: int = 3 * MIB
     max_concurrency: int = 5  # bulk requests in flight
     max_document_size: int = 10 * MIB  # larger documents are dropped and counted
-    bulk_max_retries: int = 3  # per-item retries of 429 rejections
+    # `bulk.max_retries`: retries of a whole request that timed out, could not connect or
+    # was answered 429/5xx, waiting `bulk.retry_interval` s, doubling (capped at 60 s); also
+    # the retries of single documents refused with 429, which wait `bulk_initial_backoff`.
+    bulk_max_retries: int = 5
+    bulk_retry_interval: float = 10.0
     bulk_initial_backoff: float = 1.0
     progress_interval: float = 0.25  # seconds between progress snapshots
     scan_page_size: int = 10_000  # ids per page when listing the index
@@ -48,4 +52,6 @@ class EngineSettings:
                 float(bulk.get("chunk_max_mem_size", base.chunk_max_mem_size / MIB)) * MIB
             ),
             max_concurrency=int(bulk.get("max_concurrency", base.max_concurrency)),
+            bulk_max_retries=int(bulk.get("max_retries", base.bulk_max_retries)),
+            bulk_retry_interval=float(bulk.get("retry_interval", base.bulk_retry_interval)),
         )

@@ -5,26 +5,40 @@ worker's per-document cost is a tuple in a list. Measured on the null bulk endpo
 (`make bench`), the official `async_streaming_bulk` helper spends ~35 µs per operation on
 re-serializing headers and yielding each item; this sink keeps its behaviour (chunks by count
 and bytes, per-item 429 retries with exponential backoff, a result for every operation)
-without that cost. Whole-request retries (429/5xx/timeouts, `Retry-After`) stay in the
-client's transport.
+without that cost.
+
+Whole requests that time out, cannot connect or are answered 429/5xx are retried here, not in
+the client's transport, so a stall is visible: `StallWatch` reports `Stalled` (how long,
+which retry of `bulk.max_retries`) and `Resumed`. The documents of a request count as failed
+only once its retries are exhausted.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from elastic_transport import ConnectionError, ConnectionTimeout, TlsError
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.exceptions import ApiError, TransportError
 
+from core.engine.progress import Resumed, Stalled
 from core.engine.queue import ByteBoundedQueue
 from core.engine.settings import EngineSettings
+from core.es.transport import parse_retry_after
 
-#: One operation: (op type, document id, its NDJSON lines — header and body — with newlines).
-BulkOp = tuple[str, str, bytes]
-ResultHandler = Callable[[bool, dict[str, Any]], None]
+log = logging.getLogger("sluice.engine.sink")
+
+#: One operation: (op type, document id, its NDJSON lines — header and body — with newlines,
+#: a human name for the failure log or None).
+BulkOp = tuple[str, str, bytes, str | None]
+#: Called with (ok, bulk item, the operation's human name) for every operation.
+ResultHandler = Callable[[bool, dict[str, Any], str | None], None]
 
 #: How long a worker waits for more operations before sending a partly filled request, so a
 #: slow source still sees documents land quickly while a fast one fills whole requests.
@@ -33,17 +47,91 @@ MAX_BACKOFF_SECONDS = 60.0
 _FILTER_PATH = "errors,items.*._id,items.*.status,items.*.result,items.*.error"
 
 
-def index_op(index_json: bytes, doc_id: str, body: bytes) -> BulkOp:
+@dataclass(frozen=True, slots=True)
+class RequestFailure:
+    """Why a whole bulk request failed. `outage` marks reasons that say nothing about the
+    documents (no answer, refused, overloaded): retried, and an outage when they last."""
+
+    status: int | None
+    reason: str
+    outage: bool
+    retry_after: float | None = None
+
+
+def classify(exc: Exception) -> RequestFailure:
+    """What a failed bulk request means for retrying it."""
+    if isinstance(exc, TlsError):  # does not heal by waiting
+        return RequestFailure(None, f"TLS error: {exc}", outage=False)
+    if isinstance(exc, ConnectionTimeout):
+        return RequestFailure(None, "request timed out", outage=True)
+    if isinstance(exc, ConnectionError):
+        return RequestFailure(None, f"cannot connect: {exc.message}", outage=True)
+    if isinstance(exc, ApiError):
+        status = exc.status_code
+        busy = status == 429 or status >= 500
+        retry_after = None
+        if busy:
+            retry_after = parse_retry_after(exc.meta.headers.get("retry-after"))
+        return RequestFailure(
+            status, f"bulk request refused: {exc.message} (HTTP {status})", busy, retry_after
+        )
+    return RequestFailure(None, f"bulk request failed: {type(exc).__name__}: {exc}", False)
+
+
+class StallWatch:
+    """Shared by the sink workers of one sync: which requests are being retried, for how long,
+    and whether Elasticsearch looks down (a request gave up while none succeeded)."""
+
+    def __init__(self, emit: Callable[[Any], Any] | None = None) -> None:
+        self._emit = emit
+        self._retrying: dict[object, tuple[float, int, int, str]] = {}
+        self.current: Stalled | None = None
+        self.last_success = 0.0
+        self.outage: str | None = None  # set when a request gave up during an outage
+
+    def retrying(self, token: object, started: float, attempt: int, of: int, why: str) -> None:
+        self._retrying[token] = (started, attempt, of, why)
+        self._publish()
+
+    def succeeded(self, token: object) -> None:
+        self.last_success = time.time()
+        self.outage = None
+        self.finished(token)
+
+    def gave_up(self, token: object, started: float, failure: RequestFailure, tries: int) -> None:
+        if failure.outage and self.last_success < started:
+            self.outage = f"{failure.reason} (a bulk request failed {tries} times in a row)"
+        self.finished(token, answered=False)
+
+    def finished(self, token: object, *, answered: bool = True) -> None:
+        """The request is over: answered (`Resumed` when it ends the stall), given up or
+        canceled."""
+        if self._retrying.pop(token, None) is not None and not self._retrying:
+            stalled, self.current = self.current, None
+            if answered and stalled is not None and self._emit is not None:
+                self._emit(Resumed(time.time() - stalled.since))
+
+    def _publish(self) -> None:
+        entries = self._retrying.values()
+        since = min(entry[0] for entry in entries)
+        _, attempt, of, why = max(entries, key=lambda entry: entry[1])
+        self.current = Stalled(since, attempt, of, why)
+        if self._emit is not None:
+            self._emit(self.current)
+
+
+def index_op(index_json: bytes, doc_id: str, body: bytes, name: str | None = None) -> BulkOp:
     """An `index` operation; `index_json` is `orjson.dumps(index_name)`, computed once."""
     header = b'{"index":{"_index":%s,"_id":%s}}\n' % (index_json, orjson.dumps(doc_id))
-    return ("index", doc_id, header + body + b"\n")
+    return ("index", doc_id, header + body + b"\n", name)
 
 
-def delete_op(index_json: bytes, doc_id: str) -> BulkOp:
+def delete_op(index_json: bytes, doc_id: str, name: str | None = None) -> BulkOp:
     return (
         "delete",
         doc_id,
         b'{"delete":{"_index":%s,"_id":%s}}\n' % (index_json, orjson.dumps(doc_id)),
+        name,
     )
 
 
@@ -89,11 +177,44 @@ async def _gather_chunk(queue: ByteBoundedQueue[BulkOp], settings: EngineSetting
     return chunk
 
 
-def _describe(exc: Exception) -> tuple[int | None, str]:
-    status = getattr(exc, "status_code", None)
-    if isinstance(exc, ApiError):
-        return status, f"bulk request refused: {exc.message} (HTTP {status})"
-    return status, f"bulk request failed: {type(exc).__name__}: {exc}"
+def retry_delay(settings: EngineSettings, retry: int) -> float:
+    """Seconds before whole-request retry `retry` (1-based): `bulk.retry_interval`, doubling."""
+    return min(settings.bulk_retry_interval * 2 ** (retry - 1), MAX_BACKOFF_SECONDS)
+
+
+async def post_bulk(
+    client: AsyncElasticsearch,
+    body: bytes,
+    params: dict[str, Any],
+    settings: EngineSettings,
+    stalls: StallWatch,
+) -> dict[str, Any] | RequestFailure:
+    """Send one `_bulk` request, retrying it whole up to `bulk_max_retries` times when
+    Elasticsearch does not answer or is overloaded; the response, or why it failed."""
+    token = object()
+    started = time.time()
+    retries = settings.bulk_max_retries
+    try:
+        for attempt in range(retries + 1):
+            try:
+                response = await client.bulk(operations=body, **params)
+            except (ApiError, TransportError) as exc:
+                failure = classify(exc)
+            else:
+                stalls.succeeded(token)
+                return response
+            if not failure.outage or attempt >= retries:
+                stalls.gave_up(token, started, failure, attempt + 1)
+                return failure
+            wait = failure.retry_after
+            if wait is None or wait > MAX_BACKOFF_SECONDS:
+                wait = retry_delay(settings, attempt + 1)
+            log.warning("%s; retry %d of %d in %.1f s", failure.reason, attempt + 1, retries, wait)
+            stalls.retrying(token, started, attempt + 1, retries, failure.reason)
+            await asyncio.sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover - the loop always returns
+    finally:
+        stalls.finished(token, answered=False)  # canceled mid-wait: no longer retrying
 
 
 async def send_chunk(
@@ -102,24 +223,28 @@ async def send_chunk(
     settings: EngineSettings,
     on_result: ResultHandler,
     pipeline: str | None = None,
+    stalls: StallWatch | None = None,
 ) -> None:
     """Send one request; report every operation's outcome, retrying items refused with 429."""
+    stalls = stalls or StallWatch()
+    sender = client.options(max_retries=0)  # whole-request retries are ours: they show
+    params: dict[str, Any] = {"filter_path": _FILTER_PATH}
+    if pipeline:
+        params["pipeline"] = pipeline
     attempt = 0
     while chunk:
-        kwargs: dict[str, Any] = {"filter_path": _FILTER_PATH}
-        if pipeline:
-            kwargs["pipeline"] = pipeline
-        try:
-            response = await client.bulk(operations=b"".join(op[2] for op in chunk), **kwargs)
-        except (ApiError, TransportError) as exc:  # the transport already retried it
-            status, reason = _describe(exc)
-            for op_type, doc_id, _ in chunk:
-                on_result(False, {op_type: {"_id": doc_id, "status": status, "error": reason}})
+        response = await post_bulk(
+            sender, b"".join(op[2] for op in chunk), params, settings, stalls
+        )
+        if isinstance(response, RequestFailure):
+            for op_type, doc_id, _, name in chunk:
+                item = {"_id": doc_id, "status": response.status, "error": response.reason}
+                on_result(False, {op_type: item}, name)
             return
         items = response.get("items") or []
         if not response.get("errors"):
             for item in items:
-                on_result(True, item)
+                on_result(True, item, None)  # names are for failures only
             return
         retry: list[BulkOp] = []
         for op, item in zip(chunk, items, strict=False):
@@ -128,7 +253,7 @@ async def send_chunk(
             if status == 429 and attempt < settings.bulk_max_retries:
                 retry.append(op)
             else:
-                on_result(200 <= status < 300, item)
+                on_result(200 <= status < 300, item, op[3])
         if retry:
             delay = min(settings.bulk_initial_backoff * 2**attempt, MAX_BACKOFF_SECONDS)
             await asyncio.sleep(delay)
@@ -143,8 +268,9 @@ async def run_sink_worker(
     on_result: ResultHandler,
     pipeline: str | None = None,
     turn: asyncio.Lock | None = None,
+    stalls: StallWatch | None = None,
 ) -> None:
     """Send requests until the queue is closed and drained. Workers of one queue share
-    `turn`, the lock they take to build a request."""
+    `turn`, the lock they take to build a request, and `stalls`."""
     while chunk := await next_chunk(queue, settings, turn):
-        await send_chunk(client, chunk, settings, on_result, pipeline)
+        await send_chunk(client, chunk, settings, on_result, pipeline, stalls)

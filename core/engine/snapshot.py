@@ -62,6 +62,12 @@ class IdLedger:
             self._db.execute("COMMIT")
             self._pending_seen.clear()
 
+    def count_unseen(self) -> int:
+        """How many ids the index held that the source did not yield (the stale ones)."""
+        self.flush()
+        query = "SELECT COUNT(*) FROM existing e LEFT JOIN seen s ON s.id = e.id WHERE s.id IS NULL"
+        return int(self._db.execute(query).fetchone()[0])
+
     def unseen_ids(self, page: int = 1000) -> Iterator[list[str]]:
         """Pages of ids the index held that the source did not yield."""
         self.flush()

@@ -4,6 +4,16 @@
 never imports sources/. A document is a plain dict with a stable `_id` (str) and a
 `_timestamp` (ISO-8601 str) used to skip unchanged documents in incremental syncs.
 
+Reserved fields, read and removed by the engine:
+
+* `_sluice_name` (`NAME_FIELD`): what a person calls the document (a path, a table and key),
+  shown in the failure log instead of a hashed id; without it the engine uses `path`, then
+  `title`.
+* `_sluice_failure` (`FAILURE_FIELD`), on a dict without `_id`: not a document but something
+  the source could not read (a folder it could not list). The engine counts it as failed and
+  records it with its `_sluice_name`; nothing is indexed. `_sluice_operation` may say what
+  failed (default "extract").
+
 Optional: `async count_documents(filtering) -> int | None`, how many documents a full sync
 will yield (an estimate is fine). The engine runs it alongside the sync to show a progress
 bar and an ETA; it must never be needed for correctness.
@@ -16,6 +26,10 @@ from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 Document = dict[str, Any]
+
+NAME_FIELD = "_sluice_name"
+FAILURE_FIELD = "_sluice_failure"
+OPERATION_FIELD = "_sluice_operation"
 
 
 class Operation(StrEnum):

@@ -12,6 +12,7 @@ max_retries, initial_backoff_duration, backoff_multiplier, max_wait_duration. Th
 
 from __future__ import annotations
 
+import base64
 import logging
 import warnings
 from collections.abc import Mapping
@@ -28,6 +29,7 @@ from elasticsearch.serializer import OrjsonSerializer
 from core.es.node import TLS_EXTRA, SluiceHttpxNode
 from core.es.tls import TlsOptions, build_ssl_context, normalize_fingerprint, redact_userinfo
 from core.es.transport import BackoffAsyncTransport, BackoffPolicy
+from core.redact import remember_secret
 
 #: Header Elastic's own service sends; recent clusters require it for the connector indices.
 PRODUCT_ORIGIN_HEADER = {"X-elastic-product-origin": "connectors"}
@@ -76,14 +78,61 @@ def resolve_auth(settings: Mapping[str, Any]) -> Auth:
     api_key = settings.get("api_key")
     if api_key:
         key = str(api_key).strip()
+        remember_secret(key)
         # Kibana shows the encoded form (base64, never a colon); "id:secret" is accepted too.
         value: Any = tuple(key.split(":", 1)) if ":" in key else key
         return Auth("api_key", "api_key", value)
     if settings.get("bearer_auth"):
-        return Auth("bearer", "bearer_auth", str(settings["bearer_auth"]).strip())
+        token = str(settings["bearer_auth"]).strip()
+        remember_secret(token)
+        return Auth("bearer", "bearer_auth", token)
     if settings.get("username") and settings.get("password") is not None:
+        remember_secret(str(settings["password"]))
         return Auth("basic", "password", (str(settings["username"]), str(settings["password"])))
     return Auth("none", "api_key")
+
+
+def authorization_header(auth: Auth) -> str | None:
+    """The `Authorization` value for `auth`, built here rather than by the client, which
+    encodes Basic credentials as ASCII and fails on "pässword".
+
+    Basic credentials go out as UTF-8 (RFC 7617 §2.1, the charset Elasticsearch decodes).
+    API keys and tokens are ASCII by construction, so anything else is a paste error: the
+    message names the field and never shows the value."""
+    if auth.kind == "basic":
+        user, password = auth.value
+        if ":" in user:
+            raise ConnectionSettingsError(
+                "username",
+                "contains ':', which HTTP Basic authentication cannot carry "
+                "(RFC 7617); use the user's name without ':' or an API key",
+            )
+        for field, text in (("username", user), ("password", password)):
+            if _has_control_character(text):
+                raise ConnectionSettingsError(
+                    field, "contains a control character (a line break or tab?); type it again"
+                )
+        return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    if auth.kind in ("api_key", "bearer"):
+        value = auth.value
+        text = ":".join(value) if isinstance(value, tuple) else str(value)
+        what = "an API key" if auth.kind == "api_key" else "a bearer token"
+        if not text.isascii() or _has_control_character(text) or " " in text:
+            raise ConnectionSettingsError(
+                auth.field,
+                f"is not {what}: it holds spaces or characters outside ASCII, which "
+                f"{what} never has; copy the encoded value again (Kibana shows it once, "
+                "when the key is created)",
+            )
+        if auth.kind == "bearer":
+            return f"Bearer {text}"
+        encoded = base64.b64encode(text.encode()).decode() if isinstance(value, tuple) else text
+        return f"ApiKey {encoded}"
+    return None
+
+
+def _has_control_character(text: str) -> bool:
+    return any(ord(char) < 32 or ord(char) == 127 for char in text)
 
 
 def host_url(settings: Mapping[str, Any]) -> str:
@@ -161,15 +210,14 @@ def build_client(
             "text/plain": TextSerializer(),
         },
     }
-    auth = resolve_auth(settings)
-    if auth.kind == "api_key":
-        kwargs["api_key"] = auth.value
-    elif auth.kind == "bearer":
-        kwargs["bearer_auth"] = auth.value
-    elif auth.kind == "basic":
-        kwargs["basic_auth"] = auth.value
+    headers: dict[str, str] = {}
+    authorization = authorization_header(resolve_auth(settings))
+    if authorization:
+        headers["authorization"] = authorization
     if user_agent:
-        kwargs["headers"] = {"user-agent": user_agent}
+        headers["user-agent"] = user_agent
+    if headers:
+        kwargs["headers"] = headers
     client = AsyncElasticsearch(**kwargs)
     transport = client.transport
     if isinstance(transport, BackoffAsyncTransport):

@@ -36,6 +36,7 @@ from core.protocol.models import (
     TriggerMethod,
 )
 from core.protocol.open import connector_api_available, open_store
+from core.protocol.resume import make_resumable, resumable_job
 from core.protocol.scheduling import (
     CronError,
     create_due_scheduled_jobs,
@@ -80,8 +81,10 @@ __all__ = [
     "connector_api_available",
     "create_due_scheduled_jobs",
     "latest_run",
+    "make_resumable",
     "next_run",
     "open_store",
     "pending_jobs",
+    "resumable_job",
     "validate_cron",
 ]

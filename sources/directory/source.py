@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import errno
 import grp
 import hashlib
 import itertools
@@ -18,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from core import extraction
-from sources.base import BaseSource, Document, with_error
+from core.echo import quoted
+from sources.base import BaseSource, Document, source_failure, with_error
 from sources.directory.walker import FoundFile, Selection, walk
 from sources.errors import ConfigurationError, InsufficientPrivilegesError, PathNotFoundError
 
@@ -172,6 +174,16 @@ class DirectorySource(BaseSource):
                 "'File glob-like pattern' must be relative to the directory (like **/*.pdf); "
                 "put the folder in 'Directory path'."
             )
+        elif problem := glob_problem(pattern):
+            errors["pattern"] = f"'File glob-like pattern': {quoted(pattern)} {problem}"
+        for key, label in (
+            ("include_patterns", "Only files matching (globs)"),
+            ("exclude_patterns", "Skip files matching (globs)"),
+        ):
+            for item in self.values.get(key) or ():
+                if problem := glob_problem(str(item), in_list=True):
+                    errors[key] = f"'{label}': {quoted(item)} {problem}"
+                    break
         return errors
 
     async def validate_config(self) -> None:
@@ -237,10 +249,8 @@ class DirectorySource(BaseSource):
             self.directory, self.selection, follow_symlinks=self.follow_symlinks
         )
         total = 0
-        while batch := await asyncio.to_thread(
-            lambda: sum(1 for _ in itertools.islice(files, _WALK_BATCH))
-        ):
-            total += batch
+        while batch := await asyncio.to_thread(lambda: list(itertools.islice(files, _WALK_BATCH))):
+            total += sum(1 for found in batch if not found.folder)
         return total
 
     async def _found_files(self) -> AsyncIterator[tuple[FoundFile, str | Exception | None]]:
@@ -276,6 +286,8 @@ class DirectorySource(BaseSource):
             return RuntimeError(f"{found.relative}: {type(exc).__name__}: {exc}")
 
     async def _document(self, found: FoundFile, text: str | Exception | None = None) -> Document:
+        if found.folder:
+            return self._unlisted_folder(found)
         document = self._metadata(found)
         if found.error is not None or found.info is None:
             return with_error(document, f"{found.relative}: {found.error}")
@@ -306,6 +318,15 @@ class DirectorySource(BaseSource):
             except extraction.ExtractionError as exc:
                 with_error(document, str(exc))
         return document
+
+    def _unlisted_folder(self, found: FoundFile) -> Document:
+        """A folder the walk could not list: a failure for the job, not only a log line."""
+        path = _display(found.path)
+        self.logger.warning("Cannot list %s (%s); its files are left out.", path, found.error)
+        reason = f"cannot list this folder ({found.error}); its files are left out"
+        if found.error == os.strerror(errno.EACCES):
+            reason += f": grant user {_current_user()} read and execute permission on it"
+        return source_failure(path, reason, "list")
 
     async def _with_attachment(self, document: Document, found: FoundFile) -> Document:
         """The file's bytes, base64, as `_attachment`: Elastic's convention for content the
@@ -362,6 +383,55 @@ class DirectorySource(BaseSource):
             except KeyError:
                 self._names[key] = str(number)
         return self._names[key]
+
+
+def glob_problem(pattern: str, *, in_list: bool = False) -> str | None:
+    """Why the walker would misread `pattern`, as the end of a sentence; None when it is fine.
+
+    The walker (wcmatch, like fnmatch) takes an unclosed `[` or `{` as a literal character,
+    so `[abc` silently matches nothing anyone meant. Rules: `[...]` needs its `]` (a `]` right
+    after `[` or `[!` belongs to the class), `{a,b}` needs its `}`, `\\` escapes one character.
+    `in_list`: the pattern came from a comma-separated list, where `*.{pdf,docx}` was split.
+    """
+    opened: list[int] = []
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            index += 2
+            continue
+        if char == "[":
+            end = index + 1
+            if end < len(pattern) and pattern[end] in "!^":
+                end += 1
+            if end < len(pattern) and pattern[end] == "]":
+                end += 1
+            while end < len(pattern) and pattern[end] != "]":
+                end += 1
+            if end >= len(pattern):
+                return (
+                    f"has an unclosed '[' (character {index + 1}): close the set with ']' "
+                    "(like *.[ch]), or write [[] to match a literal '['."
+                )
+            index = end + 1
+            continue
+        if char == "{":
+            opened.append(index)
+        elif char == "}" and opened:
+            opened.pop()
+        index += 1
+    if opened and in_list:
+        return (
+            f"has an unclosed '{{' (character {opened[-1] + 1}): in this comma-separated list a "
+            "',' ends the pattern, so write *.pdf, *.docx rather than *.{pdf,docx}; "
+            "[{] matches a literal '{'."
+        )
+    if opened:
+        return (
+            f"has an unclosed '{{' (character {opened[-1] + 1}): close it with '}}' "
+            "(like *.{pdf,docx}), or write [{] to match a literal '{'."
+        )
+    return None
 
 
 def file_id(relative_path: str) -> str:

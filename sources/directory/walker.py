@@ -3,6 +3,8 @@
 Written on `os.scandir` rather than `Path.glob` so that symlink handling is explicit:
 links are skipped unless asked for, followed links never revisit a directory (loops and
 links to an ancestor end), and a broken link is reported instead of silently vanishing.
+A folder that cannot be listed is reported too (`FoundFile.folder`), for the caller to count
+as a failure; the walker itself logs nothing, since a sync walks twice (count, then read).
 FIFOs, sockets and devices are never listed (opening a FIFO blocks).
 """
 
@@ -26,12 +28,14 @@ _FILTER_FLAGS = _FLAGS | glob.MATCHBASE
 @dataclass(frozen=True)
 class FoundFile:
     """A file selected for indexing. `info` is None when it could not be stat'ed, and then
-    `error` says why (broken link, link loop, vanished)."""
+    `error` says why (broken link, link loop, vanished). With `folder`, it is a folder that
+    could not be listed (`error` says why): its files are missing from the walk."""
 
     path: str
     relative: str
     info: os.stat_result | None
     error: str | None = None
+    folder: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,8 @@ def walk(root: str, selection: Selection, *, follow_symlinks: bool = False) -> I
             with os.scandir(directory) as listing:
                 entries = sorted(listing, key=lambda entry: entry.name)
         except OSError as exc:
-            logger.warning("Cannot list %s (%s); its files are left out.", directory, exc.strerror)
+            reason = exc.strerror or type(exc).__name__
+            yield FoundFile(directory, prefix.rstrip("/"), None, reason, folder=True)
             continue
         subdirectories: list[tuple[str, str]] = []
         for entry in entries:

@@ -140,6 +140,22 @@ def test_missing_config_exits_2_with_one_line(tmp_path):
     assert result.stdout == ""
 
 
+def test_config_errors_answer_json_and_warnings_use_the_common_wording(tmp_path):
+    result = sluice("check", "-c", str(tmp_path / "nope.yml"), "--json")
+    assert result.returncode == 2
+    error = json.loads(result.stdout)["error"]
+    assert error["exit_code"] == 2 and "config file not found" in error["message"]
+
+    config = tmp_path / "typo.yml"
+    config.write_text("service:\n  idlling: 3\nelasticsearch:\n  host: http://127.0.0.1:9\n")
+    result = sluice("check", "-c", str(config), "--json")
+    assert result.returncode == 1 and json.loads(result.stdout)["exit_code"] == 1
+    assert result.stderr.splitlines() == [
+        f"sluice: warning: {config}:2:3: unknown key `service.idlling` — did you mean "
+        "`service.idling`?"
+    ]
+
+
 def test_invalid_config_exits_2_with_a_line_per_problem(tmp_path):
     config = tmp_path / "bad.yml"
     config.write_text(

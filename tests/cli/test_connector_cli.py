@@ -238,7 +238,7 @@ def test_list_show_and_delete(cli_env):
     assert code == 0, err
     assert cli_env.connector_doc(connector_id)["deleted"] is True
     code, out, err = cli_env.run("connector", "show", connector_id)
-    assert code == 1 and one_line(err) and "not found" in err
+    assert code == 1 and one_line(err) and f"no connector with id '{connector_id}'" in err
     assert connector_id not in cli_env.run("connector", "list")[1]
 
 

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from tests.cli.connector_fixtures import ID_RE, cli_environment, json_out, one_line
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.es
 
@@ -81,6 +88,53 @@ def test_errors(cli_env):
     code, _, err = cli_env.run("job", "show", "no-such-job")
     assert code == 1 and one_line(err) and "no-such-job" in err
     code, _, err = cli_env.run("job", "cancel", "no-such-job")
-    assert code == 1 and "not found" in err
+    assert code == 1 and "no sync job with id 'no-such-job'" in err
     code, _, err = cli_env.run("job", "start", "x", "--full", "--incremental")
     assert code == 2 and "not allowed with argument" in err
+
+
+def _job_with_failures(cli_env, state: Path, count: int) -> str:
+    """A real job record, and a failure log of `count` entries where the engine keeps it."""
+    connector_id = cli_env.create("--set", "directory=/x")
+    job_id = cli_env.run("job", "start", connector_id)[1].strip()
+    log = state / "jobs" / job_id / "failures.ndjson"
+    log.parent.mkdir(parents=True)
+    entry = {"time": "2026-03-14T09:26:53+00:00", "operation": "extract", "reason": "bad " * 20}
+    log.write_text("".join(json.dumps({**entry, "id": f"doc-{n}"}) + "\n" for n in range(count)))
+    return job_id
+
+
+def test_failures_into_a_closed_pipe_stop_quietly(cli_env, tmp_path, monkeypatch):
+    state = tmp_path / "state"
+    monkeypatch.setenv("SLUICE_STATE_DIR", str(state))  # inherited by the subprocess
+    job_id = _job_with_failures(cli_env, state, 3000)  # ~400 KB: more than a pipe holds
+    command = [sys.executable, "-m", "cli", "job", "failures", job_id, "--limit", "3000"]
+    proc = subprocess.Popen(
+        [*command, "-c", str(cli_env.config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().startswith(b"TIME")
+    proc.stdout.close()  # the reader goes away, as `| head -1` does
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141, err  # 128 + SIGPIPE, like a Unix tool
+    assert err == ""
+
+    shell = f"{shlex.join(command)} -c {shlex.quote(str(cli_env.config))} | head -5"
+    result = subprocess.run(shell, shell=True, capture_output=True, text=True, cwd=ROOT)
+    assert len(result.stdout.splitlines()) == 5 and result.stderr == ""
+
+
+def test_failures_output_into_a_missing_folder_is_one_line(cli_env, tmp_path, monkeypatch):
+    state = tmp_path / "state"
+    monkeypatch.setenv("SLUICE_STATE_DIR", str(state))
+    job_id = _job_with_failures(cli_env, state, 2)
+    target = tmp_path / "no-such-folder" / "failures.csv"
+    code, out, err = cli_env.run("job", "failures", job_id, "--output", str(target))
+    assert code == 1 and one_line(err) and out == ""
+    assert err.startswith(f"sluice: error: --output {target}: cannot write it: No such file")
+    assert "create the folder first" in err
+    code, out, err = cli_env.run("job", "failures", job_id, "--output", str(tmp_path / "f.csv"))
+    assert code == 0 and "2 failure(s) written" in err

@@ -1,7 +1,12 @@
 """The `sluice` console script: version, help, and usage errors."""
 
+import json
+import os
+import re
+import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import core
 from cli.main import main
@@ -33,3 +38,44 @@ def test_unknown_argument_prints_usage_and_exits_2(capsys):
     err = capsys.readouterr().err
     assert err.startswith("usage: sluice")
     assert "unrecognized arguments: --no-such-flag" in err
+
+
+CRASHING = (
+    "import sys, cli.common\n"
+    "def boom(path):\n"
+    "    raise RuntimeError('the unexpected happened')\n"
+    "cli.common.load_config = boom\n"
+    "from cli.main import main\n"
+    "sys.exit(main(sys.argv[1:]))\n"
+)
+
+
+def test_an_unexpected_exception_is_one_line_naming_a_crash_report(tmp_path):
+    env = {**os.environ, "SLUICE_STATE_DIR": str(tmp_path / "state")}
+    command = [sys.executable, "-c", CRASHING, "connector", "list", "-c", "x.yml"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    match = re.fullmatch(
+        r"sluice: error: unexpected RuntimeError — details in (\S+)\n", result.stderr
+    )
+    assert match, result.stderr
+    report = Path(match[1])
+    assert report.parent.parent == tmp_path / "state"
+    assert stat.S_IMODE(report.stat().st_mode) == 0o600
+    assert "RuntimeError: the unexpected happened" in report.read_text()
+
+    result = subprocess.run([*command, "--json"], capture_output=True, text=True, env=env)
+    error = json.loads(result.stdout)["error"]
+    assert result.returncode == 1 and error["exit_code"] == 1
+    assert error["message"].startswith("unexpected RuntimeError — details in ")
+
+
+def test_usage_errors_answer_json_too(capsys):
+    assert main(["connector", "show", "--json"]) == 2
+    out, err = capsys.readouterr()
+    assert err.startswith("usage: sluice connector show")
+    assert "sluice connector show: error: the following arguments are required: ID" in err
+    assert json.loads(out) == {
+        "error": {"message": "the following arguments are required: ID", "exit_code": 2}
+    }

@@ -106,13 +106,95 @@ def test_failures_of_a_job_are_listed_and_exported(cli_env, tmp_path):
     assert entry["operation"] == "extract" and "broken.pdf" in entry["reason"]
 
     code, out, err = cli_env.run("job", "failures", summary["job_id"])
-    assert code == 0 and "broken.pdf" in out and "extract" in out
+    assert code == 0 and str(folder / "broken.pdf") in out and "extract" in out  # by its path
 
     exported = tmp_path / "failures.csv"
     code, _out, err = cli_env.run("job", "failures", summary["job_id"], "--output", str(exported))
     assert code == 0 and "1 failure(s) written" in err
     rows = list(csv.reader(exported.open()))
-    assert rows[0] == ["time", "id", "operation", "reason"] and len(rows) == 2
+    assert rows[0] == ["time", "id", "name", "operation", "reason"] and len(rows) == 2
+    assert rows[1][2] == str(folder / "broken.pdf")
 
     code, _out, err = cli_env.run("job", "failures", "no-such-job")
-    assert code == 0 and "no failure log" in err
+    assert code == 1 and "no sync job with id 'no-such-job'" in err
+
+
+def _interrupted_job(env: CliEnv, connector_id: str, *, silent: bool = False) -> str:
+    """A job another worker took and left: `suspended`, or (silent) `in_progress` with a
+    heartbeat long past."""
+    from core.protocol import JOBS_ALIAS, JobType, TriggerMethod, open_store
+
+    async def make(client: Any) -> str:
+        store = await open_store(client)
+        job_id = await store.create_job(connector_id, JobType.FULL, TriggerMethod.ON_DEMAND)
+        assert await store.claim_job(job_id, "a-host-that-went-away")
+        if silent:
+            await client.update(
+                index=JOBS_ALIAS,
+                id=job_id,
+                doc={"last_seen": "2020-01-01T00:00:00+00:00"},
+                refresh=True,
+            )
+        else:
+            await store.suspend_job(job_id)
+        return job_id
+
+    return env.es(make)
+
+
+def _jobs(env: CliEnv, connector_id: str) -> list[dict[str, Any]]:
+    code, out, err = env.run("job", "list", connector_id, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+@pytest.mark.parametrize("silent", [False, True], ids=["suspended", "silent-in-progress"])
+def test_sync_resumes_the_interrupted_job(cli_env, tmp_path, silent):
+    folder = folder_with(tmp_path, 30)
+    connector_id = cli_env.create("--set", f"directory={folder}")
+    job_id = _interrupted_job(cli_env, connector_id, silent=silent)
+
+    code, out, err = cli_env.run("sync", connector_id, "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["job_id"] == job_id and summary["status"] == "completed"
+    was = "in_progress" if silent else "suspended"
+    assert f"resuming the {was} full job {job_id}" in err
+    jobs = _jobs(cli_env, connector_id)
+    assert [(j["id"], j["status"]) for j in jobs] == [(job_id, "completed")]
+    assert count_docs(cli_env, cli_env.indices[-1]) == 30
+
+
+def test_sync_new_cancels_the_suspended_job(cli_env, tmp_path):
+    folder = folder_with(tmp_path, 5)
+    connector_id = cli_env.create("--set", f"directory={folder}")
+    old = _interrupted_job(cli_env, connector_id)
+
+    code, out, err = cli_env.run("sync", connector_id, "--new", "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["job_id"] != old and summary["status"] == "completed"
+    assert f"canceled the suspended job {old}" in err
+    statuses = {j["id"]: j["status"] for j in _jobs(cli_env, connector_id)}
+    assert statuses == {old: "canceled", summary["job_id"]: "completed"}
+
+
+def test_the_progress_line_shows_a_stall_and_the_deletion_first():
+    import time
+
+    from cli.commands.sync import progress_line
+    from core.engine.progress import Counters, Phase, ProgressSnapshot, Stalled
+
+    snap = ProgressSnapshot(
+        Phase.DELETING,
+        Counters(extracted=10, deleted=400),
+        65.0,
+        12.0,
+        stale_total=1000,
+        stale_done=400,
+        phase_rate=100.0,
+        stalled=Stalled(time.time() - 40, 3, 5, "request timed out"),
+    )
+    line = progress_line(snap)
+    assert line.startswith("Elasticsearch not answering for 40 s — retry 3 of 5")
+    assert "deleted 400 of 1000 stale, ETA 6 s" in line

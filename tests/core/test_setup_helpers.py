@@ -36,6 +36,25 @@ async def test_doctor_reports_every_planned_check(tmp_path):
         assert by_id["keyring"].hint  # says what to do instead
 
 
+@pytest.mark.parametrize(
+    ("text", "status", "words"),
+    [
+        (None, "skip", "no config.yml yet"),
+        ("elasticsearch.host: http://127.0.0.1:9200\n", "ok", "reads without problems"),
+        ("elasticsearch:\n  api_key: [unclosed\nx: 1\n", "fail", "config.yml:3:"),
+        ("service.idlling: 3\n", "warn", "did you mean"),
+    ],
+)
+async def test_doctor_shows_config_file_problems_first(tmp_path, text, status, words):
+    """The TUI opened on a broken config.yml says so on its first screen."""
+    path = tmp_path / "config.yml"
+    if text is not None:
+        path.write_text(text)
+    results = {r.id: r async for r in run_environment_checks(path)}
+    assert results["config_file"].status == status
+    assert words in results["config_file"].message
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
 async def test_doctor_fails_an_unwritable_config_folder(tmp_path):
     locked = tmp_path / "locked"

@@ -5,15 +5,19 @@ fake answers `_bulk` (PUT or POST) with the documented response shape
 (https://www.elastic.co/guide/en/elasticsearch/reference/8.15/docs-bulk.html): the first
 `reject_first` attempts at each document get item status 429
 (`es_rejected_execution_exception`), later ones 201 `created`; with `fail_all` every request
-gets HTTP 503 instead. `GET _ingest/pipeline/<id>` answers `pipeline_status`: 404, 200, or
-403 as for a key without the `read_pipeline` privilege. Other calls the engine makes answer
-as an empty cluster would.
+gets HTTP 503 instead. Whole-request trouble of a loaded node: the first `stall_requests`
+requests get no answer for `stall_seconds` (past the client's timeout), the next
+`unavailable_requests` get HTTP 503; later requests are served.
+`GET _ingest/pipeline/<id>` answers `pipeline_status`: 404, 200, or 403 as for a key without
+the `read_pipeline` privilege. Other calls the engine makes answer as an empty cluster would.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
+import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -21,10 +25,21 @@ from typing import Any
 
 class FakeBulkRejections:
     def __init__(
-        self, reject_first: int = 1, fail_all: bool = False, pipeline_status: int = 404
+        self,
+        reject_first: int = 1,
+        fail_all: bool = False,
+        pipeline_status: int = 404,
+        *,
+        stall_requests: int = 0,
+        stall_seconds: float = 1.0,
+        unavailable_requests: int = 0,
     ) -> None:
         self.reject_first = reject_first
         self.fail_all = fail_all
+        self.stall_requests = stall_requests
+        self.stall_seconds = stall_seconds
+        self.unavailable_requests = unavailable_requests
+        self._lock = threading.Lock()
         self.pipeline_status = pipeline_status  # answer to GET _ingest/pipeline/<id>
         self.bulk_paths: list[str] = []
         self.attempts: Counter[str] = Counter()
@@ -41,9 +56,15 @@ class FakeBulkRejections:
         self._server.server_close()
 
     def bulk(self, body: bytes) -> tuple[int, dict[str, Any]]:
-        self.requests += 1
-        if self.fail_all:
-            return 503, {"error": {"type": "unavailable", "reason": "node is shutting down"}}
+        with self._lock:
+            self.requests += 1
+            number = self.requests
+        unavailable = {"error": {"type": "unavailable", "reason": "node is shutting down"}}
+        if number <= self.stall_requests:
+            time.sleep(self.stall_seconds)  # the client has given up by now
+            return 503, unavailable
+        if self.fail_all or number <= self.stall_requests + self.unavailable_requests:
+            return 503, unavailable
         lines = [json.loads(line) for line in body.splitlines() if line.strip()]
         items, errors, i = [], False, 0
         while i < len(lines):
@@ -83,9 +104,11 @@ class FakeBulkRejections:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("X-Elastic-Product", "Elasticsearch")
                 self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(data)
+                # a client that timed out has closed the connection
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        self.wfile.write(data)
 
             def do_HEAD(self) -> None:
                 self._reply(200, None)

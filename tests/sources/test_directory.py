@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 
 from core import extraction
+from core.engine.source import FAILURE_FIELD, NAME_FIELD, OPERATION_FIELD
 from sources.base import ERROR_FIELD
 from sources.directory import DirectorySource, file_id, sample_data_directory
 from sources.errors import ConfigurationError, PathNotFoundError
@@ -70,14 +72,25 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 async def collect(configuration: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    by_path, failures = await collect_with_failures(configuration)
+    assert not failures, failures
+    return by_path
+
+
+async def collect_with_failures(
+    configuration: dict[str, Any],
+) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """Documents by relative path, and the records of what could not be read (folders)."""
     source = DirectorySource(configuration)
     try:
-        docs = [doc async for doc in source.get_docs()]
+        yielded = [doc async for doc in source.get_docs()]
     finally:
         await source.close()
+    failures = [doc for doc in yielded if FAILURE_FIELD in doc]
+    docs = [doc for doc in yielded if FAILURE_FIELD not in doc]
     by_path = {doc["relative_path"]: doc for doc in docs}
     assert len(by_path) == len(docs), "one document per file"
-    return by_path
+    return by_path, failures
 
 
 async def test_documents_of_the_tree(tree: Path):
@@ -261,8 +274,15 @@ def test_unreadable_file_as_an_unprivileged_user():
             try:
                 os.setgid(nobody.pw_gid)
                 os.setuid(nobody.pw_uid)
-                docs = asyncio.run(collect({"directory": str(root)}))
-                payload = json.dumps(docs).encode()
+                warnings: list[str] = []
+                handler = logging.Handler(logging.WARNING)
+                handler.emit = lambda record: warnings.append(record.getMessage())  # type: ignore[method-assign]
+                logging.getLogger("sluice").addHandler(handler)
+                docs, failures = asyncio.run(collect_with_failures({"directory": str(root)}))
+                counted = asyncio.run(DirectorySource({"directory": str(root)}).count_documents())
+                payload = json.dumps(
+                    {"docs": docs, "failures": failures, "count": counted, "log": warnings}
+                ).encode()
             except BaseException as exc:
                 payload = json.dumps({"crash": repr(exc)}).encode()
             os.write(write_end, payload)
@@ -273,12 +293,22 @@ def test_unreadable_file_as_an_unprivileged_user():
             chunks.append(chunk)
         os.close(read_end)
         os.waitpid(child, 0)
-        docs = json.loads(b"".join(chunks))
+        seen = json.loads(b"".join(chunks))
     finally:
         (root / "closed").chmod(0o755)
         shutil.rmtree(root)
-    assert "crash" not in docs, docs
-    assert set(docs) == {"open.txt", "locked.txt"}  # the closed folder is skipped with a warning
+    assert "crash" not in seen, seen
+    docs = seen["docs"]
+    assert set(docs) == {"open.txt", "locked.txt"}
+    assert seen["count"] == 2
+    # the closed folder is a failure for the job (by its path), and logged once, not per walk
+    (failure,) = seen["failures"]
+    assert failure[NAME_FIELD] == str(root / "closed") and failure[OPERATION_FIELD] == "list"
+    assert failure[FAILURE_FIELD].startswith("cannot list this folder (Permission denied)")
+    assert "grant user nobody read and execute permission" in failure[FAILURE_FIELD]
+    assert [line for line in seen["log"] if "Cannot list" in line] == [
+        f"Cannot list {root / 'closed'} (Permission denied); its files are left out."
+    ]
     assert docs["open.txt"]["body"] == "anyone can read this"
     assert docs["locked.txt"][ERROR_FIELD] == "locked.txt: cannot be opened: Permission denied"
     assert docs["locked.txt"]["size"] == 6 and "body" not in docs["locked.txt"]
@@ -292,3 +322,44 @@ async def test_attachment_pipeline_mode_sends_the_bytes(tmp_path: Path):
     (doc,) = docs
     assert base64.b64decode(doc["_attachment"]) == pdf.read_bytes()
     assert "body" not in doc and ERROR_FIELD not in doc
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "shown"),
+    [
+        ("pattern", "docs/[abc", "'docs/[abc' has an unclosed '[' (character 6)"),
+        ("include_patterns", "*.pdf, [abc", "'[abc' has an unclosed '['"),
+        ("exclude_patterns", "*.{tmp,bak}", "'*.{tmp' has an unclosed '{'"),
+    ],
+)
+async def test_unclosed_glob_is_refused_naming_the_pattern_and_the_fix(
+    tmp_path: Path, key: str, value: str, shown: str
+):
+    with pytest.raises(ConfigurationError) as info:
+        await DirectorySource({"directory": str(tmp_path), key: value}).validate_config()
+    message = info.value.field_errors[key]
+    assert shown in message
+    assert "literal" in message  # how to fix it
+    if key == "exclude_patterns":  # a list splits on ',': say so, with the way that works
+        assert "write *.pdf, *.docx rather than *.{pdf,docx}" in message
+
+
+async def test_unclosed_brace_in_the_pattern_is_refused(tmp_path: Path):
+    with pytest.raises(ConfigurationError) as info:
+        await DirectorySource(
+            {"directory": str(tmp_path), "pattern": "*.{md,txt"}
+        ).validate_config()
+    assert "unclosed '{' (character 3): close it with '}'" in info.value.field_errors["pattern"]
+
+
+@pytest.mark.parametrize("pattern", ["**/*.[ch]", "[]]*", "[!]]*", "[[]draft]*", "*.{pdf,docx}"])
+async def test_well_formed_globs_pass(tmp_path: Path, pattern: str):
+    await DirectorySource({"directory": str(tmp_path), "pattern": pattern}).validate_config()
+
+
+async def test_a_long_pattern_is_echoed_cut_short(tmp_path: Path):
+    pattern = "[" + "a" * 3000
+    with pytest.raises(ConfigurationError) as info:
+        await DirectorySource({"directory": str(tmp_path), "pattern": pattern}).validate_config()
+    message = info.value.field_errors["pattern"]
+    assert "…" in message and len(message) < 300

@@ -9,6 +9,8 @@ import pytest
 from sources.errors import ConfigurationError
 from sources.schema import (
     FIELD_ATTRIBUTES,
+    LONG_MAX,
+    LONG_MIN,
     coerce_value,
     complete_schema,
     field_value,
@@ -238,3 +240,40 @@ def test_is_configuration_and_redacted():
         complete_schema({"pw": field(value="supersecret", sensitive=True), "u": field(value="bob")})
     )
     assert shown == {"pw": "su****", "u": "bob"}
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999999", 2**63, "-9223372036854775809"])
+def test_whole_numbers_outside_what_elasticsearch_stores_are_refused(value: Any):
+    message = errors_for(n=field(label="Size", type="int", value=value))["n"]
+    assert message.startswith("'Size' is out of range")
+    assert f"from {LONG_MIN} to {LONG_MAX}" in message
+    with pytest.raises(ValueError, match="'Size' is out of range"):
+        coerce_value({"type": "int", "label": "Size"}, "99999999999999999999999")
+
+
+def test_the_edges_of_the_long_range_are_accepted():
+    assert (
+        errors_for(a=field(type="int", value=LONG_MAX), b=field(type="int", value=LONG_MIN)) == {}
+    )
+    ids = errors_for(
+        i=field(
+            label="Ids",
+            type="list",
+            value=f"1,{2**64}",
+            validations=[{"type": "list_type", "constraint": "int"}],
+        )
+    )
+    assert "out of range" in ids["i"]
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e999"])
+def test_numbers_must_be_finite(value: str):
+    message = errors_for(r=field(label="Ratio", type="float", value=value))["r"]
+    assert "'Ratio' must be a finite number" in message
+
+
+def test_a_long_input_is_echoed_cut_short():
+    value = "7" * 3000 + "x"
+    message = errors_for(n=field(label="Port", type="int", value=value))["n"]
+    assert message.count("7" * 50) == 1  # once, and cut
+    assert "…" in message and len(message) < 120

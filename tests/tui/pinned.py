@@ -293,6 +293,7 @@ def pin(monkeypatch: Any, workdir: Path) -> None:
     monkeypatch.setattr(services, "sample_data_directory", lambda: Path("/opt/sluice/sample-data"))
     monkeypatch.setattr(services, "sandbox_available", lambda: True)
     monkeypatch.setattr(services, "engine_available", lambda: True)
+    monkeypatch.setattr(services, "sluice_command", lambda: "sluice")  # PATH differs by machine
     from tui.screens.dashboard import DashboardScreen
 
     # one sparkline sample (at mount) whatever the machine's speed

@@ -7,6 +7,7 @@ import os
 import signal
 
 import pytest
+from textual.widgets import ProgressBar
 
 from core.es import build_client
 from core.protocol import JobStatus, open_store
@@ -93,7 +94,20 @@ async def test_cancel_asks_then_stops_the_sync(tmp_path, es_config, unique, clea
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
         await pilot.press("y")
         await wait_for(pilot, lambda: dashboard.feed.poll().finished, timeout=60, what="stopped")
-        assert dashboard.feed.poll().status == "canceled"
+        state = dashboard.feed.poll()
+        assert state.status == "canceled"
+        await wait_for(
+            pilot,
+            lambda: "CANCELED" in text_of(dashboard.query_one("#dash-status")),
+            what="the dashboard to show CANCELED",
+        )
+        # the bar stays where the sync stopped; the rate stops adding bars, and says average
+        bar = dashboard.query_one("#dash-progress", ProgressBar)
+        assert bar.percentage is None or bar.percentage < 1.0
+        rates = list(dashboard._rates)
+        await pilot.pause(DashboardScreen.RATE_SAMPLE_SECONDS * 2)
+        assert dashboard._rates == rates
+        assert "average" in text_of(dashboard.query_one("#counter-rate"))
     job = await last_job(es_config, connector_id)
     assert job.status == JobStatus.CANCELED
 
@@ -129,9 +143,76 @@ async def test_failures_show_and_export_from_the_dashboard(
         await wait_for(pilot, lambda: dashboard.feed.poll().finished, timeout=120, what="done")
         state = dashboard.feed.poll()
         assert state.status == "completed" and state.failed == 1
+        # not shown as a clean success, and the failure names the file, not its hash
+        await wait_for(
+            pilot,
+            lambda: "COMPLETED WITH 1 FAILED" in text_of(dashboard.query_one("#dash-status")),
+            what="the dashboard to show the failure",
+        )
+        table = dashboard.query_one("#failures")
+        assert str(table.get_row_at(0)[1]).endswith("broken.pdf")
         await pilot.press("e")
         await pilot.pause()
         exported = tmp_path / f"sluice-failures-{state.job_id}.csv"
         await wait_for(pilot, exported.exists, what="the exported file")
     rows = exported.read_text().splitlines()
-    assert rows[0] == "time,id,operation,reason" and len(rows) == 2 and "broken.pdf" in rows[1]
+    assert rows[0] == "time,id,name,operation,reason" and len(rows) == 2
+    assert str(docs_dir / "broken.pdf") in rows[1]
+
+
+async def _suspended_job(es_config, connector_id: str) -> str:
+    """A job a closed terminal left behind: claimed, then suspended."""
+    from core.protocol import JobType, TriggerMethod
+
+    client = build_client(es_config)
+    try:
+        store = await open_store(client)
+        job_id = await store.create_job(connector_id, JobType.FULL, TriggerMethod.ON_DEMAND)
+        assert await store.claim_job(job_id, "closed-terminal")
+        await store.suspend_job(job_id)
+        return job_id
+    finally:
+        await client.close()
+
+
+async def _job_statuses(es_config, connector_id: str) -> dict[str, str]:
+    client = build_client(es_config)
+    try:
+        store = await open_store(client)
+        jobs = await store.list_jobs(connector_id=connector_id)
+        return {job.id: job.status.value for job in jobs}
+    finally:
+        await client.close()
+
+
+@pytest.mark.parametrize("choice", ["resume", "full"])
+async def test_review_offers_to_resume_the_suspended_job(
+    tmp_path, es_config, docs_dir, unique, cleanup_indices, choice
+):
+    from textual.widgets import Select
+
+    index = f"search-sluice-test-resume-{unique}"
+    cleanup_indices.append(index)
+    connector_id = await syncable_connector(es_config, f"resume {unique}", index, str(docs_dir))
+    suspended = await _suspended_job(es_config, connector_id)
+    app = SluiceApp(review_state(tmp_path, es_config, connector_id, index), test_mode=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: wizard(app).current == 6, what="review step")
+        select = app.screen.query_one("#job-type", Select)
+        await wait_for(pilot, lambda: select.value == "resume", what="the resume offer")
+        status = text_of(app.screen.query_one("#review-status"))
+        assert "was suspended" in status and suspended in status
+        select.value = choice
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), what="dashboard")
+        dashboard = app.screen
+        await wait_for(pilot, lambda: dashboard.feed.poll().finished, timeout=60, what="done")
+        assert dashboard.feed.poll().status == "completed"
+        ran = dashboard.feed.poll().job_id
+    statuses = await _job_statuses(es_config, connector_id)
+    if choice == "resume":
+        assert ran == suspended
+        assert statuses == {suspended: "completed"}
+    else:
+        assert ran != suspended
+        assert statuses == {suspended: "canceled", ran: "completed"}

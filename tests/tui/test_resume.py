@@ -79,7 +79,7 @@ def test_corrupt_state_file_starts_fresh(tmp_path):
 
 
 async def test_sandbox_from_the_wizard_and_back_on_resume(tmp_path):
-    from core.sandbox import sandbox_available
+    from core.sandbox import find_sandbox, sandbox_available
 
     if not sandbox_available():
         pytest.skip("sandbox extra not installed")
@@ -98,6 +98,7 @@ async def test_sandbox_from_the_wizard_and_back_on_resume(tmp_path):
         await next_step(pilot, app)  # the checks pass against the sandbox
         await pilot.press("ctrl+q")
     assert app.session.sandbox is None  # stopped with the app
+    assert find_sandbox(app.session.sandbox_dir) is None  # the server process is gone
 
     again = SluiceApp(config, test_mode=True)
     try:
@@ -105,6 +106,29 @@ async def test_sandbox_from_the_wizard_and_back_on_resume(tmp_path):
         assert again.session.sandbox.url == url
     finally:
         again.session.stop_sandbox()
+
+
+def test_sandbox_keeps_its_port_and_data_across_start_over(tmp_path):
+    """Issue 11 item 15: after `sluice --new` the sandbox came back on a new random port,
+    leaving config.yml pointing at nothing."""
+    from core.sandbox import sandbox_available
+    from tui import services
+    from tui.session import Session
+
+    if not sandbox_available():
+        pytest.skip("sandbox extra not installed")
+    first = Session.open(tmp_path / "config.yml", start_over=True)
+    sandbox = services.start_sandbox(first.sandbox_dir, port=first.state.sandbox_port)
+    url = sandbox.url
+    first.sandbox = sandbox
+    first.release_sandbox()
+    fresh = Session.open(tmp_path / "config.yml", start_over=True)
+    assert fresh.state.sandbox_port is None and fresh.sandbox_dir == first.sandbox_dir
+    again = services.start_sandbox(fresh.sandbox_dir, port=fresh.state.sandbox_port)
+    try:
+        assert again.url == url
+    finally:
+        services.stop_sandbox(again)
 
 
 async def test_sigterm_ends_the_app_cleanly(tmp_path):

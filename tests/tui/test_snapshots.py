@@ -7,12 +7,19 @@ pictures only change when the look does; update with `pytest --snapshot-update`.
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import datetime, timedelta
+
 import pytest
 
+from core.protocol import Connector, StoreUnavailable
 from tests.tui import pinned
+from tui import services
 from tui.app import SluiceApp
 from tui.monitor_app import MonitorApp
+from tui.screens import monitor
 from tui.state import WizardState, save_state
+from tui.widgets import connector_table
 
 SMALL = (80, 24)
 
@@ -78,7 +85,30 @@ def test_step6_index(workdir, snap_compare):
 
 
 def test_step7_review(workdir, snap_compare):
+    """Button labels whole, the connector's name and id wrapped between words."""
     assert snap_compare(app_at(6), terminal_size=SMALL, run_before=settle)
+
+
+def test_step6_index_name_taken(workdir, snap_compare):
+    """The index of another connector, flagged under the name with a free one to use."""
+    assert snap_compare(
+        app_at(5, index_name="search-orders"), terminal_size=SMALL, run_before=settle
+    )
+
+
+def test_step5_source_errors(workdir, snap_compare):
+    """Long labels above their fields at 80 columns; each error once, under its field."""
+
+    async def bad_values(pilot):
+        await settle(pilot)
+        step = pilot.app.screen.step
+        step.form.set_value("directory", "/srv/" + "very-long-folder-name/" * 6)
+        step.form.set_value("pattern", "docs/[abc")
+        await pilot.pause()
+        step._revalidate(show_all=True)
+        await settle(pilot)
+
+    assert snap_compare(app_at(4), terminal_size=SMALL, run_before=bad_values)
 
 
 def test_step2_light_theme(workdir, snap_compare):
@@ -90,24 +120,112 @@ def test_step2_light_theme(workdir, snap_compare):
     assert snap_compare(app_at(1), terminal_size=SMALL, run_before=light)
 
 
-def _dashboard(size):
+def _dashboard(size, feed=None):
     async def open_dashboard(pilot):
         from tui.screens.dashboard import DashboardScreen
 
-        await pilot.app.push_screen(DashboardScreen(pinned.PinnedFeed()))
+        await pilot.app.push_screen(DashboardScreen(feed or pinned.PinnedFeed()))
         await settle(pilot)
 
     return open_dashboard
+
+
+class StalledWhileDeleting(pinned.PinnedFeed):
+    """Deleting stale documents while Elasticsearch does not answer: the stall on the main
+    panel, the deletion's own progress and ETA."""
+
+    def poll(self):
+        return dataclasses.replace(
+            super().poll(),
+            phase="deleting stale documents",
+            deleted=41_000,
+            deleting=True,
+            stale_done=41_000,
+            stale_total=120_000,
+            eta_seconds=79.0,
+            stalled="Elasticsearch not answering for 40 s — retry 3 of 5 (request timed out)",
+        )
 
 
 def test_dashboard_small(workdir, snap_compare):
     assert snap_compare(app_at(6), terminal_size=SMALL, run_before=_dashboard(SMALL))
 
 
+def test_dashboard_small_stalled_while_deleting(workdir, snap_compare):
+    """80x24 with every optional line shown: nothing clipped, no sideways scrolling."""
+    feed = StalledWhileDeleting()
+    assert snap_compare(app_at(6), terminal_size=SMALL, run_before=_dashboard(SMALL, feed))
+
+
 def test_dashboard_wide(workdir, snap_compare):
     assert snap_compare(app_at(6), terminal_size=(120, 36), run_before=_dashboard((120, 36)))
 
 
-def test_monitor(workdir, snap_compare):
-    app = MonitorApp({"host": "https://es.example.internal:9200"}, test_mode=True)
+class _PinnedNow(datetime):
+    """`datetime.now()` at pinned.WHEN, so "5m ago" reads the same on every run."""
+
+    @classmethod
+    def now(cls, tz=None):  # type: ignore[override]
+        return pinned.WHEN if tz is not None else pinned.WHEN.replace(tzinfo=None)
+
+
+class FewConnectors(pinned.PinnedCluster):
+    """A cluster with a few connectors in different states (one long name)."""
+
+    async def list_connectors(self) -> list[Connector]:
+        minutes = lambda n: (pinned.WHEN - timedelta(minutes=n)).isoformat()  # noqa: E731
+        return [
+            *await super().list_connectors(),
+            Connector(
+                "b7TqkZ0BpX4mWn2eRa03",
+                {
+                    "name": "Customer support tickets (Zendesk export)",
+                    "service_type": "mysql",
+                    "index_name": "search-support-tickets-2026",
+                    "status": "connected",
+                    "last_sync_status": "in_progress",
+                    "last_synced": minutes(42),
+                    "last_seen": minutes(0.2),
+                },
+            ),
+            Connector(
+                "c8UrlA1CqY5nXo3fSb04",
+                {
+                    "name": "HR policies",
+                    "service_type": "dir",
+                    "index_name": "",
+                    "status": "needs_configuration",
+                    "last_seen": minutes(60 * 26),
+                },
+            ),
+        ]
+
+
+class Unreachable(pinned.PinnedCluster):
+    async def list_connectors(self) -> list[Connector]:
+        raise StoreUnavailable("cannot reach Elasticsearch (All connection attempts failed)")
+
+
+def _monitor(monkeypatch, cluster: type) -> MonitorApp:
+    monkeypatch.setattr(services, "Cluster", cluster)
+    monkeypatch.setattr(connector_table, "datetime", _PinnedNow)
+    monkeypatch.setattr(monitor, "datetime", _PinnedNow)
+    return MonitorApp({"host": "https://es.example.internal:9200"}, test_mode=True)
+
+
+def test_monitor(workdir, snap_compare, monkeypatch):
+    """80x24: name over id, status over last seen; no id is ever cut."""
+    app = _monitor(monkeypatch, FewConnectors)
+    assert snap_compare(app, terminal_size=SMALL, run_before=settle)
+
+
+def test_monitor_wide(workdir, snap_compare, monkeypatch):
+    """120 columns: every column on one line, nothing truncated."""
+    app = _monitor(monkeypatch, FewConnectors)
+    assert snap_compare(app, terminal_size=(120, 30), run_before=settle)
+
+
+def test_monitor_unreachable(workdir, snap_compare, monkeypatch):
+    """A cluster that cannot be reached: the banner, not "Reading the cluster…" forever."""
+    app = _monitor(monkeypatch, Unreachable)
     assert snap_compare(app, terminal_size=SMALL, run_before=settle)

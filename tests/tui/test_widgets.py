@@ -8,8 +8,10 @@ from textual.widgets import Collapsible
 
 from tests.tui.conftest import text_of
 from tui.widgets.check_list import CheckList, CheckView
+from tui.widgets.field_status import FieldStatus
 from tui.widgets.schema_form import SchemaForm
 from tui.widgets.secret_input import SecretInput
+from tui.widgets.summary import Summary
 
 SCHEMA = {
     "host": {"label": "Host", "order": 1, "type": "str", "display": "text", "value": ""},
@@ -122,3 +124,44 @@ async def test_check_list_shows_status_in_words():
         assert rows[0].startswith("[ FAIL ]")
         assert "Fix: do this" in rows[0]
         assert checks.worst() == "fail"
+
+
+async def test_field_status_cuts_a_pasted_blob_and_repeats_no_line():
+    status = FieldStatus()
+    app = WidgetApp(status)
+    async with app.run_test() as pilot:
+        blob = "h" * 3000
+        status.show("fail", f"'{blob}' is not an address", "write it as https://HOST:PORT")
+        await pilot.pause()
+        shown = text_of(status)
+        assert "is not an address" in shown and "Fix: write it as https://HOST:PORT" in shown
+        assert "…" in shown and len(shown) < 200
+        path = "/srv/share/" + "folder/" * 8 + "file.txt"  # 75 characters: shown whole
+        status.show_many([("fail", f"{path} is gone", ""), ("fail", f"{path} is gone", "")])
+        await pilot.pause()
+        assert text_of(status) == f"✖ {path} is gone"
+
+
+async def test_check_list_reset_forgets_every_result():
+    checks = CheckList()
+    app = WidgetApp(checks)
+    async with app.run_test() as pilot:
+        checks.begin([("a", "First"), ("b", "Second")])
+        checks.record(CheckView("a", "First", "fail", "it broke", "do this"))
+        await pilot.pause()
+        checks.reset()
+        await pilot.pause()
+        assert [view.status for view in checks.views] == ["pending", "pending"]
+        assert "it broke" not in " ".join(text_of(row) for row in checks.query(".check-row"))
+
+
+async def test_summary_values_wrap_between_words():
+    summary = Summary()
+    app = WidgetApp(summary)
+    async with app.run_test(size=(44, 10)) as pilot:
+        summary.set_rows([("Connector", "Team wiki files (Zx1cE4oBq2r7sLuice01)")])
+        await pilot.pause()
+        assert summary.row_count == 1
+        value = summary.query_one(".summary--value")
+        lines = [strip.text.rstrip() for strip in value.render_lines(value.region.reset_offset)]
+        assert lines[:2] == ["Team wiki files", "(Zx1cE4oBq2r7sLuice01)"]

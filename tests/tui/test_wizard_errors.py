@@ -121,6 +121,12 @@ async def test_invalid_index_name_is_reported_as_typed(tmp_path, es_config, uniq
         assert "try 'search-bad-name'" in shown
         assert "not valid" in (screen.step.blocker() or "")
         assert screen.query_one("#next").disabled
+        # a pasted blob is quoted cut short, name and suggestion alike
+        name.value = "B" * 3000
+        await pilot.pause()
+        shown = text_of(status)
+        assert "must be lowercase" in shown and "3000 bytes long" in shown
+        assert "B" * 100 not in shown and "b" * 100 not in shown and len(shown) < 400
 
 
 async def test_missing_directory_fails_the_source_test_under_the_field(tmp_path, es_config, unique):
@@ -130,15 +136,24 @@ async def test_missing_directory_fails_the_source_test_under_the_field(tmp_path,
     async with app.run_test(size=SIZE) as pilot:
         screen = await at_step(pilot, app, 4)
         step = screen.step
-        await wait_for(pilot, lambda: step.form is not None, what="form")
+        # the form is mounted once the connector's settings are read: fill that one
+        title = screen.query_one("#source-title")
+        await wait_for(
+            pilot,
+            lambda: step.form is not None and text_of(title).endswith(" settings"),
+            what="the form of the connector's settings",
+        )
         step.form.set_value("directory", str(missing))
         await pilot.pause()
         await pilot.click("#source-test-button")
         result = screen.query_one("#source-test")
         await wait_for(pilot, lambda: result.has_class("-fail"), what="test failure")
-        assert str(missing) in text_of(result)
         field_status = screen.query_one("#field-directory-status")
         assert field_status.has_class("-fail")
+        # the message once, under the field; the test's line points there
+        assert str(missing) in text_of(field_status)
+        assert str(missing) not in text_of(result)
+        assert "Directory path" in text_of(result)
         # Next runs the same test and stays on the step
         await pilot.press("ctrl+n")
         await pilot.pause(1.0)
@@ -200,3 +215,126 @@ async def test_scoped_api_key_on_a_cluster_without_security_says_why(
         await pilot.pause()
         await pilot.press("ctrl+n")
         await wait_for(pilot, lambda: screen.current == 6, what="review")
+
+
+async def open_elasticsearch_step(pilot, app):
+    app.session.state.service_type = "dir"
+    app.session.state.mark_done(0)
+    wizard(app).go_to(1)
+    screen = await at_step(pilot, app, 1)
+    # the step focuses its first control after a refresh: let it, before typing anywhere
+    await wait_for(
+        pilot, lambda: app.focused and screen.step in app.focused.ancestors, what="step focus"
+    )
+    return screen
+
+
+async def test_endpoint_typed_key_by_key_never_shows_a_stale_result(tmp_path, es_config):
+    app = SluiceApp(str(tmp_path / "config.yml"), start_over=True, test_mode=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_elasticsearch_step(pilot, app)
+        await fill_elasticsearch(pilot, app, {**es_config, "host": ""})
+        status = screen.query_one("#es-host-status")
+        checks = screen.query_one("#es-checks")
+        host = screen.query_one("#es-host")
+        host.focus()
+        await wait_for(pilot, lambda: app.focused is host, what="endpoint focused")
+        await pilot.press("h")
+        await wait_for(pilot, lambda: "'h' is not an address" in text_of(status), what="'h'")
+        assert "elasticsearch.host" not in text_of(status)  # a config key means nothing here
+        await pilot.press("t")
+        await pilot.pause()  # the key's Input.Changed handled; well before the debounce ends
+        # the result about 'h' is gone with the key press, not when the next result lands
+        assert "'h'" not in text_of(status)
+        assert all(view.status == "pending" for view in checks.views)
+        # ...and the result about 'ht' comes without another key press
+        await wait_for(pilot, lambda: "'ht' is not an address" in text_of(status), what="'ht'")
+        await pilot.press(*es_config["host"][2:])
+        await pilot.pause()
+        assert "'ht'" not in text_of(status)
+        assert not status.has_class("-fail")
+        assert screen.step.blocker() == "Checking the connection…"
+        await wait_for(
+            pilot,
+            lambda: "answered HTTP" in text_of(status) and screen.step.blocker() is None,
+            what="the final endpoint checked",
+        )
+        assert host.value == es_config["host"]
+
+
+async def test_switching_authentication_clears_the_old_methods_result(tmp_path, nginx_url):
+    app = SluiceApp(str(tmp_path / "config.yml"), start_over=True, test_mode=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_elasticsearch_step(pilot, app)
+        await fill_elasticsearch(
+            pilot, app, {"host": nginx_url, "username": NGINX_USER, "password": "not-it"}
+        )
+        password_status = screen.query_one("#es-password-status")
+        checks = screen.query_one("#es-checks")
+        await wait_for(pilot, lambda: password_status.has_class("-fail"), what="basic refused")
+        assert any(view.status == "fail" for view in checks.views)
+        screen.query_one("#es-auth").value = "api_key"
+        await pilot.pause()
+        # nothing said about the username and password is left on screen
+        assert not password_status.has_class("-shown")
+        assert all(view.status == "pending" for view in checks.views)
+        general = text_of(screen.query_one("#es-general"))
+        assert "refused" not in general and "password" not in general
+        # the new method's own result arrives by itself: no API key typed yet
+        api_key_status = screen.query_one("#es-api-key-status")
+        await wait_for(pilot, lambda: api_key_status.has_class("-fail"), what="api key result")
+        assert "HTTP 401" in text_of(api_key_status)
+        assert screen.query_one("#next").disabled
+
+
+async def test_index_step_suggests_a_free_name_and_flags_a_taken_one_live(
+    tmp_path, es_config, unique, es, cleanup_indices
+):
+    name = f"Taken {unique}"
+    taken = f"search-taken-{unique}"  # what the connector's name suggests
+    client = build_client(es_config)
+    try:
+        store = await open_store(client)
+        other = await store.create_connector(
+            index_name=taken, service_type="dir", name=f"Other {unique}"
+        )
+        mine = await store.create_connector(index_name="", service_type="dir", name=name)
+    finally:
+        await client.close()
+    await es.indices.create(index=f"{taken}-2")  # an index without a connector is taken too
+    cleanup_indices.append(f"{taken}-2")
+    config = tmp_path / "config.yml"
+    state = WizardState(
+        step=5,
+        completed=list(range(5)),
+        service_type="dir",
+        es_host=es_config["host"],
+        es_auth="none",
+        connector_id=mine.id,
+        connector_name=name,
+        config_path=str(config),
+    )
+    save_state(state, config)
+    app = SluiceApp(str(config), test_mode=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await at_step(pilot, app, 5)
+        name_input = screen.query_one("#index-name")
+        status = screen.query_one("#index-name-status")
+        await wait_for(pilot, lambda: name_input.value, what="a suggested name")
+        assert name_input.value == f"{taken}-3"
+        await wait_for(pilot, lambda: screen.step.blocker() is None, what="suggestion checked")
+        # typing the other connector's index is flagged at once, before any cluster answer
+        name_input.focus()
+        name_input.value = ""
+        await pilot.press(*taken)
+        await pilot.pause()
+        shown = text_of(status)
+        assert f"used by connector 'Other {unique}' ({other.id})" in shown
+        assert f"try '{taken}-3'" in shown
+        assert "Another connector" in (screen.step.blocker() or "")
+        assert screen.query_one("#next").disabled
+        # one more key and the name is free again
+        await pilot.press("x")
+        await pilot.pause()
+        assert "used by" not in text_of(status)
+        await wait_for(pilot, lambda: screen.step.blocker() is None, what="free name checked")

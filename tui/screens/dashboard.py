@@ -9,6 +9,7 @@ second — also over a slow SSH link.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
@@ -76,8 +77,9 @@ class DashboardScreen(Screen):
     RATE_SAMPLE_SECONDS: ClassVar[float] = 1.0
 
     BINDINGS: ClassVar = [
-        Binding("c", "cancel_sync", "Cancel sync"),
-        Binding("r", "refresh_history", "Refresh history"),
+        # short descriptions: the footer must fit 80 columns
+        Binding("c", "cancel_sync", "Cancel", tooltip="Cancel the sync"),
+        Binding("r", "refresh_history", "History", tooltip="Refresh the job history"),
         Binding("e", "export_failures", "Export"),
         Binding("escape", "leave", "Back"),
     ]
@@ -96,7 +98,10 @@ class DashboardScreen(Screen):
     DashboardScreen #dash-progress { width: 1fr; }
     DashboardScreen #dash-progress Bar { width: 1fr; }
     DashboardScreen #dash-times { padding-left: 1; }
-    DashboardScreen #dash-times { height: 1; color: $text-muted; }
+    DashboardScreen #dash-times { height: auto; color: $text-muted; }
+    DashboardScreen #dash-stall { color: $text-warning; text-style: bold; height: auto; }
+    DashboardScreen #dash-stall { display: none; }
+    DashboardScreen #dash-stall.-shown { display: block; }
     DashboardScreen #dash-error { color: $text-error; height: auto; display: none; }
     DashboardScreen #dash-error.-shown { display: block; }
     DashboardScreen TabbedContent { height: 1fr; }
@@ -115,6 +120,7 @@ class DashboardScreen(Screen):
         self._cancel_requested = False
         self._on_leave = on_leave
         self._remove_stop_hook = None
+        self._untrack: Callable[[], None] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -130,6 +136,7 @@ class DashboardScreen(Screen):
                 yield Static("Progress", id="dash-progress-label")
                 yield ProgressBar(total=None, show_eta=False, id="dash-progress")
             yield Static("", id="dash-times")
+            yield Static("", id="dash-stall")
             yield Static("", id="dash-error")
         with TabbedContent(id="dash-tabs"):
             with TabPane("Failures", id="tab-failures"):
@@ -139,7 +146,8 @@ class DashboardScreen(Screen):
             with TabPane("History", id="tab-history"):
                 yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
         yield Static(
-            "Tip: long syncs are safest in the service (`sluice run`) or inside tmux/screen — "
+            f"Tip: long syncs are safest in the service (`{services.sluice_command()} run`) or "
+            "inside tmux/screen — "
             "closing this terminal suspends the sync (resumable).",
             id="dash-tip",
         )
@@ -156,6 +164,10 @@ class DashboardScreen(Screen):
         add_hook = getattr(self.app, "add_stop_hook", None)
         if add_hook is not None:
             self._remove_stop_hook = add_hook(self._on_stop_signal)
+        shutdown = getattr(self.app, "shutdown", None)
+        if shutdown is not None and getattr(self.feed, "run", None) is not None:
+            # a closed terminal suspends a sync run here, from outside the event loop
+            self._untrack = shutdown.track(self.feed.suspend, lambda: self.feed.poll().finished)
         self.feed.start(self)
         self._sample_rate(self.feed.poll(), time.monotonic())
         self.set_interval(1 / REFRESH_HZ, self.refresh_view)
@@ -165,6 +177,8 @@ class DashboardScreen(Screen):
     def on_unmount(self) -> None:
         if self._remove_stop_hook is not None:
             self._remove_stop_hook()
+        if self._untrack is not None:
+            self._untrack()
 
     # ------------------------------------------------------------------ polling
     def refresh_view(self) -> None:
@@ -174,8 +188,8 @@ class DashboardScreen(Screen):
         self._paint_log()
         self._paint_failures()
         now = time.monotonic()
-        if now - self._last_rate_sample >= self.RATE_SAMPLE_SECONDS:
-            self._sample_rate(state, now)
+        if not state.finished and now - self._last_rate_sample >= self.RATE_SAMPLE_SECONDS:
+            self._sample_rate(state, now)  # a finished sync adds no more bars
         previous = self._last
         self._last = state
         if state.finished and (previous is None or not previous.finished):
@@ -200,33 +214,56 @@ class DashboardScreen(Screen):
                 "failed": state.failed,
                 "bytes": state.bytes,
                 "rate": state.docs_per_second,
-            }
+            },
+            labels={"rate": "Docs/s (average)"} if state.rate_is_average else None,
         )
         frame = int(time.time() * 4) if animations_on(self) else 0
-        badge = badge_markup(STATUS_BADGE.get(state.status, "pending"), frame)
+        kind = STATUS_BADGE.get(state.status, "pending")
+        label = state.status.replace("_", " ").upper()
+        if state.status == "completed" and state.failed:  # not a clean success
+            kind, label = "warn", f"COMPLETED WITH {state.failed:,} FAILED"
         self.query_one("#dash-status", Static).update(
-            f"{badge} [b]{state.status.replace('_', ' ').upper()}[/b] · {escape(state.phase)}"
+            f"{badge_markup(kind, frame)} [b]{label}[/b] · {escape(state.phase)}"
         )
-        bar = self.query_one("#dash-progress", ProgressBar)
-        if state.total:
-            bar.update(total=state.total, progress=min(state.done, state.total))
-        elif state.finished:
-            bar.update(total=max(state.done, 1), progress=max(state.done, 1))
-        times = f"Elapsed {clock(state.elapsed)}"
-        if state.total:
-            times += f" · {state.done:,} of {state.total:,}"
-            times += f" · ETA {clock(state.eta_seconds)}" if not state.finished else ""
+        self._paint_progress(state)
+        stall = self.query_one("#dash-stall", Static)
+        if state.stalled and not state.finished:
+            stall.update(f"⚠ {escape(state.stalled)}")
+            stall.add_class("-shown")
         else:
-            times += " · total unknown (the source does not say)"
-        if state.job_id:
-            times += f" · job {state.job_id}"
-        self.query_one("#dash-times", Static).update(times)
+            stall.remove_class("-shown")
         error = self.query_one("#dash-error", Static)
         if state.last_error:
             error.update(f"✖ Last error: {escape(state.last_error)}")
             error.add_class("-shown")
         else:
             error.remove_class("-shown")
+
+    def _paint_progress(self, state: FeedState) -> None:
+        """The current phase's bar: documents read, then stale documents deleted; 100 % only
+        once the sync completed."""
+        self.query_one("#dash-progress-label", Static).update(
+            "Deleting" if state.deleting else "Progress"
+        )
+        fraction = state.fraction
+        bar = self.query_one("#dash-progress", ProgressBar)
+        if fraction is not None:
+            bar.update(total=100, progress=fraction * 100)
+        elif state.finished:  # stopped without a known total: a still bar, not a pulse
+            bar.update(total=100, progress=0)
+        done, total = state.progress
+        times = f"Elapsed {clock(state.elapsed)}"
+        if state.deleting:
+            times += f" · deleted {done:,} of {total or 0:,}"
+        elif total:
+            times += f" · {done:,} of {total:,}"
+        else:
+            times += " · total unknown (the source does not say)"
+        if total and not state.finished:
+            times += f" · ETA {clock(state.eta_seconds)}"
+        if state.job_id:
+            times += f" · job {state.job_id}"
+        self.query_one("#dash-times", Static).update(times)
 
     def _paint_log(self) -> None:
         lines = self.feed.new_log_lines()
@@ -238,12 +275,16 @@ class DashboardScreen(Screen):
         if len(rows) == self._failures_shown:
             return
         table = self.query_one("#failures", DataTable)
+        # Fit the width (no sideways scrolling at 80 columns); Enter shows a row in full.
+        document_width = 40 if self.size.width >= 100 else 26
+        # time 8, operation 9, four cells padded by 2, and the scrollbar
+        reason_width = max(20, self.size.width - document_width - 8 - 9 - 8 - 2)
         for row in rows[self._failures_shown :]:
             table.add_row(
                 row.time,
-                row.doc_id,
+                escape(_short_start(row.document, document_width)),  # file names may hold [
                 row.operation,
-                _short(row.reason, 60),
+                escape(_short(row.reason, reason_width)),
                 key=f"{len(table.rows)}",
             )
         self._failures_shown = len(rows)
@@ -256,6 +297,8 @@ class DashboardScreen(Screen):
             "suspended": ("Sync suspended — it resumes with the next run", "warning"),
             "error": ("Sync failed", "error"),
         }.get(state.status, (f"Sync {state.status}", "information"))
+        if state.status == "completed" and state.failed:
+            verdict = ("Sync completed with failures (see the Failures tab)", "warning")
         self.notify(
             f"{state.indexed:,} indexed, {state.deleted:,} deleted, {state.failed:,} failed.",
             title=verdict[0],
@@ -309,8 +352,9 @@ class DashboardScreen(Screen):
             row = rows[index]
             self.app.push_screen(
                 DetailScreen(
-                    f"Failed document {row.doc_id}",
-                    f"Time: {row.time}\nOperation: {row.operation}\n\nReason:\n{row.reason}",
+                    f"Failed document {row.document}",
+                    f"Time: {row.time}\nDocument id: {row.doc_id}\nOperation: {row.operation}"
+                    f"\n\nReason:\n{row.reason}",
                 )
             )
 
@@ -410,6 +454,12 @@ class DashboardScreen(Screen):
                 lambda: setattr(self.query_one(TabbedContent), "active", "tab-log"),
             ),
         ]
+
+
+def _short_start(text: str, width: int) -> str:
+    """Cut from the start: the end of a path (the file name) is what tells files apart."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= width else "…" + text[len(text) - width + 1 :]
 
 
 def _short(text: str, width: int) -> str:

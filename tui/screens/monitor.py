@@ -3,14 +3,21 @@
 One table (status, last sync, last seen) re-read from Elasticsearch every few seconds in a
 worker; Enter opens the connector's job history. Nothing here writes: the store is opened
 read-only, so even the connector indices are never created.
+
+A monitor must say when it can no longer see the cluster: each read has a deadline under
+the refresh interval and no retries (the next tick is the retry), a tick never cancels a
+read in flight, and a failed read shows a banner and dims the rows until a read succeeds.
 """
 
 from __future__ import annotations
 
-import time
+import asyncio
 from datetime import UTC, datetime
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
+from rich.cells import cell_len
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -21,49 +28,63 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from tui import services
 from tui.commands import PaletteCommand
-from tui.widgets.badges import SYMBOLS, escape
+from tui.widgets.banner import Banner
+from tui.widgets.connector_table import ConnectorTable, ago, status_text, wrap
 
 REFRESH_SECONDS = 5.0
-#: connector/job status → the status word used by the badges (text, then colour).
-STATUS_KIND = {
-    "connected": "ok",
-    "completed": "ok",
-    "configured": "ok",
-    "in_progress": "running",
-    "pending": "pending",
-    "created": "pending",
-    "needs_configuration": "warn",
-    "canceling": "warn",
-    "canceled": "warn",
-    "suspended": "warn",
-    "error": "fail",
-}
+#: The longest a read may take, whatever the interval: a hung cluster shows up quickly.
+MAX_READ_SECONDS = 10.0
+UNREACHABLE = "cannot reach Elasticsearch ("
 
 
-def ago(moment: datetime | None) -> str:
-    """'12s ago', '5m ago', '3h ago', '2d ago' or '—'."""
-    if moment is None:
-        return "—"
-    seconds = max((datetime.now(UTC) - moment).total_seconds(), 0)
-    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
-        if seconds >= size:
-            return f"{int(seconds // size)}{unit} ago"
-    return f"{int(seconds)}s ago"
+def read_deadline(refresh_seconds: float) -> float:
+    """Seconds one read may take: under the refresh interval, so its error lands before
+    the next tick."""
+    return max(0.5, min(refresh_seconds * 0.8, MAX_READ_SECONDS))
 
 
-def status_text(status: Any) -> str:
-    """`✔ connected` — a symbol and the word, so colour is never the only signal."""
-    if status is None:
-        return "—"
-    word = str(status)
-    return f"{SYMBOLS.get(STATUS_KIND.get(word, 'pending'), '·')} {word}"
+def read_settings(settings: dict[str, Any], deadline: float) -> dict[str, Any]:
+    """The `elasticsearch` settings for the monitor's client: short timeout, no retries
+    (the config's defaults retry for minutes, right for a sync, wrong for a monitor)."""
+    timeout = float(settings.get("request_timeout") or deadline)
+    return {
+        **settings,
+        "request_timeout": min(timeout, deadline),
+        "max_retries": 0,
+        "retry_on_timeout": False,
+    }
+
+
+def host_label(settings: dict[str, Any]) -> str:
+    """`https://HOST:PORT` of the cluster, never the userinfo a URL could carry."""
+    raw = str(settings.get("host") or "")
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError:
+        return raw.rsplit("@", 1)[-1]
+    if not parts.hostname:
+        return raw.rsplit("@", 1)[-1]
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
+
+
+def failure(exc: BaseException, deadline: float) -> tuple[bool, str]:
+    """(the cluster is unreachable, the reason in a few words) for a failed read."""
+    if isinstance(exc, TimeoutError):
+        return True, f"no answer within {deadline:g}s"
+    text = str(exc) or type(exc).__name__
+    if UNREACHABLE in text:
+        return True, text.split(UNREACHABLE, 1)[1].removesuffix(")")
+    return False, text
 
 
 class Refreshed(Message):
-    def __init__(self, rows: list, backend: str, error: str = "") -> None:
+    def __init__(self, rows: list, backend: str, error: str = "", unreachable: bool = False):
         self.rows = rows
         self.backend = backend
         self.error = error
+        self.unreachable = unreachable
         super().__init__()
 
 
@@ -78,114 +99,133 @@ class MonitorScreen(Screen):
     """All connectors of one cluster."""
 
     BINDINGS: ClassVar = [
-        Binding("r", "refresh", "Refresh now"),
-        Binding("j", "jobs", "Job history (or Enter)"),
+        Binding("r", "refresh", "Refresh"),
+        Binding("j", "jobs", "Jobs (or Enter)"),
         Binding("q", "app.quit", "Quit"),
     ]
     DEFAULT_CSS = """
-    MonitorScreen #monitor-info { height: 1; padding: 0 1; background: $panel; }
-    MonitorScreen #monitor-error { height: auto; padding: 0 1; color: $text-error; display: none; }
-    MonitorScreen #monitor-error.-shown { display: block; }
-    MonitorScreen DataTable { height: 1fr; }
+    MonitorScreen #monitor-info { height: auto; padding: 0 1; background: $panel; }
+    MonitorScreen ConnectorTable { height: 1fr; }
     """
 
     def __init__(self, settings: dict[str, Any], *, refresh_seconds: float = REFRESH_SECONDS):
         super().__init__()
         self.settings = settings
         self.refresh_seconds = refresh_seconds
+        self.deadline = read_deadline(refresh_seconds)
+        self.host = host_label(settings)
+        self._cluster: services.Cluster | None = None
+        self._reading = False
         self._connectors: dict[str, Any] = {}
-        self._refreshed_at: float | None = None
-        self._info = ""
+        self._good_at: datetime | None = None  # end of the last read that succeeded
+        self._via = ""
+        self._error = ""  # the banner's first half while reads fail, else ""
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Reading the cluster…", id="monitor-info")
-        yield Static("", id="monitor-error")
-        yield DataTable(id="connectors", cursor_type="row", zebra_stripes=True)
+        yield Banner(id="monitor-banner")
+        yield Static("Reading the cluster…", id="monitor-info", markup=False)
+        yield ConnectorTable(id="connectors")
         yield Footer()
 
     def on_mount(self) -> None:
         self.sub_title = "Monitor (read-only)"
-        table = self.query_one(DataTable)
-        table.add_column("Name", key="name")
-        table.add_column("Type", key="type")
-        table.add_column("Status", key="status")
-        table.add_column("Last sync", key="last_sync")
-        table.add_column("Synced", key="synced")
-        table.add_column("Seen", key="seen")
-        table.add_column("Index", key="index")
-        table.add_column("Id", key="id")
-        self.set_interval(self.refresh_seconds, self.action_refresh)
-        self.set_interval(1.0, self._show_age)
-        self.action_refresh()
+        self.set_interval(self.refresh_seconds, self._tick)
+        self.set_interval(1.0, self._paint)
+        self._tick()
+
+    async def on_unmount(self) -> None:
+        if self._cluster is not None:
+            await self._cluster.close()
+
+    # ------------------------------------------------------------------ reading
+    def _tick(self) -> None:
+        """Start a read unless one is still running: a tick never cancels a read in flight
+        (that is how a slow failure used to go unreported)."""
+        if not self._reading:
+            self._reading = True
+            self._read()
 
     def action_refresh(self) -> None:
-        self._read()
-
-    def _show_age(self) -> None:
-        """`refreshed 3s ago`: stale data is visible at a glance (e.g. a dropped SSH link)."""
-        if self._refreshed_at is None:
+        if self._reading:
+            self.notify(f"Still reading the cluster (at most {self.deadline:g}s).", timeout=2)
             return
-        age = int(time.monotonic() - self._refreshed_at)
-        self.query_one("#monitor-info", Static).update(
-            f"{self._info} · refreshed {age}s ago · every {self.refresh_seconds:.0f}s"
-        )
+        self._tick()
 
-    @work(exclusive=True, group="monitor-read")
+    @work(group="monitor-read")
     async def _read(self) -> None:
         try:
-            async with services.Cluster(self.settings, read_only=True) as cluster:
-                connectors = await cluster.list_connectors()
-                backend = cluster.backend
+            if self._cluster is None:  # one client for the screen's life, built on first use
+                settings = read_settings(self.settings, self.deadline)
+                self._cluster = services.Cluster(settings, read_only=True)
+            async with asyncio.timeout(self.deadline):
+                connectors = await self._cluster.list_connectors()
+            message = Refreshed(connectors, self._cluster.backend)
         except Exception as exc:
-            self.post_message(Refreshed([], "", f"{type(exc).__name__}: {exc}"))
-            return
-        self.post_message(Refreshed(connectors, backend))
+            unreachable, reason = failure(exc, self.deadline)
+            message = Refreshed([], "", reason, unreachable)
+        finally:
+            self._reading = False
+        self.post_message(message)
 
     def on_refreshed(self, message: Refreshed) -> None:
-        error = self.query_one("#monitor-error", Static)
-        host = escape(str(self.settings.get("host", "")))
+        table = self.query_one(ConnectorTable)
         if message.error:
-            error.update(
-                f"✖ Could not read the cluster: {escape(message.error)} "
-                f"(retrying every {self.refresh_seconds:.0f}s)"
-            )
-            error.add_class("-shown")
-            return
-        error.remove_class("-shown")
-        self._refreshed_at = time.monotonic()
-        via = {"api": "Connector API", "index": "connector indices"}.get(message.backend, "")
-        self._info = f"{host} · {len(message.rows)} connector(s) · via {via}"
-        self._show_age()
-        table = self.query_one(DataTable)
-        seen = set()
-        for connector in message.rows:
-            seen.add(connector.id)
-            cells = {
-                "name": escape(connector.name or "(no name)"),
-                "type": str(connector.service_type or "?"),
-                "status": status_text(connector.status),
-                "last_sync": status_text(connector.last_sync_status),
-                "synced": ago(connector.last_synced),
-                "seen": ago(connector.last_seen),
-                "index": escape(connector.index_name or "—"),
-                "id": connector.id,
-            }
-            if connector.id in table.rows:
-                for column, value in cells.items():
-                    table.update_cell(connector.id, column, value)
+            if message.unreachable:
+                self._error = f"Cannot reach Elasticsearch at {self.host}: {message.error}"
             else:
-                table.add_row(*cells.values(), key=connector.id)
-        for key in [k for k in table.rows if k.value not in seen]:
-            table.remove_row(key)
+                self._error = f"Cannot read the connectors from {self.host}: {message.error}"
+            table.mark_stale()
+            self._paint()
+            return
+        self._error = ""
+        self._good_at = datetime.now(UTC)
+        self._via = {"api": "Connector API", "index": "connector indices"}.get(message.backend, "")
         self._connectors = {c.id: c for c in message.rows}
+        table.show(message.rows)
+        self._paint()
 
+    # ------------------------------------------------------------------ showing
+    @property
+    def stale(self) -> bool:
+        return bool(self._error)
+
+    def _paint(self) -> None:
+        """The banner and the info line, with ages that move every second."""
+        banner = self.query_one(Banner)
+        every = f"every {self.refresh_seconds:g}s"
+        good = self._good_at
+        count = len(self._connectors)
+        listed = f"{count} connector{'' if count == 1 else 's'} via {self._via}"
+        if not self._error:
+            banner.hide()
+            if good is not None:
+                self._info(f"{self.host} · {listed}", f"read {ago(good)} · {every}")
+            return
+        last = "no good read yet"
+        if good is not None:
+            last = f"last good read {good.astimezone():%H:%M:%S} ({ago(good)})"
+        banner.show(f"✖ {self._error} — {last}; retrying {every}")
+        if good is None:
+            self._info(self.host, "no connector read yet")
+        else:
+            self._info(f"{self.host} · {listed}", "STALE: the rows are from the last good read")
+
+    def _info(self, *parts: str) -> None:
+        """The info line: its parts on one line when they fit, else one part a line (rather
+        than words wrapped mid-phrase at 80 columns)."""
+        info = self.query_one("#monitor-info", Static)
+        line = " · ".join(parts)
+        fits = cell_len(line) <= (info.content_region.width or self.app.size.width - 2)
+        info.update(line if fits else "\n".join(parts))
+
+    # ------------------------------------------------------------------ jobs
     @on(DataTable.RowSelected, "#connectors")
     def _selected(self, event: DataTable.RowSelected) -> None:
         self._open_jobs(str(event.row_key.value))
 
     def action_jobs(self) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one(ConnectorTable)
         if table.row_count:
             key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
             self._open_jobs(str(key.value))
@@ -193,7 +233,9 @@ class MonitorScreen(Screen):
     def _open_jobs(self, connector_id: str) -> None:
         connector = self._connectors.get(connector_id)
         name = connector.name if connector is not None else connector_id
-        self.app.push_screen(JobHistoryScreen(self.settings, connector_id, name))
+        self.app.push_screen(
+            JobHistoryScreen(read_settings(self.settings, self.deadline), connector_id, name)
+        )
 
     def palette_commands(self) -> list[PaletteCommand]:
         return [
@@ -203,7 +245,11 @@ class MonitorScreen(Screen):
 
 
 class JobHistoryScreen(ModalScreen[None]):
-    """The sync jobs of one connector (newest first), refreshed while open."""
+    """The sync jobs of one connector (newest first), refreshed while open.
+
+    Below 100 columns the rows stack (duration under the start, trigger under the type,
+    worker under the status). The highlighted job's error shows in full under the table, so
+    nothing scrolls out of sight at 80x24."""
 
     BINDINGS: ClassVar = [Binding("escape,q", "close", "Close"), Binding("r", "refresh", "Refresh")]
     DEFAULT_CSS = """
@@ -211,77 +257,126 @@ class JobHistoryScreen(ModalScreen[None]):
     JobHistoryScreen > Vertical {
         width: 95%; height: 80%; border: thick $primary; background: $surface; padding: 0 1;
     }
-    JobHistoryScreen #jobs-title { text-style: bold; height: 1; }
+    JobHistoryScreen.-narrow > Vertical { width: 100%; height: 100%; }
+    JobHistoryScreen #jobs-title { text-style: bold; height: auto; }
+    JobHistoryScreen #jobs-error { height: auto; color: $text-error; }
+    JobHistoryScreen #jobs-detail { height: auto; max-height: 4; color: $text-muted; }
     JobHistoryScreen DataTable { height: 1fr; }
     """
+    WIDE = ("Created", "Type", "Trigger", "Status", "Indexed", "Deleted", "Took", "Worker", "Error")
+    NARROW = (("Created / Took", 19), ("Type / Trigger", 14), ("Status / Worker", 15))
 
     def __init__(self, settings: dict[str, Any], connector_id: str, name: str) -> None:
         super().__init__()
         self.settings, self.connector_id, self.name_text = settings, connector_id, name
+        self._reading = False
+        self._jobs: dict[str, Any] = {}
+        self._narrow: bool | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(
-                f"Jobs of {escape(self.name_text)} ({self.connector_id}) — Escape closes",
+                f"Jobs of {self.name_text} ({self.connector_id}) — Escape closes",
                 id="jobs-title",
+                markup=False,
             )
+            yield Static("", id="jobs-error", markup=False)
             yield DataTable(id="jobs", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="jobs-detail", markup=False)
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns(
-            "Created",
-            "Type",
-            "Trigger",
-            "Status",
-            "Indexed",
-            "Deleted",
-            "Duration",
-            "Worker",
-            "Error",
-        )
         self.set_interval(REFRESH_SECONDS, self.action_refresh)
         self.action_refresh()
 
     def action_refresh(self) -> None:
-        self._read()
+        if not self._reading:  # as on the monitor: a tick never cancels a read in flight
+            self._reading = True
+            self._read()
 
     def action_close(self) -> None:
         self.dismiss(None)
 
-    @work(exclusive=True, group="jobs-read")
+    @work(group="jobs-read")
     async def _read(self) -> None:
         try:
             async with services.Cluster(self.settings, read_only=True) as cluster:
                 jobs = await cluster.list_jobs(self.connector_id, size=50)
         except Exception as exc:
-            self.post_message(JobsLoaded([], f"{type(exc).__name__}: {exc}"))
+            unreachable, reason = failure(exc, float(self.settings.get("request_timeout", 0)))
+            what = "Cannot reach Elasticsearch" if unreachable else "Cannot read the jobs"
+            self.post_message(JobsLoaded([], f"✖ {what}: {reason}; retrying"))
             return
+        finally:
+            self._reading = False
         self.post_message(JobsLoaded(jobs))
 
     def on_jobs_loaded(self, message: JobsLoaded) -> None:
-        table = self.query_one(DataTable)
-        table.clear()
+        error = self.query_one("#jobs-error", Static)
+        error.update(message.error)
+        error.display = bool(message.error)
         if message.error:
-            table.add_row("—", "", "", f"✖ {escape(message.error)}", "", "", "", "", "")
-            return
-        for job in message.jobs:
+            return  # the last jobs read stay on show
+        self._jobs = {job.id: job for job in message.jobs}
+        self._fill()
+
+    def on_resize(self) -> None:
+        if self._jobs and self._narrow != (self.app.size.width < 100):
+            self._fill()
+
+    def _fill(self) -> None:
+        table = self.query_one(DataTable)
+        narrow = self.app.size.width < 100
+        selected = None
+        if table.row_count:
+            selected = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        table.clear(columns=narrow != self._narrow)
+        if narrow != self._narrow:
+            if narrow:
+                for label, width in self.NARROW:
+                    table.add_column(label, width=width)
+                table.add_column("Docs +/-")
+            else:
+                table.add_columns(*self.WIDE)
+            self._narrow = narrow
+        for job in self._jobs.values():
             start = job.started_at or job.created_at
             end = job.completed_at or job.canceled_at
-            duration = "—"
+            took = "—"
             if job.started_at and end:
                 seconds = int((end - job.started_at).total_seconds())
-                duration = f"{seconds // 60}m{seconds % 60:02d}s"
-            table.add_row(
-                start.strftime("%Y-%m-%d %H:%M:%S") if start else "—",
-                str(job.job_type or "?"),
-                str(job.trigger_method or "?"),
-                status_text(job.status),
-                f"{job.indexed_document_count:,}",
-                f"{job.deleted_document_count:,}",
-                duration,
-                escape(job.worker_hostname or "—"),
-                escape((job.error or "")[:60]),
-                key=job.id,
-            )
-        if not message.jobs:
-            table.add_row("—", "", "", "no job yet", "", "", "", "", "")
+                took = f"{seconds // 60}m{seconds % 60:02d}s"
+            created = start.strftime("%Y-%m-%d %H:%M:%S") if start else "—"
+            kind, trigger = str(job.job_type or "?"), str(job.trigger_method or "?")
+            status, worker = status_text(job.status), job.worker_hostname or "—"
+            indexed, deleted = f"{job.indexed_document_count:,}", f"{job.deleted_document_count:,}"
+            if not narrow:
+                cells = (created, kind, trigger, status, indexed, deleted, took, worker)
+                table.add_row(*(Text(c) for c in cells), Text((job.error or "")[:60]), key=job.id)
+                continue
+            stacked = [f"{created}\n{took}", f"{kind}\n{trigger}", f"{status}\n{worker}"]
+            lines = [
+                "\n".join(part for line in cell.split("\n") for part in wrap(line, width))
+                for cell, (_, width) in zip(stacked, self.NARROW, strict=True)
+            ]
+            lines.append(f"+{indexed}\n-{deleted}")
+            height = max(len(cell.split("\n")) for cell in lines)
+            table.add_row(*(Text(cell) for cell in lines), key=job.id, height=height)
+        if not self._jobs:
+            table.add_row(*(["—", "no job yet"] + [""] * (len(table.columns) - 2)))
+        if selected in self._jobs:
+            table.move_cursor(row=table.get_row_index(selected), animate=False)
+        self._show_detail()
+
+    @on(DataTable.RowHighlighted, "#jobs")
+    def _show_detail(self) -> None:
+        """The highlighted job's error, whole (the table has no room for it at 80 columns and
+        cuts it at 60 characters otherwise)."""
+        detail = self.query_one("#jobs-detail", Static)
+        table = self.query_one(DataTable)
+        job = None
+        if table.row_count:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            job = self._jobs.get(str(key))
+        text = f"Error: {job.error}" if job is not None and job.error else ""
+        detail.update(text)
+        detail.display = bool(text)

@@ -25,6 +25,7 @@ from tui.screens.steps.prerequisites import PrerequisitesStep
 from tui.screens.steps.review import ReviewStep
 from tui.screens.steps.source_details import SourceDetailsStep
 from tui.session import Session
+from tui.widgets.badges import escape
 from tui.widgets.step_list import StepList
 
 STEP_CLASSES: tuple[type[Step], ...] = (
@@ -61,14 +62,16 @@ class WizardScreen(Screen):
     WizardScreen #step-area { width: 1fr; height: 1fr; }
     WizardScreen #steps { height: 1fr; }
     WizardScreen #nav {
-        height: 3;
+        height: auto;
         dock: bottom;
         border-top: hkey $primary 40%;
         padding: 0 1;
         background: $surface;
     }
-    WizardScreen #nav > Button { min-width: 10; }
-    WizardScreen #nav-status { width: 1fr; height: 2; padding: 0 1; content-align: left middle; }
+    WizardScreen #nav-buttons { height: 1; width: 1fr; }
+    WizardScreen #nav-buttons > Button { min-width: 10; }
+    WizardScreen #nav-spacer { width: 1fr; }
+    WizardScreen #nav-status { width: 1fr; height: auto; max-height: 2; padding: 0 1; }
     WizardScreen #nav-status.-blocked { color: $text-warning; }
     WizardScreen #nav-status.-ready { color: $text-success; }
     WizardScreen #nav-status.-busy { color: $text-accent; }
@@ -100,10 +103,14 @@ class WizardScreen(Screen):
             with Vertical(id="step-area"):
                 with ContentSwitcher(id="steps"):
                     yield from self.steps
-                with Horizontal(id="nav"):
-                    yield Button("◀ Back", id="back", compact=True)
+                with Vertical(id="nav"):
+                    # the status has a line of its own: between the buttons it had ~20
+                    # columns at 80x24 and its sentences were cut
                     yield Static("", id="nav-status")
-                    yield Button("Next ▶", id="next", variant="primary", compact=True)
+                    with Horizontal(id="nav-buttons"):
+                        yield Button("◀ Back", id="back", compact=True)
+                        yield Static("", id="nav-spacer")
+                        yield Button("Next ▶", id="next", variant="primary", compact=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -147,10 +154,10 @@ class WizardScreen(Screen):
         next_button.disabled = blocker is not None
         next_button.label = f"{self.step.NEXT_LABEL} ▶"
         if blocker:
-            status.update(f"To continue: {blocker}")
+            status.update(f"To continue: {escape(blocker)}")
             status.add_class("-blocked")
         elif last:
-            status.update("Ready: start the sync here, or hand it to the service.")
+            status.update("Ready: start the sync, or hand it to the service.")
             status.add_class("-ready")
         else:
             status.update("Ready: Next (ctrl+n) saves this step and moves on.")

@@ -6,6 +6,8 @@ badges read the same in a monochrome terminal, a screenshot or a screen reader.
 
 from __future__ import annotations
 
+import re
+
 from rich.text import Text
 from textual.markup import escape as markup_escape
 
@@ -37,6 +39,25 @@ def badge_markup(status: str, frame: int = 0) -> str:
 def escape(text: object) -> str:
     """Escape user/server text for Textual content markup."""
     return markup_escape(str(text))
+
+
+#: A word longer than this in a message is an echoed input gone wild (a pasted blob); real
+#: paths and URLs are shorter, and stay whole.
+LONG_WORD = 80
+
+
+def shorten_long_words(text: str, limit: int = LONG_WORD) -> str:
+    """Cut the middle out of every word longer than `limit` ('abcd…wxyz'), so a message that
+    quotes a 3,000-character input still fits on a few lines with its fix in view."""
+    if len(text) <= limit:
+        return text
+    head = (limit * 2) // 3
+
+    def cut(match: re.Match[str]) -> str:
+        word = match.group(0)
+        return word[:head] + "…" + word[-(limit - head - 1) :]
+
+    return re.sub(rf"\S{{{limit + 1},}}", cut, text)
 
 
 def plain_badge(status: str) -> Text:

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from tui.widgets.badges import animations_on, badge_markup, escape
+from tui.widgets.badges import animations_on, badge_markup, escape, shorten_long_words
 
 
 @dataclass
@@ -67,9 +67,9 @@ class CheckRow(Static):
         view = self.view
         line = f"{badge_markup(view.status, self.frame)} [b]{escape(view.title)}[/b]"
         if view.message:
-            line += f" — {escape(view.message)}"
+            line += f" — {escape(shorten_long_words(view.message))}"
         if view.hint and view.status in ("warn", "fail"):
-            line += f"\n         [i]Fix:[/i] {escape(view.hint)}"
+            line += f"\n         [i]Fix:[/i] {escape(shorten_long_words(view.hint))}"
         self.update(line)
         for status in ("ok", "warn", "fail", "skip", "running", "pending"):
             self.set_class(view.status == status, f"-{status}")
@@ -122,6 +122,11 @@ class CheckList(Vertical):
             rows.append(Static(self._empty, classes="checklist--empty"))
         self.mount_all(rows)
         self._advance()
+
+    def reset(self) -> None:
+        """Every row back to pending, results gone: what they said no longer applies."""
+        for row in self._rows.values():
+            row.set_view(CheckView(row.view.id, row.view.title))
 
     def record(self, view: CheckView) -> None:
         row = self._rows.get(view.id)

@@ -38,8 +38,8 @@ class Counter(Static):
         self.label = label
         self.show("0")
 
-    def show(self, value: str, bad: bool = False) -> None:
-        self.update(f"[dim]{self.label}[/dim]\n[b]{value}[/b]")
+    def show(self, value: str, bad: bool = False, label: str | None = None) -> None:
+        self.update(f"[dim]{label or self.label}[/dim]\n[b]{value}[/b]")
         self.set_class(bad, "-bad")
 
 
@@ -59,7 +59,10 @@ class CountersPanel(Grid):
         for key, label in COUNTERS:
             yield Counter(key, label)
 
-    def update_values(self, values: dict[str, float]) -> None:
+    def update_values(self, values: dict[str, float], labels: dict[str, str] | None = None) -> None:
+        """Show `values`; `labels` replaces some labels (the rate becomes an average at the
+        end)."""
+        labels = labels or {}
         for key, _ in COUNTERS:
             value = values.get(key, 0)
             if key == "bytes":
@@ -68,4 +71,6 @@ class CountersPanel(Grid):
                 text = f"{value:,.1f}"
             else:
                 text = f"{int(value):,}"
-            self.query_one(f"#counter-{key}", Counter).show(text, bad=key == "failed" and value > 0)
+            self.query_one(f"#counter-{key}", Counter).show(
+                text, bad=key == "failed" and value > 0, label=labels.get(key)
+            )

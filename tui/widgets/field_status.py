@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from textual.widgets import Static
 
-from tui.widgets.badges import SYMBOLS, escape
+from tui.widgets.badges import SYMBOLS, escape, shorten_long_words
 
 
 class FieldStatus(Static):
     """Inline feedback for one field: `✖ message — fix` / `✔ message` / `… checking`.
 
     Empty and zero-height when there is nothing to say, so forms stay compact at 80x24.
+    Echoed inputs are cut short (a 3,000-character paste reads 'abc…xyz'), and the same line
+    is never shown twice.
     """
 
     DEFAULT_CSS = """
@@ -30,9 +32,9 @@ class FieldStatus(Static):
         label = {"ok": "OK", "warn": "Warning", "fail": "Error", "running": "Checking"}.get(
             status, ""
         )
-        text = f"{symbol} {label}: {escape(message)}"
+        text = f"{symbol} {label}: {_shown(message)}"
         if hint and status in ("warn", "fail"):
-            text += f"\n  Fix: {escape(hint)}"
+            text += f"\n  Fix: {_shown(hint)}"
         self.status = status
         self.update(text)
         for name in ("ok", "warn", "fail", "running"):
@@ -46,13 +48,14 @@ class FieldStatus(Static):
             return
         order = {"fail": 0, "warn": 1, "running": 2, "ok": 3}
         items = sorted(items, key=lambda item: order.get(item[0], 4))
-        lines = []
+        lines: list[str] = []
         for status, message, hint in items:
             symbol = SYMBOLS.get(status, "")
-            line = f"{symbol} {escape(message)}"
+            line = f"{symbol} {_shown(message)}"
             if hint and status in ("warn", "fail"):
-                line += f" — Fix: {escape(hint)}"
-            lines.append(line)
+                line += f" — Fix: {_shown(hint)}"
+            if line not in lines:
+                lines.append(line)
         worst = items[0][0]
         self.status = worst
         self.update("\n".join(lines))
@@ -64,3 +67,8 @@ class FieldStatus(Static):
         self.status = ""
         self.update("")
         self.remove_class("-shown", "-ok", "-warn", "-fail", "-running")
+
+
+def _shown(text: str) -> str:
+    """Markup-safe text with runaway words cut short."""
+    return escape(shorten_long_words(str(text)))

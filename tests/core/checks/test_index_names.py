@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from core.checks import index_name_advice, index_name_problems, suggested_index_name
+from core.checks import (
+    index_name_advice,
+    index_name_problems,
+    suggested_index_name,
+    unused_index_name,
+)
 
 
 @pytest.mark.parametrize(
@@ -68,3 +73,13 @@ def test_suggestions_are_valid(name):
     suggestion = suggested_index_name(name)
     assert index_name_problems(suggestion) == []
     assert suggestion.startswith("search-")
+
+
+def test_unused_index_name_skips_every_taken_name():
+    assert unused_index_name("Team wiki", set()) == "search-team-wiki"
+    taken = {"search-team-wiki", "search-team-wiki-2"}
+    assert unused_index_name("Team wiki", taken) == "search-team-wiki-3"
+    long = "a" * 300
+    free = unused_index_name(long, {suggested_index_name(long)})
+    assert free.endswith("-2") and len(free.encode()) <= 255
+    assert index_name_problems(free) == []

@@ -148,3 +148,12 @@ async def test_secrets_never_appear_in_results(tls_urls):
     text = " ".join(f"{r.message} {r.hint}" for r in results.values())
     assert secret not in text
     assert results["connection"].status == "fail"
+
+
+async def test_unusable_host_says_what_to_write_and_not_where():
+    """Typed into the setup wizard, there is no config.yml yet to "fix it in"."""
+    results = await run({"host": "h"})
+    connection = results["connection"]
+    assert connection.status == "fail" and connection.field == "host"
+    assert "'h' is not an address; write it as https://HOST:PORT" in connection.message
+    assert "config.yml" not in f"{connection.message} {connection.hint}"

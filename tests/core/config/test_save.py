@@ -145,3 +145,42 @@ def test_save_follows_a_symlink(write, tmp_path):
 def test_document_without_path_cannot_be_saved():
     with pytest.raises(ConfigError, match="no file path"):
         ConfigDocument("a: 1\n").save()
+
+
+@pytest.mark.parametrize(
+    ("key", "secret", "reference"),
+    [
+        ("elasticsearch.api_key", "Q0FOQVJZLWVzLWFwaS1rZXk=", "${SLUICE_ES_API_KEY}"),
+        ("elasticsearch.password", "canary-pässwörd🔑", "keyring:sluice/es-password"),
+        ("elasticsearch.bearer_auth", "canary.bearer.token", "${SLUICE_ES_TOKEN}"),
+    ],
+)
+def test_backup_never_keeps_a_secret_moved_out_of_the_file(write, key, secret, reference):
+    """Secret in the file (with consent), then moved to a reference: neither config.yml nor
+    config.yml.bak may still hold it."""
+    path = write(ORIGINAL)
+    document = ConfigDocument.open(path)
+    document.set(key, secret)
+    document.save()
+    assert secret in path.read_text(encoding="utf-8")
+
+    document = ConfigDocument.open(path)
+    document.set(key, reference)
+    document.save()
+
+    backup = path.parent / "config.yml.bak"
+    assert secret not in path.read_text(encoding="utf-8")
+    assert secret not in backup.read_text(encoding="utf-8")
+    assert reference in path.read_text(encoding="utf-8")
+    # The rest of the previous version is still there to restore.
+    assert "# my config" in backup.read_text(encoding="utf-8")
+
+
+def test_backup_keeps_a_secret_that_stays_in_the_file(write):
+    path = write(ORIGINAL)
+    document = ConfigDocument.open(path)
+    document.set("elasticsearch.password", "kept-in-the-file")
+    document.save()
+    document.set("service.idling", 5)
+    document.save()
+    assert "kept-in-the-file" in (path.parent / "config.yml.bak").read_text()

@@ -37,6 +37,7 @@ class MemorySource:
         self.cursor_mode = False
         self.filtering_seen: Any = None
         self.countable = False
+        self.records: list[dict[str, Any]] = []  # yielded first: what the source could not read
 
     async def count_documents(self, filtering: Mapping[str, Any] | None = None) -> int | None:
         return len(self.docs) if self.countable else None
@@ -46,6 +47,8 @@ class MemorySource:
 
     async def get_docs(self, filtering: Mapping[str, Any] | None = None) -> AsyncIterator[dict]:
         self.filtering_seen = filtering
+        for record in self.records:
+            yield dict(record)
         for count, (doc_id, doc) in enumerate(list(self.docs.items())):
             if self.fail_after is not None and count >= self.fail_after:
                 raise SourceBroke(f"connection lost after {count} documents")

@@ -170,8 +170,10 @@ async def test_sync_rules_include_and_exclude(es, index_name, contents):
 async def test_stop_requests_end_the_sync_fast_and_delete_nothing(es, index_name, contents, how):
     await sync(es, MemorySource(make_docs(30)), index_name)
     slow = MemorySource(make_docs(10_000), delay=0.01)
+    slow.countable = True
     stop = StopSignal()
-    engine = SyncEngine(es, SMALL, stop=stop)
+    board = ProgressBoard()
+    engine = SyncEngine(es, SMALL, stop=stop, listener=board)
     task = asyncio.create_task(engine.run(slow, SyncRequest(index_name=index_name)))
     await asyncio.sleep(0.5)
     asked = time.monotonic()
@@ -182,6 +184,9 @@ async def test_stop_requests_end_the_sync_fast_and_delete_nothing(es, index_name
     assert result.counters.deleted == 0
     assert 0 < result.counters.extracted < 10_000
     assert len(await contents(index_name)) >= 30
+    final = board.finished.snapshot  # the bar stays where it stopped, with no ETA
+    assert final.status is result.status and 0 < final.fraction < 0.5
+    assert final.eta_seconds is None
 
 
 async def test_failure_log_records_bad_documents_and_the_sync_goes_on(es, index_name, tmp_path):
@@ -297,3 +302,111 @@ async def test_attachment_without_a_pipeline_is_dropped_and_logged(es, index_nam
     assert "_attachment" not in stored["doc-0"] and stored["doc-0"]["title"] == "Title 0"
     (entry,) = read_failures(log_path)
     assert entry["id"] == "doc-0" and "ingest pipeline does not exist" in entry["reason"]
+
+
+async def test_failures_name_the_document_not_only_its_id(es, index_name, tmp_path):
+    docs = make_docs(3)
+    docs["doc-1"]["_timestamp"] = "not a date"  # rejected by the index mapping
+    docs["doc-2"]["_sluice_name"] = "orders id=2"  # a source's own name wins, and is not indexed
+    docs["doc-2"]["_sluice_error"] = "a value could not be converted"
+    log_path = tmp_path / "failures.ndjson"
+    result, _ = await sync(es, MemorySource(docs), index_name, failure_log=FailureLog(log_path))
+    entries = {e["id"]: e for e in read_failures(log_path)}
+    assert entries["doc-1"]["name"] == "Title 1" and entries["doc-1"]["operation"] == "index"
+    assert entries["doc-2"]["name"] == "orders id=2"
+    stored = await index_contents(es, index_name)
+    assert "_sluice_name" not in stored["doc-2"]
+    assert result.counters.failed == 2
+
+
+async def test_a_folder_the_source_could_not_list_is_a_counted_failure(es, index_name, tmp_path):
+    """Not a document: nothing indexed, but counted, logged by path, and the job not clean."""
+    source = MemorySource(make_docs(4))
+    source.records = [
+        {
+            "_sluice_failure": "cannot list this folder (Permission denied)",
+            "_sluice_name": "/srv/share/closed",
+            "_sluice_operation": "list",
+        }
+    ]
+    log_path = tmp_path / "failures.ndjson"
+    board = ProgressBoard()
+    result, _ = await sync(es, source, index_name, failure_log=FailureLog(log_path), listener=board)
+    assert result.status is SyncStatus.COMPLETED, result.error
+    assert result.counters.failed == 1 and result.counters.extracted == 4
+    (entry,) = read_failures(log_path)
+    assert entry["id"] == entry["name"] == "/srv/share/closed"
+    assert entry["operation"] == "list" and "Permission denied" in entry["reason"]
+    assert len(await index_contents(es, index_name)) == 4
+    assert [f.name for f in board.failures()] == ["/srv/share/closed"]
+
+
+async def test_deleting_stale_documents_has_its_own_progress(es, index_name):
+    source = MemorySource(make_docs(300))
+    await sync(es, source, index_name)
+    for i in range(120):
+        del source.docs[f"doc-{i}"]
+    source.countable = True
+    seen: list[Any] = []
+    engine = SyncEngine(es, SMALL)
+
+    def listen(event: Any) -> None:
+        if isinstance(event, PhaseEvent):
+            seen.append((event.phase.value, engine.snapshot()))
+        elif isinstance(event, FinishedEvent):
+            seen.append(("finished", event.snapshot))
+
+    engine.listener = listen
+    result = await engine.run(source, SyncRequest(index_name=index_name))
+    assert result.status is SyncStatus.COMPLETED, result.error
+    snapshots = dict(seen)
+    deleting = snapshots["deleting stale documents"]  # counted before the first delete
+    assert deleting.stale_total == 120 and deleting.progress == (0, 120)
+    assert deleting.fraction == 0.0
+    assert snapshots["finishing"].fraction < 1.0  # the last deletes may still be in flight
+    final = snapshots["finished"]
+    assert final.progress == (120, 120)
+    assert final.fraction == 1.0 and final.eta_seconds is None
+    assert result.counters.deleted == 120
+
+
+def test_progress_is_per_phase_with_its_own_eta():
+    from core.engine.progress import Counters, Phase, ProgressSnapshot
+
+    extracting = ProgressSnapshot(
+        Phase.EXTRACTING, Counters(extracted=600), 10.0, 50.0, total=1000, phase_rate=40.0
+    )
+    assert extracting.progress == (600, 1000) and extracting.eta_seconds == 10.0
+    deleting = ProgressSnapshot(
+        Phase.DELETING,
+        Counters(extracted=1000, deleted=400),
+        20.0,
+        90.0,
+        total=1000,
+        stale_total=120_000,
+        stale_done=40_000,
+        phase_rate=1000.0,
+    )
+    assert deleting.progress == (40_000, 120_000) and deleting.eta_seconds == 80.0
+    assert round(deleting.fraction, 3) == 0.333
+    stopped = ProgressSnapshot(
+        Phase.DONE,
+        Counters(extracted=1000),
+        20.0,
+        0.0,
+        total=1000,
+        status=SyncStatus.CANCELED,
+    )
+    assert stopped.fraction == 0.99 and stopped.eta_seconds is None  # never 100 % unless done
+
+
+def test_the_rate_is_a_sliding_window_that_falls_to_zero():
+    from core.engine.progress import RateMeter
+
+    meter = RateMeter(window=10.0)
+    for second in range(11):
+        rate = meter.sample(float(second), second * 100)
+    assert rate == 100.0
+    for second in range(11, 22):  # nothing moves any more
+        rate = meter.sample(float(second), 1000)
+    assert rate == 0.0

@@ -2,20 +2,36 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from core.engine.engine import SyncEngine, SyncRequest
-from core.engine.progress import SyncStatus
+from core.engine.failures import FailureLog, read_failures
+from core.engine.progress import FinishedEvent, Resumed, Stalled, SyncStatus
 from core.engine.settings import EngineSettings
 from core.es import build_client
 from tests.core.engine.memory_source import MemorySource, make_docs
 from tests.fakes.fake_bulk_rejections import FakeBulkRejections
 
-FAST = EngineSettings(chunk_size=20, bulk_initial_backoff=0.01, max_concurrency=2)
+FAST = EngineSettings(
+    chunk_size=20, bulk_initial_backoff=0.01, bulk_retry_interval=0.01, max_concurrency=2
+)
 
 
-async def run_against(fake: FakeBulkRejections, count: int) -> object:
-    client = build_client({"host": fake.url, "max_retries": 1, "initial_backoff_duration": 0.01})
+async def run_against(
+    fake: FakeBulkRejections,
+    count: int,
+    settings: EngineSettings = FAST,
+    listener: Any = None,
+    client_settings: dict[str, Any] | None = None,
+    failure_log: FailureLog | None = None,
+) -> Any:
+    # The client's own retries stay low on purpose: a stalled bulk request must be carried
+    # by the sink's retries (bulk.max_retries), not by luck in the transport's.
+    options = {"host": fake.url, "max_retries": 1, "initial_backoff_duration": 0.01}
+    client = build_client({**options, **(client_settings or {})})
     try:
-        engine = SyncEngine(client, FAST)
+        engine = SyncEngine(client, settings, listener=listener, failure_log=failure_log)
         return await engine.run(MemorySource(make_docs(count)), SyncRequest(index_name="search-x"))
     finally:
         await client.close()
@@ -34,15 +50,65 @@ async def test_items_still_rejected_after_the_retries_fail_with_their_reason():
         result = await run_against(fake, 30)
     assert result.status is SyncStatus.ERROR
     assert "es_rejected_execution_exception" in (result.error or "")
-    assert set(fake.attempts.values()) <= {FAST.bulk_max_retries + 1}
+    assert max(fake.attempts.values()) == FAST.bulk_max_retries + 1
 
 
-async def test_an_unavailable_cluster_fails_the_sync_with_a_clear_reason():
+async def test_a_bulk_request_that_times_out_is_retried_and_the_stall_reported(tmp_path: Path):
+    """A loaded node that does not answer three requests in a row: retried (visibly), and
+    nothing counts as failed."""
+    events: list[Any] = []
+    one_at_a_time = EngineSettings(
+        chunk_size=20, bulk_retry_interval=0.01, bulk_max_retries=5, max_concurrency=1
+    )
+    log_path = tmp_path / "failures.ndjson"
+    with FakeBulkRejections(reject_first=0, stall_requests=3, stall_seconds=1.0) as fake:
+        result = await run_against(
+            fake,
+            50,
+            one_at_a_time,
+            events.append,
+            {"request_timeout": 0.3},
+            FailureLog(log_path),
+        )
+    assert result.status is SyncStatus.COMPLETED, result.error
+    assert result.counters.indexed == 50 and result.counters.failed == 0
+    assert not log_path.exists()
+    stalls = [e for e in events if isinstance(e, Stalled)]
+    assert [(s.attempt, s.max_attempts) for s in stalls] == [(1, 5), (2, 5), (3, 5)]
+    assert all(s.since == stalls[0].since for s in stalls)  # one stall, growing older
+    assert stalls[0].reason == "request timed out"
+    message = stalls[-1].message(now=stalls[0].since + 40)
+    assert message.startswith("Elasticsearch not answering for 40 s — retry 3 of 5")
+    resumed = [e for e in events if isinstance(e, Resumed)]
+    assert len(resumed) == 1 and resumed[0].after > 0
+    assert events.index(resumed[0]) > events.index(stalls[-1])
+    final = next(e for e in events if isinstance(e, FinishedEvent))
+    assert final.snapshot.stalled is None
+
+
+async def test_503_answers_are_retried_until_the_cluster_recovers():
+    events: list[Any] = []
+    with FakeBulkRejections(reject_first=0, unavailable_requests=2) as fake:
+        settings = EngineSettings(chunk_size=20, bulk_retry_interval=0.01, max_concurrency=1)
+        result = await run_against(fake, 30, settings, events.append)
+    assert result.status is SyncStatus.COMPLETED, result.error
+    assert result.counters.failed == 0 and result.counters.indexed == 30
+    stalls = [e for e in events if isinstance(e, Stalled)]
+    assert [s.attempt for s in stalls] == [1, 2] and "HTTP 503" in stalls[0].reason
+
+
+async def test_an_outage_ends_the_sync_as_unreachable_not_as_bad_documents(tmp_path: Path):
+    settings = EngineSettings(chunk_size=20, bulk_retry_interval=0.01, bulk_max_retries=2)
+    log_path = tmp_path / "failures.ndjson"
     with FakeBulkRejections(fail_all=True) as fake:
-        result = await run_against(fake, 40)
+        result = await run_against(fake, 40, settings, failure_log=FailureLog(log_path))
+        requests = fake.requests
     assert result.status is SyncStatus.ERROR
-    assert "too many document errors" in (result.error or "")
-    assert "503" in (result.error or "")
+    assert (result.error or "").startswith("Elasticsearch unreachable: ")
+    assert "503" in (result.error or "") and "too many document errors" not in result.error
+    assert requests >= settings.bulk_max_retries + 1  # each request was retried first
+    entries = list(read_failures(log_path))
+    assert entries and entries[0]["name"].startswith("Title ")  # the documents, by name
 
 
 async def test_an_unreachable_cluster_is_a_clear_error_not_a_traceback():

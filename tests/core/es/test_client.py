@@ -135,3 +135,45 @@ async def test_debug_logging_never_shows_credentials_or_bodies(fake_es, caplog):
     encoded = base64.b64encode(f"elastic:{SECRET}".encode()).decode()
     assert SECRET not in caplog.text and encoded not in caplog.text
     assert "cluster_name" not in caplog.text  # response bodies stay out of the log
+
+
+# ---- non-ASCII credentials: text in, UTF-8 on the wire, never a crash -----------------------
+
+NON_ASCII_PASSWORD = "pässwörd🔑-canary"
+
+
+@pytest.mark.parametrize("user", ["elastic", "élodie", "用户"])
+async def test_non_ascii_basic_credentials_are_sent_as_utf8(fake_es, user):
+    fake_es.add_user(user, NON_ASCII_PASSWORD, cluster={"all"})
+    body = await _info({"host": fake_es.url, "username": user, "password": NON_ASCII_PASSWORD})
+    assert body["version"]["number"] == fake_es.cluster.version
+    expected = base64.b64encode(f"{user}:{NON_ASCII_PASSWORD}".encode()).decode()
+    assert fake_es.requests[-1].headers["authorization"] == f"Basic {expected}"
+
+
+async def test_wrong_non_ascii_password_is_a_plain_401(fake_es):
+    fake_es.add_user("elastic", "right", cluster={"all"})
+    with pytest.raises(AuthenticationException) as caught:
+        await _info({"host": fake_es.url, "username": "elastic", "password": "wrongpässwörd🔑"})
+    assert "wrongpässwörd" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("settings", "field"),
+    [
+        ({"api_key": "clé-🔑-canary"}, "api_key"),
+        ({"api_key": "two words"}, "api_key"),
+        ({"bearer_auth": "tökén-canary"}, "bearer_auth"),
+        ({"username": "a:b", "password": "x"}, "username"),
+        ({"username": "elastic", "password": "line\nbreak-canary"}, "password"),
+    ],
+)
+def test_credentials_that_cannot_be_sent_name_the_field(settings, field):
+    with pytest.raises(ConnectionSettingsError) as caught:
+        build_client({"host": "http://127.0.0.1:9", **settings})
+    assert caught.value.field == field
+    message = str(caught.value)
+    assert message.startswith(f"elasticsearch.{field}: ")
+    assert "\n" not in message
+    for value in settings.values():
+        assert value not in message or value == "elastic"

@@ -187,7 +187,7 @@ class ConfigFileStep(Step):
         env_names = [services.env_var_name(name) for _, name, _ in self._secrets()]
         if has_secret and placement is services.SecretPlacement.ENV:
             env_hint.update(
-                "Before `sluice run` or Elastic's service starts, set "
+                f"Before `{services.sluice_command()} run` or Elastic's service starts, set "
                 + ", ".join(f"[b]{n}[/b]" for n in env_names)
                 + " in its environment (e.g. a systemd EnvironmentFile, mode 0600). "
                 "This session keeps using the value you typed."

@@ -1,12 +1,19 @@
 """Step 2: where Elasticsearch is and how to log in — checked live as the user types.
 
-Each edit restarts a short debounce timer; then the cluster checks run in a worker and their
-results land next to the field they concern (endpoint, credentials, CA file), with the full
-list below. An untrusted https certificate is shown with its fingerprint for the user to
-confirm and pin. "Try it on this machine" starts the local sandbox (NOT FOR PRODUCTION).
+A result belongs to the answers it was computed for. Each edit (a key, another
+authentication method) clears every result on screen at once and restarts a short debounce
+timer; then the cluster checks run in a worker that posts each result as a typed message
+tagged with a generation number, and only results of the current generation are painted —
+the moment they arrive, next to the field they concern (endpoint, credentials, CA file), with
+the full list below. An untrusted https certificate is shown with its fingerprint for the
+user to confirm and pin. "Try it on this machine" starts the local sandbox (NOT FOR
+PRODUCTION).
 """
 
 from __future__ import annotations
+
+import re
+from dataclasses import replace
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -40,6 +47,40 @@ FIELD_STATUS = {
     "ca_fingerprint": "#es-ca-status",
     "verify_certs": "#es-ca-status",
 }
+#: Checks about the content index: step 6 runs them with a name; here they'd only be skipped.
+STEP_6_CHECKS = frozenset({"index_name", "index", "pipeline"})
+
+
+#: The words of this form for the config keys that check messages name (written for
+#: config.yml and the CLI: "set elasticsearch.api_key").
+FIELD_WORDS = {
+    "host": "the Endpoint",
+    "api_key": "the API key",
+    "bearer_auth": "the token",
+    "username": "the Username",
+    "password": "the Password",
+    "ca_certs": "the CA file",
+    "ca_fingerprint": "the CA fingerprint",
+}
+_CONFIG_KEY = re.compile(r"elasticsearch\.(\w+)")
+
+
+def _without_key(message: str, field: str | None) -> str:
+    """Drop the config-file key a message starts with ("elasticsearch.host: ...") when it is
+    shown under that very field, where the key name means nothing to the user."""
+    prefix = f"elasticsearch.{field}: "
+    return message.removeprefix(prefix) if field else message
+
+
+def in_form_words(text: str) -> str:
+    """`elasticsearch.api_key` -> `the API key`: this step is the form, not config.yml."""
+    return _CONFIG_KEY.sub(lambda m: FIELD_WORDS.get(m.group(1), m.group(0)), text)
+
+
+def as_shown(view: CheckView) -> CheckView:
+    """A check result in this form's words (the key prefix goes when it names the field)."""
+    message = _without_key(view.message, view.field) if view.field in FIELD_STATUS else view.message
+    return replace(view, message=in_form_words(message), hint=in_form_words(view.hint))
 
 
 class EsCheckResult(Message):
@@ -225,25 +266,52 @@ class ElasticsearchStep(Step):
         if state.is_done(1):
             state.forget_from(1)
         self.session.save()
-        self._checked = False
         self.schedule_checks()
 
     def schedule_checks(self, now: bool = False) -> None:
-        """Debounce: (re)start the timer; the checks run when typing pauses."""
+        """Forget the results of the old answers now; check the new ones when typing pauses
+        (debounce), or at once."""
         if self._debounce is not None:
             self._debounce.stop()
-        self._checked = False
+            self._debounce = None
+        self._forget_results()
         self.changed()
         if now:
             self._run_checks()
         else:
-            self._debounce = self.set_timer(DEBOUNCE_SECONDS, self._run_checks)
+            generation = self._generation
+            self._debounce = self.set_timer(DEBOUNCE_SECONDS, lambda: self._debounced(generation))
+
+    def _debounced(self, generation: int) -> None:
+        """The pause after an edit is over; a timer event queued before a newer edit (a
+        stopped timer can still deliver one) starts nothing."""
+        if generation == self._generation:
+            self._run_checks()
+
+    def _forget_results(self) -> None:
+        """Clear every result on screen and stop the run computing them: they describe
+        answers that no longer hold. A result already on its way is dropped on arrival (its
+        generation is old)."""
+        self._generation += 1
+        self.workers.cancel_group(self, "es-checks")
+        self._results = {}
+        self._running = False
+        self._checked = False
+        for selector in set(FIELD_STATUS.values()):
+            self.query_one(selector, FieldStatus).clear()
+        self.query_one("#cert-box").remove_class("-shown")
+        self.query_one(CheckList).reset()
+        general = self.query_one("#es-general", FieldStatus)
+        if self.session.state.es_host.strip():
+            general.show("running", "checks start when you stop typing…")
+        else:
+            general.clear()
 
     # ------------------------------------------------------------------ checks
     def _run_checks(self) -> None:
+        self._debounce = None
         self._generation += 1
         self._results = {}
-        self._running = True
         settings = self.session.es_settings()
         for selector in set(FIELD_STATUS.values()):
             self.query_one(selector, FieldStatus).clear()
@@ -256,20 +324,28 @@ class ElasticsearchStep(Step):
             self.query_one(CheckList).begin([])
             self.changed()
             return
-        general.show("running", f"checking {settings['host']}…")
-        self.query_one(CheckList).begin(services.planned_checks(settings))
+        self._running = True
+        general.show("running", f"checking {services.ellipsize(settings['host'])}…")
+        planned = [
+            (check_id, title)
+            for check_id, title in services.planned_checks(settings)
+            if check_id not in STEP_6_CHECKS
+        ]
+        self.query_one(CheckList).begin(planned)
         self._checks_worker(self._generation, settings)
         self.changed()
 
     @work(exclusive=True, group="es-checks")
     async def _checks_worker(self, generation: int, settings: dict) -> None:
         async for result in services.run_checks(settings):
-            self.post_message(EsCheckResult(generation, CheckView.from_result(result)))
+            if result.id not in STEP_6_CHECKS:
+                view = as_shown(CheckView.from_result(result))
+                self.post_message(EsCheckResult(generation, view))
         self.post_message(EsChecksDone(generation))
 
     def on_es_check_result(self, message: EsCheckResult) -> None:
         if message.generation != self._generation:
-            return
+            return  # computed for answers that have changed since
         view = message.view
         self._results[view.id] = view
         self.query_one(CheckList).record(view)
@@ -339,6 +415,8 @@ class ElasticsearchStep(Step):
         self.post_message(CertificateShown(url, chain[-1] if chain else None))
 
     def on_certificate_shown(self, message: CertificateShown) -> None:
+        if not self._checked or message.url != self.session.state.es_host.strip():
+            return  # fetched for answers that have changed since
         box = self.query_one("#cert-box")
         details = self.query_one("#cert-details", Static)
         self._cert, self._cert_url = message.cert, message.url
@@ -371,7 +449,12 @@ class ElasticsearchStep(Step):
             self.notify(str(exc), title="Not trusted", severity="error")
             return
         self.query_one("#cert-box").remove_class("-shown")
-        self.query_one("#es-ca-certs", Input).value = str(path)  # triggers the checks
+        state = self.session.state
+        state.es_ca_certs, state.es_fingerprint = str(path), ""
+        ca_input = self.query_one("#es-ca-certs", Input)
+        with ca_input.prevent(Input.Changed):
+            ca_input.value = str(path)
+        self._answers_changed()
         self.notify(f"Certificate saved to {path} and used as the CA file.")
 
     # ------------------------------------------------------------------ sandbox
@@ -426,9 +509,10 @@ class ElasticsearchStep(Step):
         if state.is_done(1) and state.es_host != sandbox.url:
             state.forget_from(1)
         state.es_host, state.es_auth, state.es_ca_certs = sandbox.url, "none", ""
-        self.query_one("#es-host", Input).value = sandbox.url
-        self.query_one("#es-auth", Select).value = "none"
-        self.query_one("#es-ca-certs", Input).value = ""
+        with self.prevent(Input.Changed, Select.Changed):
+            self.query_one("#es-host", Input).value = sandbox.url
+            self.query_one("#es-auth", Select).value = "none"
+            self.query_one("#es-ca-certs", Input).value = ""
         self._show_auth_rows()
         self.session.save()
         self.schedule_checks(now=True)
@@ -447,7 +531,8 @@ class ElasticsearchStep(Step):
         failed = [v for v in self._results.values() if v.status == "fail"]
         if failed:
             first = failed[0]
-            return f"{first.title} failed — see the message under the field."
+            where = "under the field" if first.field in FIELD_STATUS else "in Connection checks"
+            return f"{first.title} failed — see the message {where}."
         return None
 
     async def commit(self) -> bool:

@@ -1,5 +1,11 @@
 """Step 6: the content index — a new one (name checked as typed, language) or an existing one
-(its mappings checked) — and optionally an API key limited to this connector."""
+(its mappings checked) — and optionally an API key limited to this connector.
+
+Two connectors writing one index delete each other's documents on every full sync, so the
+step lists the index of every other connector and every existing index up front: the name it
+suggests is free (`search-x`, else `search-x-2`...), and a name another connector uses is
+flagged as the user types it, before Next.
+"""
 
 from __future__ import annotations
 
@@ -23,18 +29,29 @@ DEBOUNCE_SECONDS = 0.5
 
 
 class IndicesListed(Message):
-    def __init__(self, names: list[str], error: str = "") -> None:
+    """The cluster's indices, and which of those names other connectors write to."""
+
+    def __init__(self, names: list[str], owners: dict[str, str], error: str = "") -> None:
         self.names = names
+        self.owners = owners  # index name -> "connector 'Name' (id)"
         self.error = error
         super().__init__()
 
 
 class IndexChecked(Message):
-    def __init__(self, name: str, results: list, error: str = "") -> None:
+    def __init__(self, generation: int, name: str, results: list, error: str = "") -> None:
+        self.generation = generation
         self.name = name
         self.results = results
         self.error = error
         super().__init__()
+
+
+def describe_owner(connector) -> str:
+    """How a connector is named in "used by ..." messages."""
+    if connector.name:
+        return f"connector '{services.ellipsize(connector.name, 40)}' ({connector.id})"
+    return f"connector {connector.id}"
 
 
 class IndexStep(Step):
@@ -53,11 +70,15 @@ class IndexStep(Step):
     def __init__(self, session) -> None:
         super().__init__(session)
         self._debounce: Timer | None = None
+        self._generation = 0
         self._checked_name: str | None = None
         self._check_results: list = []
         self._checking = False
         self._local_problems: list[str] = []
         self._env_file = None
+        self._listed = False
+        self._indices: list[str] = []
+        self._owners: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         state = self.session.state
@@ -103,14 +124,18 @@ class IndexStep(Step):
         yield FieldStatus(id="index-status")
 
     def on_enter(self) -> None:
-        state = self.session.state
-        if not state.index_name and state.connector_name:
-            suggestion = services.suggested_index_name(state.connector_name)
-            self.query_one("#index-name", Input).value = suggestion
-            state.index_name = suggestion
+        self._listed = False
         self._show_mode()
         self._list_indices()
         self._schedule_check(now=True)
+
+    @property
+    def taken(self) -> set[str]:
+        """Names a suggestion must avoid: other connectors' indices and existing indices."""
+        return set(self._owners) | set(self._indices)
+
+    def _suggest(self, name: str) -> str:
+        return services.unused_index_name(name, self.taken)
 
     # ------------------------------------------------------------------ mode
     @on(RadioSet.Changed, "#index-mode")
@@ -153,50 +178,83 @@ class IndexStep(Step):
         self.changed()
 
     def _schedule_check(self, now: bool = False) -> None:
-        """Local rules at once (every key press); the cluster's view after a pause."""
+        """Local rules (and the names other connectors use) at once, on every key press; the
+        cluster's view of the index after a pause. Earlier results are dropped at once."""
         if self._debounce is not None:
             self._debounce.stop()
-        name = self.session.state.index_name.strip()
-        status = self._status_widget()
-        self._local_problems = services.index_name_problems(name) if name else ["is empty"]
+            self._debounce = None
+        self._generation += 1
+        self._checking = False
         self._checked_name = None
+        self._check_results = []
+        self.query_one("#index-status", FieldStatus).clear()  # said something of another name
+        state = self.session.state
+        name = state.index_name.strip()
+        status = self._status_widget()
+        if not name and not self._listed and state.connector_name:
+            self._local_problems = ["is empty"]
+            status.show("running", "looking for a name no other connector uses…")
+            self.changed()
+            return
+        self._local_problems = self._problems(name)
         if self._local_problems:
+            shown = repr(services.ellipsize(name)) if name else "the name"
+            suggestion = self._suggest(name or state.connector_name or "content")
             status.show(
                 "fail",
-                f"{name or 'the name'} " + "; ".join(self._local_problems),
-                f"try {services.suggested_index_name(name or 'content')!r}",
+                f"{shown} " + "; ".join(self._local_problems),
+                f"try {services.ellipsize(suggestion)!r}",
             )
             self.changed()
             return
-        status.show("running", f"checking {name} in the cluster…")
+        status.show("running", f"checking {services.ellipsize(name)} in the cluster…")
         self.changed()
+        generation = self._generation
         if now:
-            self._check_index()
+            self._check_index(generation)
         else:
-            self._debounce = self.set_timer(DEBOUNCE_SECONDS, self._check_index)
+            self._debounce = self.set_timer(DEBOUNCE_SECONDS, lambda: self._check_index(generation))
+
+    def _problems(self, name: str) -> list[str]:
+        """What rules out `name` before asking the cluster: Elasticsearch's naming rules,
+        and another connector writing there."""
+        if not name:
+            return ["is empty"]
+        problems = services.index_name_problems(name)
+        owner = self._owners.get(name)
+        if owner:
+            problems.append(
+                f"is used by {owner}: two connectors in one index delete each other's documents"
+            )
+        return problems
 
     def _status_widget(self) -> FieldStatus:
         if self.session.state.index_mode == "existing":
             return self.query_one("#index-existing-status", FieldStatus)
         return self.query_one("#index-name-status", FieldStatus)
 
-    def _check_index(self) -> None:
+    def _check_index(self, generation: int) -> None:
+        if generation != self._generation:
+            return  # a timer event that was already queued when the name changed again
         self._checking = True
-        self._check_worker(self.session.state.index_name.strip())
+        self._check_worker(generation, self.session.state.index_name.strip())
 
     @work(exclusive=True, group="index-check")
-    async def _check_worker(self, name: str) -> None:
+    async def _check_worker(self, generation: int, name: str) -> None:
         try:
             async with self.session.cluster() as cluster:
                 results = await cluster.index_checks(name)
         except Exception as exc:
-            self.post_message(IndexChecked(name, [], f"{type(exc).__name__}: {exc}"))
+            self.post_message(IndexChecked(generation, name, [], f"{type(exc).__name__}: {exc}"))
             return
-        self.post_message(IndexChecked(name, results))
+        self.post_message(IndexChecked(generation, name, results))
 
     def on_index_checked(self, message: IndexChecked) -> None:
-        if message.name != self.session.state.index_name.strip():
-            return
+        if (
+            message.generation != self._generation
+            or message.name != self.session.state.index_name.strip()
+        ):
+            return  # about a name the user has changed since
         self._checking = False
         self._checked_name = message.name
         self._check_results = message.results
@@ -204,24 +262,32 @@ class IndexStep(Step):
         if message.error:
             status.show("fail", f"could not check the index: {message.error}")
         else:
-            items = [
-                (r.status, r.message, r.hint or "") for r in message.results if r.status != "skip"
-            ]
-            status.show_many(items)
+            shown = [r for r in message.results if r.status != "skip"]
+            if any(r.id != "index_name" for r in shown):
+                # "'x' is a valid name" adds nothing next to what the cluster says of 'x'
+                shown = [r for r in shown if r.id != "index_name" or r.status != "ok"]
+            status.show_many([(r.status, r.message, r.hint or "") for r in shown])
         self.changed()
 
     # ------------------------------------------------------------------ existing index
     @work(exclusive=True, group="index-list")
     async def _list_indices(self) -> None:
+        own = self.session.state.connector_id
         try:
             async with self.session.cluster() as cluster:
                 names = await cluster.list_indices()
+                connectors = await cluster.list_connectors()
         except Exception as exc:
-            self.post_message(IndicesListed([], f"{type(exc).__name__}: {exc}"))
+            self.post_message(IndicesListed([], {}, f"{type(exc).__name__}: {exc}"))
             return
-        self.post_message(IndicesListed(names))
+        owners = {
+            c.index_name: describe_owner(c) for c in connectors if c.index_name and c.id != own
+        }
+        self.post_message(IndicesListed(names, owners))
 
     def on_indices_listed(self, message: IndicesListed) -> None:
+        self._listed = True
+        self._indices, self._owners = list(message.names), dict(message.owners)
         option_list = self.query_one("#index-list", OptionList)
         option_list.clear_options()
         if message.error:
@@ -230,24 +296,42 @@ class IndexStep(Step):
             )
         for name in message.names:
             marker = "● " if name == self.session.state.index_name else "  "
-            option_list.add_option(Option(f"{marker}{escape(name)}", id=name))
+            owner = self._owners.get(name)
+            used = f" [dim](used by {escape(owner)})[/dim]" if owner else ""
+            option_list.add_option(Option(f"{marker}{escape(name)}{used}", id=name))
         if not message.names and not message.error:
             option_list.add_option(Option("No index yet: create a new one.", disabled=True))
+        state = self.session.state
+        name = state.index_name.strip()
+        if not name and state.connector_name:
+            self._set_name(self._suggest(state.connector_name))
+        elif not name or name in self._owners:
+            self._schedule_check(now=True)  # the name is known to be taken only now
+
+    def _set_name(self, name: str) -> None:
+        """Fill the name field for the user (the check runs once, here)."""
+        self.session.state.index_name = name
+        self.session.save()
+        name_input = self.query_one("#index-name", Input)
+        with name_input.prevent(Input.Changed):
+            name_input.value = name
+        self._schedule_check(now=True)
 
     @on(OptionList.OptionSelected, "#index-list")
     def _picked(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         if event.option.id:
-            self.session.state.index_name = event.option.id
-            self.session.save()
-            self.query_one("#index-name", Input).value = event.option.id
-            self._schedule_check(now=True)
+            self._set_name(event.option.id)
 
     # ------------------------------------------------------------------ contract
     def blocker(self) -> str | None:
         name = self.session.state.index_name.strip()
         if not name:
+            if not self._listed and self.session.state.connector_name:
+                return "Looking for a free index name…"
             return "Name the index (or pick an existing one)."
+        if name in self._owners:
+            return "Another connector uses this index: choose another name."
         if self._local_problems:
             return "The index name is not valid — see the message under it."
         if self._checking or self._checked_name != name:

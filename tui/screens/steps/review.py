@@ -1,50 +1,61 @@
 """Step 7: a summary of the setup, then "Start sync" here (the engine in a thread worker)
-or "Hand it to the service" (a pending job that a running `sluice run` picks up)."""
+or "Hand to service" (a pending job that a running `sluice run` picks up)."""
 
 from __future__ import annotations
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Button, DataTable, Select, Static
+from textual.widgets import Button, Select, Static
 
 from tui import services
 from tui.feeds import LocalSyncFeed, ServiceJobFeed
 from tui.screens.steps.base import Step
 from tui.widgets.field_status import FieldStatus
+from tui.widgets.summary import Summary
 
 JOB_TYPES = [("Full sync", "full"), ("Incremental sync", "incremental")]
+#: The job-type choice offered when the connector has an interrupted job to continue.
+RESUME, RESUME_LABEL = "resume", "Resume the sync"
 
 
 class ReviewStep(Step):
     TITLE = "7. Review & sync"
     HELP = "Everything is saved. Start a first sync here, or let the service run it."
+    BINDINGS = [Binding("ctrl+s", "start_sync", "Start sync")]
+    #: The connector's suspended (or silent) job, when there is one to resume.
+    _resumable: services.SyncJob | None = None
 
     DEFAULT_CSS = """
-    ReviewStep #summary { height: auto; max-height: 12; }
     ReviewStep #sync-actions { height: auto; margin-top: 1; }
-    ReviewStep #sync-actions > Button { margin-right: 2; }
-    ReviewStep #sync-actions > Select { width: 24; margin-right: 2; }
+    ReviewStep #sync-actions > Button { margin-right: 1; min-width: 0; padding: 0 1; }
+    ReviewStep #sync-actions > Select { width: 20; margin-right: 1; }
     ReviewStep #review-tip { color: $text-muted; margin-top: 1; }
     """
 
     def compose(self) -> ComposeResult:
         yield from self.compose_intro()
-        yield DataTable(id="summary", show_header=False, cursor_type="none", zebra_stripes=True)
+        yield Summary(id="summary")
         with Horizontal(id="sync-actions"):
             yield Select(JOB_TYPES, value="full", allow_blank=False, id="job-type", compact=True)
             yield Button("Start sync", id="start-sync", variant="success", compact=True)
-            yield Button("Hand it to the service", id="hand-over", compact=True)
+            yield Button(
+                "Hand to service",
+                id="hand-over",
+                compact=True,
+                tooltip="Queue a pending job that a running `sluice run` picks up",
+            )
         yield FieldStatus(id="review-status")
         yield Static(
             "Start sync runs here and stops with this terminal (it is then suspended and "
-            "resumes later). For long syncs, hand it to the service (`sluice run -c "
-            "config.yml`, e.g. under systemd) or run Sluice inside tmux/screen.",
+            "resumes later). For long syncs, hand it to the service "
+            f"(`{services.sluice_command()} run -c config.yml`, e.g. under systemd) or run "
+            "Sluice inside tmux/screen.",
             id="review-tip",
         )
 
     def on_mount(self) -> None:
-        self.query_one("#summary", DataTable).add_columns("What", "Value")
         if not services.engine_available():
             button = self.query_one("#start-sync", Button)
             button.disabled = True
@@ -56,8 +67,6 @@ class ReviewStep(Step):
 
     def on_enter(self) -> None:
         state, session = self.session.state, self.session
-        table = self.query_one("#summary", DataTable)
-        table.clear()
         auth = {"api_key": "API key", "basic": f"user {state.es_username}", "none": "none"}[
             state.es_auth
         ]
@@ -85,8 +94,8 @@ class ReviewStep(Step):
             ("Index", state.index_name or "—"),
             ("Connector API key", "yes" if state.scoped_key else "no (step 2 credentials)"),
         ]
-        for what, value in rows:
-            table.add_row(what, value)
+        self.query_one("#summary", Summary).set_rows(rows)
+        self._look_for_resumable_job()
 
     def blocker(self) -> str | None:
         missing = [i + 1 for i in range(6) if not self.session.state.is_done(i)]
@@ -103,6 +112,46 @@ class ReviewStep(Step):
         value = self.query_one("#job-type", Select).value
         return "full" if value is Select.NULL else str(value)
 
+    # ------------------------------------------------------------ an interrupted job
+    @work(exclusive=True, group="resumable")
+    async def _look_for_resumable_job(self) -> None:
+        """A sync of this connector suspended (a closed terminal, a stopped service) or left
+        by a worker that went silent: offer to resume *that* job rather than a new one."""
+        connector_id = self.session.state.connector_id
+        if not connector_id:
+            return
+        try:
+            async with self.session.cluster() as cluster:
+                job = await cluster.resumable_job(connector_id)
+        except Exception:
+            return  # the offer is a convenience: the cluster checks report what is wrong
+        self._resumable = job
+        select = self.query_one("#job-type", Select)
+        if job is None:
+            select.set_options(JOB_TYPES)
+            select.value = "full"
+            return
+        select.set_options([(RESUME_LABEL, RESUME), *JOB_TYPES])
+        select.value = RESUME
+        was = (
+            "suspended"
+            if job.status.value == "suspended"
+            else "left running by a worker that stopped"
+        )
+        self.query_one("#review-status", FieldStatus).show(
+            "warn",
+            f"a {job.job_type.value} sync of this connector was {was} "
+            f"({job.indexed_document_count:,} indexed; job {job.id}). "
+            f"'{RESUME_LABEL}' continues it; a new sync cancels it.",
+        )
+
+    def _interrupted_job_id(self) -> str | None:
+        return self._resumable.id if self._resumable is not None else None
+
+    def action_start_sync(self) -> None:
+        if not self.query_one("#start-sync", Button).disabled:
+            self.start_sync()
+
     @on(Button.Pressed, "#start-sync")
     def start_sync(self) -> None:
         if not services.engine_available():
@@ -112,13 +161,36 @@ class ReviewStep(Step):
         if blocker:
             self.notify(blocker, severity="warning")
             return
+        self._start_local_sync(self.job_type)
+
+    @work(exclusive=True, group="start-sync")
+    async def _start_local_sync(self, job_type: str) -> None:
         from tui.screens.dashboard import DashboardScreen
 
         state = self.session.state
+        interrupted = self._interrupted_job_id()
+        resume = job_type == RESUME and interrupted is not None
+        if interrupted is not None and not resume and not await self._discard(interrupted):
+            return
         run = services.LocalSync(
-            self.session.es_settings(), state.connector_id or "", job_type=self.job_type
+            self.session.es_settings(),
+            state.connector_id or "",
+            job_type="full" if job_type == RESUME else job_type,
+            resume_job_id=interrupted if resume else None,
         )
+        self._resumable = None
         self.app.push_screen(DashboardScreen(LocalSyncFeed(run, self._title())))
+
+    async def _discard(self, job_id: str) -> bool:
+        status = self.query_one("#review-status", FieldStatus)
+        try:
+            async with self.session.cluster() as cluster:
+                await cluster.discard_job(job_id)
+        except Exception as exc:
+            status.show("fail", f"could not cancel the interrupted job {job_id}: {exc}")
+            return False
+        self._resumable = None
+        return True
 
     @on(Button.Pressed, "#hand-over")
     def hand_over(self) -> None:
@@ -135,15 +207,25 @@ class ReviewStep(Step):
 
         state = self.session.state
         status = self.query_one("#review-status", FieldStatus)
+        interrupted = self._interrupted_job_id()
         try:
-            async with self.session.cluster() as cluster:
-                job_id = await cluster.create_job(state.connector_id or "", job_type)
+            if job_type == RESUME and interrupted is not None:
+                async with self.session.cluster() as cluster:  # the service claims it
+                    job_id = await cluster.make_resumable(interrupted)  # like a pending job
+            else:
+                if interrupted is not None and not await self._discard(interrupted):
+                    return
+                async with self.session.cluster() as cluster:
+                    job_id = await cluster.create_job(state.connector_id or "", job_type)
         except Exception as exc:
             status.show("fail", f"could not queue the job: {exc}")
             return
         state.last_job_id = job_id
         self.session.save()
-        status.show("ok", f"job {job_id} is pending: a running `sluice run` picks it up")
+        status.show(
+            "ok",
+            f"job {job_id} is pending: a running `{services.sluice_command()} run` picks it up",
+        )
         feed = ServiceJobFeed(
             self.session.es_settings(),
             state.connector_id or "",
@@ -160,6 +242,8 @@ class ReviewStep(Step):
                 "Start sync", "Run a sync here, with the live dashboard", self.start_sync
             ),
             PaletteCommand(
-                "Hand it to the service", "Queue a pending job for `sluice run`", self.hand_over
+                "Hand it to the service",
+                f"Queue a pending job for `{services.sluice_command()} run`",
+                self.hand_over,
             ),
         ]

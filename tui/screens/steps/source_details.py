@@ -125,6 +125,9 @@ class SourceDetailsStep(Step):
     def _form_changed(self, event: SchemaForm.Changed) -> None:
         event.stop()
         self._touched.add(event.key)
+        if not self._testing:
+            # the last test spoke of other values: its line must not sit beside new errors
+            self.query_one("#source-test", FieldStatus).clear()
         self._revalidate()
 
     def _revalidate(self, show_all: bool = False) -> None:
@@ -183,6 +186,17 @@ class SourceDetailsStep(Step):
             status.show("ok", result.message)
             if form is not None:
                 form.show_errors({})
+        elif (
+            form is not None
+            and result.field_errors
+            and set(result.field_errors) <= set(form.fields)
+        ):
+            # each message once: under its field, and only a pointer to them here
+            form.show_errors(result.field_errors)
+            labels = [
+                str(form.fields[key].entry.get("label") or key) for key in result.field_errors
+            ]
+            status.show("fail", f"the test failed: see the message under {', '.join(labels)}")
         else:
             status.show("fail", result.message)
             if form is not None and result.field_errors:
@@ -199,7 +213,10 @@ class SourceDetailsStep(Step):
             for key in self._errors:
                 field = self.form.fields.get(key)
                 labels.append(str(field.entry.get("label") or key) if field else key)
-            return f"Fix {len(labels)} field(s): {', '.join(labels)}."
+            if len(labels) == 1:
+                return f"Fix the field {labels[0]}."
+            named = ", ".join(labels[:2]) + (f" and {len(labels) - 2} more" if labels[2:] else "")
+            return f"Fix {len(labels)} fields: {named}."
         return None
 
     async def commit(self) -> bool:
