@@ -46,6 +46,7 @@ from core.protocol import (
 )
 from core.protocol.timeutil import parse_time
 from core.sandbox import not_running_message, sandbox_down, sandbox_home
+from core.secrets import mask
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -309,11 +310,8 @@ async def open_connection(args: argparse.Namespace) -> AsyncIterator[Connection]
 
 
 def mask_secret(value: Any) -> str:
-    """A secret for display: nothing of a short one, two characters of a long one."""
-    if value is None or value == "":
-        return ""
-    text = str(value)
-    return (text[:2] if len(text) > 8 else "") + "****"
+    """A secret for display: `core.secrets.mask`, one policy for every front end."""
+    return mask(None if value is None or value == "" else str(value))
 
 
 def when(value: Any) -> str:

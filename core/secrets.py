@@ -16,7 +16,7 @@ A secret lives in one of three places (`SecretPlacement`):
 Sluice never picks a weak keyring silently: keyrings.alt's plaintext backend only
 base64-encodes, and its encrypted backend asks for a password through getpass (impossible
 inside the TUI), so both count as "no keyring" here. Secret values never appear in messages:
-`mask` shows a short prefix only.
+`mask` shows none of it.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ import keyring
 import keyring.errors
 
 SERVICE = "sluice"
+#: How every front end shows a secret that is set.
+MASK = "********"
 REFERENCE_PREFIX = "keyring:"
 _NAME = r"[A-Za-z0-9._@-]+"
 _REFERENCE = re.compile(rf"keyring:(?P<service>{_NAME})/(?P<name>{_NAME})")
@@ -298,11 +300,9 @@ def env_reference(name: str) -> str:
 
 
 def mask(secret: str | None) -> str:
-    """All but a short prefix: `abcd…`. Short secrets show less, empty ones nothing."""
-    if not secret:
-        return ""
-    shown = min(4, len(secret) // 4)
-    return secret[:shown] + "…"
+    """A set secret shown as `********`: no prefix and no length (both help a guess); an empty
+    one as nothing, so "not set" stays visible."""
+    return MASK if secret else ""
 
 
 def _check_name(name: str) -> None:

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from core.echo import quoted
+from core.secrets import mask
 from sources.errors import ConfigurationError
 
 FIELD_ATTRIBUTES: dict[str, Any] = {
@@ -375,12 +376,11 @@ def _to_list(entry: Mapping[str, Any], value: Any, *, typed_items: bool = True) 
 
 
 def redacted(configuration: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """`key -> value` for logs and displays, sensitive values masked to a short prefix."""
+    """`key -> value` for logs and displays, sensitive values masked (`core.secrets.mask`)."""
     shown: dict[str, Any] = {}
     for key, entry in configuration.items():
         value = entry.get("value")
         if entry.get("sensitive") and not is_empty(value):
-            text = str(value)
-            value = (text[:2] if len(text) > 8 else "") + "****"
+            value = mask(str(value))
         shown[key] = value
     return shown

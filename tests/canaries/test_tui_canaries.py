@@ -172,3 +172,14 @@ def _boom() -> None:
 
     remember_secret(ES_PASSWORD)
     raise RuntimeError(f"boom {ES_PASSWORD}")
+
+
+def test_screenshots_show_no_secret():
+    """`make screenshots` types a demo API key into the wizard: no image may show it."""
+    from tests.conftest import ROOT
+    from tui.screenshots import DEMO_KEY
+
+    images = sorted((ROOT / "screenshots").glob("*.svg"))
+    assert images
+    shown = [image.name for image in images if leaks(image.read_text(encoding="utf-8"), [DEMO_KEY])]
+    assert not shown, f"screenshots showing the API key: {shown}"

@@ -78,7 +78,7 @@ def test_access_control_job_and_masked_snapshot(cli_env):
     job = json_out(cli_env.run("job", "show", out.strip(), "--json")[1])
     assert job["job_type"] == "access_control"
     assert job["connector"]["index_name"].startswith(".search-acl-filter-search-sluice-test-")
-    assert job["connector"]["configuration"]["password"]["value"] == "to****"
+    assert job["connector"]["configuration"]["password"]["value"] == "********"
     assert "top-secret" not in cli_env.run("job", "show", out.strip(), "--json")[1]
 
 

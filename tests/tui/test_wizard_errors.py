@@ -338,3 +338,21 @@ async def test_index_step_suggests_a_free_name_and_flags_a_taken_one_live(
         await pilot.pause()
         assert "used by" not in text_of(status)
         await wait_for(pilot, lambda: screen.step.blocker() is None, what="free name checked")
+
+
+@pytest.mark.parametrize(("step", "label"), [(2, "Create & next ▶"), (3, "Write & next ▶")])
+async def test_next_button_label_is_whole_at_80x24(tmp_path, es_config, step, label):
+    """Each step names what Next does; the button must grow to its label (it was cut to
+    "Create &" at 80 columns)."""
+    app = SluiceApp(prepared_state(tmp_path, es_config, None, step), test_mode=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await at_step(pilot, app, step)
+        screen.go_to(step - 1)  # arrive from the step before, as a user does: the label
+        await at_step(pilot, app, step - 1)  # changes on a button already laid out
+        await pilot.pause()
+        screen.go_to(step)
+        button = screen.query_one("#next")
+        await wait_for(pilot, lambda: str(button.label) == label, what="the step's label")
+        await pilot.pause()
+        assert button.content_size.width >= len(label)
+        assert button.region.right <= 80

@@ -152,7 +152,10 @@ class WizardScreen(Screen):
             return
         blocker = self.step.blocker()
         next_button.disabled = blocker is not None
-        next_button.label = f"{self.step.NEXT_LABEL} ▶"
+        label = f"{self.step.NEXT_LABEL} ▶"
+        if str(next_button.label) != label:
+            next_button.label = label
+            next_button.refresh(layout=True)  # Button's label is not a layout reactive: re-fit
         if blocker:
             status.update(f"To continue: {escape(blocker)}")
             status.add_class("-blocked")

@@ -10,6 +10,8 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
+from tui import services
+
 if TYPE_CHECKING:
     from tui.session import Session
 
@@ -49,7 +51,9 @@ class Step(VerticalScroll):
     def compose_intro(self) -> ComposeResult:
         yield Static(self.TITLE, classes="step--title")
         if self.HELP:
-            yield Static(self.HELP, classes="step--help")
+            # "{sluice}" becomes the command that works here (`.venv/bin/sluice` off PATH)
+            text = self.HELP.replace("{sluice}", services.sluice_command())
+            yield Static(text, classes="step--help")
 
     # ------------------------------------------------------------------ the contract
     def blocker(self) -> str | None:

@@ -34,7 +34,7 @@ def connector_key_secret(connector_id: str) -> str:
 class ConfigFileStep(Step):
     TITLE = "4. config.yml"
     HELP = (
-        "The file Elastic's connector service (and `sluice run`) reads. Nothing is written "
+        "The file Elastic's connector service (and `{sluice} run`) reads. Nothing is written "
         "until you press Next; the preview below is exactly what will be saved."
     )
     NEXT_LABEL = "Write & next"

@@ -44,7 +44,8 @@ class ReviewStep(Step):
                 "Hand to service",
                 id="hand-over",
                 compact=True,
-                tooltip="Queue a pending job that a running `sluice run` picks up",
+                tooltip=f"Queue a pending job that a running `{services.sluice_command()} run` "
+                "picks up",
             )
         yield FieldStatus(id="review-status")
         yield Static(
