@@ -48,9 +48,14 @@ class FeedState:
         return self.status in FINISHED
 
     @property
+    def in_deletion(self) -> bool:
+        """Deleting stale documents right now (a finished sync shows its documents again)."""
+        return self.deleting and not self.finished
+
+    @property
     def progress(self) -> tuple[int, int | None]:
         """(done, total) of the current phase: documents read, then stale ones deleted."""
-        if self.deleting:
+        if self.in_deletion:
             return self.stale_done, self.stale_total
         return self.extracted, self.total
 

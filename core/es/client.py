@@ -26,6 +26,7 @@ from elasticsearch import AsyncElasticsearch
 from elasticsearch.exceptions import GeneralAvailabilityWarning
 from elasticsearch.serializer import OrjsonSerializer
 
+from core.echo import quoted
 from core.es.node import TLS_EXTRA, SluiceHttpxNode
 from core.es.tls import TlsOptions, build_ssl_context, normalize_fingerprint, redact_userinfo
 from core.es.transport import BackoffAsyncTransport, BackoffPolicy
@@ -142,14 +143,14 @@ def host_url(settings: Mapping[str, Any]) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConnectionSettingsError(
             "host",
-            f"{redact_userinfo(host)!r} is not an address; write it as "
+            f"{quoted(redact_userinfo(host))} is not an address; write it as "
             "https://HOST:PORT (or http:// for a cluster without TLS)",
         )
     try:
         parts.port  # noqa: B018 - raises ValueError for a non-numeric port
     except ValueError:
         raise ConnectionSettingsError(
-            "host", f"{redact_userinfo(host)!r} has an invalid port; use a number like 9200"
+            "host", f"{quoted(redact_userinfo(host))} has an invalid port; use a number like 9200"
         ) from None
     return host
 

@@ -165,3 +165,13 @@ async def test_summary_values_wrap_between_words():
         value = summary.query_one(".summary--value")
         lines = [strip.text.rstrip() for strip in value.render_lines(value.region.reset_offset)]
         assert lines[:2] == ["Team wiki files", "(Zx1cE4oBq2r7sLuice01)"]
+
+
+def test_a_finished_sync_shows_its_documents_not_the_deletion_phase():
+    """The deletion phase ends with the sync: no "Deleting · deleted 0 of 0" afterwards."""
+    from tui.feeds import FeedState
+
+    running = FeedState(status="running", deleting=True, extracted=8, total=8, stale_total=3)
+    assert running.in_deletion and running.progress == (0, 3)
+    done = FeedState(status="completed", deleting=True, extracted=8, total=8, stale_total=0)
+    assert not done.in_deletion and done.progress == (8, 8) and done.fraction == 1.0

@@ -243,7 +243,7 @@ class DashboardScreen(Screen):
         """The current phase's bar: documents read, then stale documents deleted; 100 % only
         once the sync completed."""
         self.query_one("#dash-progress-label", Static).update(
-            "Deleting" if state.deleting else "Progress"
+            "Deleting" if state.in_deletion else "Progress"
         )
         fraction = state.fraction
         bar = self.query_one("#dash-progress", ProgressBar)
@@ -253,7 +253,7 @@ class DashboardScreen(Screen):
             bar.update(total=100, progress=0)
         done, total = state.progress
         times = f"Elapsed {clock(state.elapsed)}"
-        if state.deleting:
+        if state.in_deletion:
             times += f" · deleted {done:,} of {total or 0:,}"
         elif total:
             times += f" · {done:,} of {total:,}"

@@ -177,3 +177,10 @@ def test_credentials_that_cannot_be_sent_name_the_field(settings, field):
     assert "\n" not in message
     for value in settings.values():
         assert value not in message or value == "elastic"
+
+
+def test_a_huge_endpoint_is_not_echoed_whole():
+    host = "h" * 3000
+    with pytest.raises(ConnectionSettingsError) as caught:
+        build_client({"host": host})
+    assert caught.value.field == "host" and len(str(caught.value)) < 200
