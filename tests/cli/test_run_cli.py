@@ -110,7 +110,7 @@ def test_two_services_never_run_the_same_job_twice(cli_env, tmp_path):
 
 
 def test_sigterm_suspends_the_running_job_and_a_restart_resumes_it(cli_env, tmp_path):
-    connector_id = cli_env.create("--set", f"directory={make_folder(tmp_path / 'big', 4000)}")
+    connector_id = cli_env.create("--set", f"directory={make_folder(tmp_path / 'big', 20000)}")
     write_service_config(cli_env, [connector_id])
     job_id = queue_job(cli_env, connector_id)
     log = tmp_path / "service.log"
