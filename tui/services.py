@@ -541,6 +541,7 @@ class LocalSync:
         job_type: str = "full",
         *,
         resume_job_id: str | None = None,
+        config_path: str | Path | None = None,
     ):
         import threading
 
@@ -551,6 +552,9 @@ class LocalSync:
         self.job_type = job_type
         #: Continue this suspended job instead of starting a new one.
         self.resume_job_id = resume_job_id
+        #: config.yml whose `elasticsearch.bulk` settings (sizes, retries) the engine uses,
+        #: as `sluice run` and `sluice sync` do.
+        self.config_path = config_path
         self.board = ProgressBoard()
         self.cancel_event = threading.Event()
         self.suspend_event = threading.Event()
@@ -585,6 +589,7 @@ class LocalSync:
             suspend_event=self.suspend_event,
             on_job=self._on_job,
             resume_job_id=self.resume_job_id,
+            settings=self._engine_settings(),
         )
         self.status = str(getattr(result, "status", "completed"))
         self.error = getattr(result, "error", None)
@@ -594,6 +599,17 @@ class LocalSync:
 
     def _on_job(self, job_id: str) -> None:
         self.job_id = job_id
+
+    def _engine_settings(self) -> Any:
+        from core.engine.settings import EngineSettings
+
+        if not self.config_path:
+            return EngineSettings()
+        try:
+            config = read_config(self.config_path, resolve_secrets=False)
+        except ConfigError:
+            config = None  # the wizard's checks report a broken file; sync with the defaults
+        return EngineSettings.from_bulk_config(config.bulk if config is not None else None)
 
     def cancel(self) -> None:
         self.cancel_event.set()

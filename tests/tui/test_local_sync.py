@@ -216,3 +216,16 @@ async def test_review_offers_to_resume_the_suspended_job(
     else:
         assert ran != suspended
         assert statuses == {suspended: "canceled", ran: "completed"}
+
+
+def test_a_local_sync_uses_the_bulk_settings_of_config_yml(tmp_path):
+    """The TUI's engine reads `elasticsearch.bulk` like `sluice run` and `sluice sync` do."""
+    config = tmp_path / "config.yml"
+    config.write_text(
+        "elasticsearch.host: http://127.0.0.1:9200\n"
+        "elasticsearch.bulk: {max_retries: 2, retry_interval: 3, chunk_size: 77}\n"
+    )
+    settings = services.LocalSync({}, "c", config_path=config)._engine_settings()
+    assert (settings.bulk_max_retries, settings.bulk_retry_interval) == (2, 3.0)
+    assert settings.chunk_size == 77
+    assert services.LocalSync({}, "c")._engine_settings().bulk_max_retries == 5  # defaults

@@ -178,6 +178,7 @@ class ReviewStep(Step):
             state.connector_id or "",
             job_type="full" if job_type == RESUME else job_type,
             resume_job_id=interrupted if resume else None,
+            config_path=state.config_path or None,
         )
         self._resumable = None
         self.app.push_screen(DashboardScreen(LocalSyncFeed(run, self._title())))
