@@ -117,6 +117,12 @@ def document_id(kind: str) -> Callable[[str], str]:
     def check(value: str) -> str:
         if not value.strip():
             raise argparse.ArgumentTypeError(f"the {kind} id is empty; {list_hint(kind)}")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # bytes the terminal could not decode: no id has them
+            raise argparse.ArgumentTypeError(
+                f"the {kind} id is not valid UTF-8 text; {list_hint(kind)}"
+            ) from None
         size = len(value.encode("utf-8", "surrogateescape"))
         if size > MAX_ID_BYTES:
             raise argparse.ArgumentTypeError(

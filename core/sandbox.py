@@ -37,6 +37,7 @@ import httpx
 
 from core import processes
 from core.invocation import sluice_command
+from core.paths import private_dir
 
 #: Shown wherever the sandbox is offered or used.
 SANDBOX_WARNING = "Local sandbox (noida-db): NOT FOR PRODUCTION — no security, data on this disk."
@@ -432,8 +433,7 @@ def start_sandbox(
         raise SandboxError(
             "The sandbox is not installed. Install it with: pip install 'sluice[sandbox]'"
         )
-    home = _home(data_dir)
-    home.mkdir(parents=True, exist_ok=True)
+    home = private_dir(_home(data_dir))  # 0700: the cluster's data is the user's documents
     found = find_sandbox(home)
     if found is not None:
         return _adopt(found, keep_running, timeout)

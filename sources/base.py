@@ -18,7 +18,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, ClassVar
 
-from core.engine.source import FAILURE_FIELD, NAME_FIELD, OPERATION_FIELD
+from core.engine.source import FAILURE_FIELD, NAME_FIELD, OPERATION_FIELD, SCOPE_FIELD, Scope
 from core.redact import remember_secret
 from sources.errors import ConfigurationError
 from sources.schema import (
@@ -191,8 +191,24 @@ def with_error(document: Document, message: str) -> Document:
     return document
 
 
-def source_failure(name: str, reason: str, operation: str = "extract") -> Document:
+def source_failure(
+    name: str, reason: str, operation: str = "extract", scope: Scope | None = None
+) -> Document:
     """Not a document: something the source could not read outside any one document (a
-    folder it could not list), to yield in its place. The engine counts it as failed and
-    records it under `name`; nothing is indexed."""
-    return {FAILURE_FIELD: reason, NAME_FIELD: name, OPERATION_FIELD: operation}
+    folder it could not list, a table it may not read), to yield in its place. The engine
+    counts it as failed and records it under `name`; nothing is indexed.
+
+    `scope` names the indexed documents of that part, which a full sync then keeps instead
+    of deleting them as stale; without one the sync deletes nothing (see `core.engine.source`).
+    """
+    record: Document = {FAILURE_FIELD: reason, NAME_FIELD: name, OPERATION_FIELD: operation}
+    if scope is not None:
+        record[SCOPE_FIELD] = scope
+    return record
+
+
+def folder_scope(folder: str, field: str = "relative_path") -> Scope:
+    """The documents under `folder` (relative to the root, `""` for the root itself) of a
+    source that walks a tree and writes each file's relative path in `field`."""
+    folder = folder.strip("/")
+    return Scope(field, f"{folder}/" if folder else "", prefix=True)

@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from core.paths import private_dir
+
 STATE_DIR = ".sluice"
 STATE_FILE = "wizard-state.json"
 _FORBIDDEN_SUFFIXES = ("password", "api_key", "secret", "token")
@@ -112,7 +114,7 @@ def save_state(state: WizardState, config_path: str | os.PathLike[str] | None = 
     path = state_path(config_path or state.config_path)
     _assert_no_secret(vars(state))  # fields added at run time too, not only declared ones
     values = asdict(state)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)  # 0700: it names the cluster, the connector and the index
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".wizard-", suffix=".json")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -13,8 +13,6 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from elasticsearch import ApiError, BadRequestError, TransportError
-
 from cli.common import (
     EXIT_USAGE,
     CliError,
@@ -24,6 +22,7 @@ from cli.common import (
     command,
     config_path,
     document_id,
+    load_cli_config,
     mask_secret,
     masked_configuration,
     note,
@@ -35,7 +34,9 @@ from cli.common import (
     warn,
     when,
 )
+from core import workflows
 from core.config import ConfigDocument
+from core.echo import quoted
 from core.invocation import sluice_command
 from core.protocol import (
     Connector,
@@ -46,8 +47,15 @@ from core.protocol import (
     next_run,
     validate_cron,
 )
-from core.protocol.naming import index_name_problem, index_name_warning
+from core.protocol.naming import index_name_warning
 from core.protocol.timeutil import utc_now
+from core.workflows import (
+    ConnectorNotCreated,
+    InvalidConnectorInput,
+    NewConnector,
+    storage_problem,
+    validate_new_connector,
+)
 from sources.errors import SourceError
 from sources.registry import get_source_class
 from sources.schema import coerce_value, validate_configuration
@@ -98,6 +106,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="also add the connector to config.yml's connectors list",
     )
+    add_json_option(create)
     add_config_option(create)
     create.set_defaults(handler=create_connector)
 
@@ -115,6 +124,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     configure = actions.add_parser("configure", help="set configuration values")
     configure.add_argument("connector_id", metavar="ID", type=CONNECTOR_ID)
     _add_set_option(configure, required=True)
+    add_json_option(configure)
     add_config_option(configure)
     configure.set_defaults(handler=configure_connector)
 
@@ -147,6 +157,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     delete = actions.add_parser("delete", help="delete a connector (soft: deleted: true)")
     delete.add_argument("connector_id", metavar="ID", type=CONNECTOR_ID)
+    add_json_option(delete)
     add_config_option(delete)
     delete.set_defaults(handler=delete_connector)
 
@@ -197,7 +208,8 @@ def apply_settings(
         if key not in configuration:
             known = ", ".join(sorted(configuration)) or "none"
             raise usage_error(
-                f"unknown setting {key!r} for service type {service_type!r}; known: {known}"
+                f"--set {key}: unknown setting {quoted(key)} for service type "
+                f"{quoted(service_type)}; known: {known}"
             )
         entry = configuration[key]
         if raw == "-":
@@ -206,6 +218,9 @@ def apply_settings(
             entry["value"] = coerce_value(entry, raw)
         except ValueError as exc:
             raise usage_error(f"--set {key}: {exc}") from None
+        problem = storage_problem(entry["value"])
+        if problem:  # e.g. bytes the terminal could not decode: refused before any write
+            raise usage_error(f"--set {key}: {quoted(entry.get('label') or key)} {problem}")
         changed.append(key)
     return configuration, changed
 
@@ -244,72 +259,75 @@ def _remaining_note(connector_id: str, errors: Mapping[str, str]) -> None:
 
 @command
 async def create_connector(args: argparse.Namespace) -> int:
-    problem = index_name_problem(args.index_name)
-    if problem:
-        raise usage_error(problem)
+    """Parse, hand everything to the create-connector workflow (which validates it all
+    before writing, and undoes its writes when a step fails), print."""
     hint = index_name_warning(args.index_name)
-    if hint:
-        warn(hint)
     document = ConfigDocument.open(config_path(args)) if args.write_config else None
-
-    async with open_connection(args) as conn:
-        source = _source_class(args.service_type, conn.config.sources)
-        configuration, changed = apply_settings(
-            source.default_configuration(), args.settings, args.service_type
-        )
-        errors = check_settings(configuration, changed)
-
-        created_index = await _prepare_index(conn.client, args.index_name, args.existing_index)
-        try:
-            connector = await conn.store.create_connector(
-                index_name=args.index_name,
-                service_type=args.service_type,
-                name=args.name,
-                description=args.description,
-                language=args.language,
-                features=source.features(),
+    config = load_cli_config(args)
+    source = _source_class(args.service_type, config.sources)
+    configuration, changed = apply_settings(
+        source.default_configuration(), args.settings, args.service_type
+    )
+    request = NewConnector(
+        service_type=args.service_type,
+        name=args.name,
+        index_name=args.index_name,
+        configuration=configuration,
+        given=changed,
+        description=args.description,
+        language=args.language,
+        features=source.features(),
+        existing_index=args.existing_index,
+    )
+    try:
+        validate_new_connector(request, validate_configuration)  # before connecting
+        if hint:
+            warn(hint)
+        async with open_connection(args) as conn:
+            created = await workflows.create_connector(
+                conn.client,
+                conn.store,
+                request,
+                validate=validate_configuration,
+                config_document=document,
             )
-        except BaseException:
-            if created_index:
-                await conn.client.options(ignore_status=404).indices.delete(index=args.index_name)
-            raise
-        status = ConnectorStatus.NEEDS_CONFIGURATION if errors else ConnectorStatus.CONFIGURED
-        await conn.store.update_configuration(connector.id, schema=configuration, status=status)
+    except InvalidConnectorInput as exc:
+        option = "--set " + exc.field if exc.setting else "--" + exc.field.replace("_", "-")
+        raise usage_error(f"{option}: {exc}") from None
+    except ConnectorNotCreated as exc:
+        raise CliError(_not_created_message(exc, args.index_name)) from None
 
-    if document is not None:
-        document.upsert_connector(connector.id, args.service_type)
-        document.save()
-        note(f"added connector {connector.id} to {config_path(args)}")
-    _remaining_note(connector.id, errors)
-    print(connector.id)
+    connector_id = created.connector.id
+    if created.config_path is not None:
+        note(f"added connector {connector_id} to {config_path(args)}")
+    _remaining_note(connector_id, created.missing)
+    if args.json:
+        print_json(
+            {
+                "id": connector_id,
+                "status": created.status.value,
+                "index_name": args.index_name,
+                "index_created": created.index_created,
+                "missing": sorted(created.missing),
+            }
+        )
+    else:
+        print(connector_id)
     return 0
 
 
-async def _prepare_index(client: Any, index_name: str, existing: bool) -> bool:
-    """Create the content index (True) or check the existing one is there (False)."""
-    try:
-        exists = bool(await client.indices.exists(index=index_name))
-        if existing:
-            if not exists:
-                raise CliError(
-                    f"index {index_name!r} does not exist; leave out --existing-index to create it"
-                )
-            return False
-        if exists:
-            raise CliError(
-                f"index {index_name!r} already exists; pass --existing-index to "
-                "attach it to the connector"
-            )
-        await client.indices.create(index=index_name)
-        return True
-    except BadRequestError as exc:
-        raise CliError(f"cannot create index {index_name!r}: {exc.message}") from None
-    except ApiError as exc:
-        raise CliError(
-            f"index {index_name!r}: Elasticsearch answered HTTP {exc.status_code}: {exc.message}"
-        ) from None
-    except TransportError as exc:
-        raise CliError(f"cannot reach Elasticsearch ({exc.message})") from None
+def _not_created_message(exc: ConnectorNotCreated, index_name: str) -> str:
+    """The workflow's message, with this command's options where they are the fix."""
+    if exc.code == "index_missing":
+        return f"index {quoted(index_name)} does not exist; leave out --existing-index to create it"
+    if exc.code == "index_exists":
+        return (
+            f"index {quoted(index_name)} already exists; pass --existing-index to attach it "
+            "to the connector"
+        )
+    if exc.code == "config_not_writable":
+        return f"{exc} (--write-config)"
+    return str(exc)
 
 
 # ------------------------------------------------------------------ read
@@ -461,9 +479,12 @@ async def configure_connector(args: argparse.Namespace) -> int:
         entry = configuration[key]
         value = entry.get("value")
         rows.append((key, mask_secret(value) if entry.get("sensitive") else value))
+    _remaining_note(connector.id, errors)
+    if args.json:
+        print_json({"id": connector.id, "status": status.value, "set": dict(rows)})
+        return 0
     print_table(rows, ["key", "value"])
     print(f"status: {status.value}")
-    _remaining_note(connector.id, errors)
     return 0
 
 
@@ -501,5 +522,8 @@ async def delete_connector(args: argparse.Namespace) -> int:
     async with open_connection(args) as conn:
         await _connector_or_fail(conn.store, args.connector_id)  # deleted ones are gone too
         await conn.store.delete_connector(args.connector_id)
+    if args.json:
+        print_json({"id": args.connector_id, "deleted": True})
+        return 0
     print(f"deleted connector {args.connector_id} (its index and sync history are kept)")
     return 0

@@ -5,10 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from elasticsearch import ApiError, TransportError
-
 from cli.common import (
-    CliError,
     add_config_option,
     add_json_option,
     command,
@@ -17,6 +14,7 @@ from cli.common import (
     print_json,
     print_table,
 )
+from core.protocol.es_errors import translated
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -54,19 +52,13 @@ def _int(value: Any) -> int | None:
 @command
 async def list_indices(args: argparse.Namespace) -> int:
     async with open_connection(args) as conn:
-        try:
+        with translated("listing indices"):  # worded once, in core, without bodies
             rows = await conn.client.cat.indices(
                 format="json",
                 h="index,docs.count,store.size",
                 bytes="b",
                 expand_wildcards="all" if args.all else "open",
             )
-        except ApiError as exc:
-            raise CliError(
-                f"listing indices: Elasticsearch answered HTTP {exc.status_code}: {exc.message}"
-            ) from None
-        except TransportError as exc:
-            raise CliError(f"cannot reach Elasticsearch ({exc.message})") from None
         connectors = await conn.store.list_connectors()
     by_index = {c.index_name: c for c in connectors if c.index_name}
     indices = []

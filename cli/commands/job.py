@@ -48,6 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     start = actions.add_parser("start", help="queue a sync job for a connector")
     start.add_argument("connector_id", metavar="ID", type=CONNECTOR_ID)
     add_job_type_options(start, JobType.FULL, JobType.INCREMENTAL, JobType.ACCESS_CONTROL)
+    add_json_option(start)
     add_config_option(start)
     start.set_defaults(handler=start_job)
 
@@ -83,6 +84,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     cancel = actions.add_parser("cancel", help="cancel a job")
     cancel.add_argument("job_id", metavar="JOB", type=JOB_ID)
+    add_json_option(cancel)
     add_config_option(cancel)
     cancel.set_defaults(handler=cancel_job)
 
@@ -95,6 +97,9 @@ async def start_job(args: argparse.Namespace) -> int:
         f"queued a {args.job_type.value} sync; a running connector service "
         f"(`{sluice_command()} run`, or Elastic's) picks it up"
     )
+    if args.json:
+        print_json({"id": job_id, "connector_id": args.connector_id, "status": "pending"})
+        return 0
     print(job_id)
     return 0
 
@@ -113,6 +118,7 @@ def _summary(job: SyncJob) -> dict[str, Any]:
         "indexed_document_count": job.indexed_document_count,
         "deleted_document_count": job.deleted_document_count,
         "worker_hostname": job.worker_hostname,
+        "worker": job.worker.as_doc() if job.worker else None,
         "error": job.error,
     }
 
@@ -152,7 +158,7 @@ async def list_jobs(args: argparse.Namespace) -> int:
                 when(job.doc.get("completed_at")),
                 job.indexed_document_count,
                 job.deleted_document_count,
-                job.worker_hostname,
+                job.worker_label,
                 _short(job.error),
             )
             for job in jobs
@@ -201,6 +207,7 @@ async def show_job(args: argparse.Namespace) -> int:
             ("error", job.error),
             ("index", job.index_name),
             ("worker", job.worker_hostname),
+            ("instance", _instance(job)),
             ("created", when(d.get("created_at"))),
             ("started", when(d.get("started_at"))),
             ("last seen", when(d.get("last_seen"))),
@@ -215,13 +222,23 @@ async def show_job(args: argparse.Namespace) -> int:
     return 0
 
 
+def _instance(job: SyncJob) -> str | None:
+    """Which Sluice instance on the worker host runs the job (two can share a host)."""
+    worker = job.worker
+    if worker is None:
+        return None
+    return f"pid {worker.pid}, id {worker.instance_id}, started {when(worker.started)}"
+
+
 @command
 async def cancel_job(args: argparse.Namespace) -> int:
     async with open_connection(args) as conn:
         await conn.store.request_cancel(args.job_id)
         job = await conn.store.get_job(args.job_id)
     status = job.doc.get("status") if job else "canceled"
-    if status == JobStatus.CANCELING.value:
+    if args.json:
+        print_json({"id": args.job_id, "status": status})
+    elif status == JobStatus.CANCELING.value:
         print(f"job {args.job_id}: canceling (the service running it stops within seconds)")
     else:
         print(f"job {args.job_id}: {status}")

@@ -147,6 +147,7 @@ def _summary(connector_id: str, job_type: str, job_ids: list[str], result: Any) 
         "job_type": job_type,
         "status": str(result.status),
         "error": result.error,
+        "notice": result.notice,
         "extracted": c.extracted,
         "indexed": c.indexed,
         "updated": c.updated,
@@ -170,6 +171,8 @@ def _print_summary(s: dict) -> None:
     )
     if s["error"]:
         print(f"  error: {s['error']}")
+    if s["notice"]:
+        print(f"  {s['notice']}")
     if s["failure_log"]:
         print(f"  failed documents: {s['failure_log']}")
 

@@ -14,10 +14,13 @@ from typing import Any, TextIO
 import yaml
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import YAMLError as RuamelError
 from ruamel.yaml.scalarstring import ScalarString
 
+from core.config import safeyaml
 from core.config.atomic import atomic_write
 from core.config.comments import put_trailing, take_trailing
+from core.config.files import read_config_text
 from core.config.problems import ConfigError, Problem
 from core.config.redaction import (
     has_plaintext_secret,
@@ -25,6 +28,7 @@ from core.config.redaction import (
     scrub_removed_secrets,
 )
 from core.config.roundtrip import merge, plain, round_trip_yaml
+from core.config.safeyaml import YamlSyntaxError
 
 _MISSING = object()
 
@@ -38,9 +42,18 @@ class ConfigDocument:
         self._disk_text = text
         self._yaml = round_trip_yaml(text)
         try:
+            safeyaml.check(text, self._label)  # bounds first: ruamel has none of its own
+        except YamlSyntaxError as exc:
+            raise ConfigError([exc.problem]) from None
+        try:
             root = self._yaml.load(text) if text.strip() else None
         except MarkedYAMLError as exc:
             raise ConfigError([_syntax_problem(exc, self._label)]) from None
+        except (RuamelError, ValueError, RecursionError) as exc:
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise ConfigError(
+                [Problem("", f"cannot be read: {message}", file=self._label)]
+            ) from None
         self._preamble = ""
         if root is None:
             # Only comments (like Elastic's config.yml.example): keep them verbatim on top.
@@ -65,14 +78,7 @@ class ConfigDocument:
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> ConfigDocument:
         """The document at `path`; a missing file gives an empty document for that path."""
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except FileNotFoundError:
-            text = ""
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = getattr(exc, "strerror", None) or str(exc)
-            raise ConfigError([Problem("", f"cannot be read: {reason}", file=str(path))]) from None
-        return cls(text, path)
+        return cls(read_config_text(path, missing_ok=True), path)
 
     # -- reading ---------------------------------------------------------------------------
 

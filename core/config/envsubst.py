@@ -11,7 +11,7 @@ in which case the text stays as written.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 STRICT_DISABLE_VARIABLE = "ENVYAML_STRICT_DISABLE"
@@ -55,7 +55,7 @@ def substitute_text(
             missing.append(MissingVariable(_name(match), index + 1, match.start() + 1))
             return match.group(0) if keep_unset else ""
 
-        lines[index] = _PATTERN.sub(replace, line)
+        lines[index] = _sub(replace, line)
     return "".join(lines), missing
 
 
@@ -75,7 +75,7 @@ def substitute_value(value: str, environ: Mapping[str, str]) -> tuple[str, list[
         missing.append(_name(match))
         return match.group(0)
 
-    return _PATTERN.sub(replace, value), missing
+    return "".join(_sub(replace, line) for line in value.splitlines(keepends=True)), missing
 
 
 def single_reference(value: str) -> tuple[str, str | None] | None:
@@ -90,12 +90,42 @@ def single_reference(value: str) -> tuple[str, str | None] | None:
 
 def has_reference(value: str) -> bool:
     """True when `value` contains a variable Elastic's service would substitute."""
-    return any(not m.group("escaped") for m in _PATTERN.finditer(value))
+    return any(
+        not m.group("escaped") for line in value.splitlines(keepends=True) for m in _matches(line)
+    )
 
 
 def escape_dollars(value: str) -> str:
     """Write a literal value so the substitution leaves it unchanged (`$` → `$$`)."""
     return value.replace("$", "$$")
+
+
+def _matches(line: str) -> Iterator[re.Match[str]]:
+    """`_PATTERN.finditer(line)` in linear time. No match spans a line end, and a `${` with
+    no `}` after it cannot match: the regex would scan to the end of the line for each one,
+    so a line of `${${${...` took minutes; those are skipped without asking the regex."""
+    last_close = line.rfind("}")
+    position = line.find("$")
+    while position != -1:
+        if line.startswith("${", position) and position > last_close:
+            position = line.find("$", position + 1)
+            continue
+        match = _PATTERN.match(line, position)
+        if match is None:
+            position = line.find("$", position + 1)
+            continue
+        yield match
+        position = line.find("$", match.end())
+
+
+def _sub(replace: Callable[[re.Match[str]], str], line: str) -> str:
+    """`_PATTERN.sub(replace, line)` in linear time (see `_matches`)."""
+    parts: list[str] = []
+    end = 0
+    for match in _matches(line):
+        parts += [line[end : match.start()], replace(match)]
+        end = match.end()
+    return "".join(parts) + line[end:] if parts else line
 
 
 def _name(match: re.Match[str]) -> str:

@@ -4,6 +4,7 @@ defaults, resolve `keyring:` references — and report every problem at once as 
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,17 +21,15 @@ from core.config.envsubst import (
     substitute_text,
     substitute_value,
 )
+from core.config.exposure import exposed_secret_problem
+from core.config.files import read_config_text
 from core.config.model import Config
 from core.config.parse import Parsed, YamlSyntaxError, parse_text
-from core.config.problems import ConfigError, Problem
+from core.config.problems import MAX_LISTED, ConfigError, Problem, cap_problems
 from core.config.schema import Path as KeyPath
 from core.config.schema import Validator, format_path
 from core.redact import remember_secret
 from core.secrets import SECRET_FIELD_NAMES, SecretError, parse_reference, read_secret
-
-CREATE_HINT = (
-    "create one with `sluice` (the setup wizard) or `sluice connector create --write-config`"
-)
 
 
 def load_config(
@@ -47,25 +46,14 @@ def load_config(
     env = os.environ if environ is None else environ
     file_path = Path(path)
     label = str(path)
-    try:
-        raw = file_path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(
-            [Problem("", "config file not found", hint=CREATE_HINT, file=label)]
-        ) from None
-    except IsADirectoryError:
-        raise ConfigError(
-            [Problem("", "is a directory, not a config file", hint=CREATE_HINT, file=label)]
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(
-            [Problem("", f"is not UTF-8 text (byte {exc.start})", file=label)]
-        ) from None
-    except OSError as exc:
-        raise ConfigError([Problem("", f"cannot be read: {exc.strerror}", file=label)]) from None
-    return config_from_text(
+    raw = read_config_text(file_path, label)
+    config = config_from_text(
         raw, path=file_path, label=label, environ=env, resolve_secrets=resolve_secrets
     )
+    exposed = exposed_secret_problem(file_path, raw, config.parsed, label)
+    if exposed is not None:
+        config.warnings.append(exposed)
+    return config
 
 
 def config_from_text(
@@ -181,12 +169,15 @@ def _build(
     problems += _duplicate_connectors(parsed)
     if any(p.is_error for p in problems):
         raise ConfigError(problems)
-    data = _merge(default_config(), parsed.data)
+    # A copy: resolving `keyring:` references must not touch the file as written.
+    data = _merge(default_config(), copy.deepcopy(parsed.data))
     if resolve_secrets:
         problems += _resolve_keyring_references(data, (), parsed)
         if any(p.is_error for p in problems):
             raise ConfigError(problems)
     _remember_secrets(data)
+    if len(problems) > MAX_LISTED:  # a hostile file: say how many, do not list them all
+        problems = cap_problems(problems)
     return Config(data, path=path, warnings=problems, parsed=parsed)
 
 

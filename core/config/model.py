@@ -52,6 +52,11 @@ class Config:
         )
 
     @property
+    def parsed(self) -> Parsed | None:
+        """The file as written (before defaults) with positions; None when built in memory."""
+        return self._parsed
+
+    @property
     def elasticsearch(self) -> dict[str, Any]:
         return self.data["elasticsearch"]
 

@@ -10,16 +10,10 @@ from typing import Any
 import yaml
 
 from core.config.problems import Problem
+from core.config.safeyaml import MAX_DEPTH, YamlSyntaxError, load
 from core.config.schema import Path, format_path
 
-_HINTS = {
-    "found character '\\t' that cannot start any token": "YAML indentation must use spaces, "
-    "not tabs",
-    "mapping values are not allowed here": "a value contains ': ' or the indentation is off — "
-    "put the value in quotes or fix the indentation",
-    "could not find expected ':'": "a key is missing its ':' or a quote is not closed",
-    "found undefined alias": "an `*alias` refers to an `&anchor` that is not defined",
-}
+__all__ = ["Parsed", "YamlSyntaxError", "parse_text"]
 
 
 @dataclass
@@ -31,6 +25,7 @@ class Parsed:
     keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
     values: dict[Path, tuple[int, int]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    _by_line: dict[int, Path] | None = field(default=None, init=False, repr=False)
 
     def locate_key(self, path: Path) -> tuple[int, int] | None:
         return self.keys.get(path)
@@ -40,28 +35,19 @@ class Parsed:
 
     def key_at_line(self, line: int) -> str | None:
         """The deepest key whose value starts on `line` (to name the key of a `${VAR}`)."""
-        found = [p for p, (ln, _col) in self.values.items() if ln == line]
-        return format_path(max(found, key=len)) if found else None
-
-
-class YamlSyntaxError(Exception):
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(str(problem))
-        self.problem = problem
+        if self._by_line is None:  # built once: a file may hold thousands of `${VAR}`s
+            self._by_line = {}
+            for path, (ln, _col) in self.values.items():
+                if len(path) > len(self._by_line.get(ln, ())):
+                    self._by_line[ln] = path
+        found = self._by_line.get(line)
+        return format_path(found) if found else None
 
 
 def parse_text(text: str, file: str | None) -> Parsed:
-    """Parse and nest. Raises `YamlSyntaxError` when the text is not YAML."""
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.MarkedYAMLError as exc:
-        raise YamlSyntaxError(_syntax_problem(exc, file)) from None
-    except yaml.YAMLError as exc:
-        raise YamlSyntaxError(Problem("", f"YAML error: {exc}", file=file)) from None
-    finally:
-        loader.dispose()
+    """Parse and nest. Raises `YamlSyntaxError` when the text is not YAML or breaks one of
+    the bounds of `core.config.safeyaml` (aliases, depth, characters, number length)."""
+    node, data = load(text, file)
     parsed = Parsed(data={}, file=file)
     if data is None:
         return parsed
@@ -71,7 +57,7 @@ def parse_text(text: str, file: str | None) -> Parsed:
             Problem(
                 "",
                 f"the file must be a mapping of keys such as `elasticsearch.host: ...` "
-                f"(found {'a list' if isinstance(data, list) else repr(data)})",
+                f"(found {'a list' if isinstance(data, list) else _short(data)})",
                 line=line,
                 column=1 if line else None,
                 file=file,
@@ -79,25 +65,6 @@ def parse_text(text: str, file: str | None) -> Parsed:
         )
     _nest(parsed, node, data, file)
     return parsed
-
-
-def _syntax_problem(exc: yaml.MarkedYAMLError, file: str | None) -> Problem:
-    mark = exc.problem_mark or exc.context_mark
-    problem = (exc.problem or exc.context or "invalid YAML").strip()
-    message = f"YAML syntax error: {problem}"
-    if exc.context and exc.problem and exc.context_mark is not None:
-        message += f" ({exc.context} on line {exc.context_mark.line + 1})"
-    hint = next((h for k, h in _HINTS.items() if problem.startswith(k)), None)
-    if hint is None and (exc.context or "").startswith("while scanning a quoted scalar"):
-        hint = "a quote is not closed"
-    return Problem(
-        key="",
-        message=message,
-        hint=hint,
-        line=mark.line + 1 if mark else None,
-        column=mark.column + 1 if mark else None,
-        file=file,
-    )
 
 
 def _pos(node: yaml.Node) -> tuple[int, int]:
@@ -118,7 +85,7 @@ def _nest(parsed: Parsed, root: yaml.MappingNode, data: dict[Any, Any], file: st
             parsed.problems.append(
                 Problem(
                     str(key),
-                    f"top-level keys must be text (got {key!r})",
+                    f"top-level keys must be text (got {_short(key)})",
                     line=line,
                     column=column,
                     file=file,
@@ -126,6 +93,19 @@ def _nest(parsed: Parsed, root: yaml.MappingNode, data: dict[Any, Any], file: st
             )
             continue
         path: Path = tuple(key.split("."))
+        if len(path) > MAX_DEPTH:
+            line, column = _pos(nodes[0]) if nodes else (None, None)
+            parsed.problems.append(
+                Problem(
+                    "",
+                    f"a key with {len(path)} dotted parts nests too deep (at most {MAX_DEPTH})",
+                    hint="a config.yml key has a few parts, like `elasticsearch.bulk.chunk_size`",
+                    line=line,
+                    column=column,
+                    file=file,
+                )
+            )
+            continue
         target = parsed.data
         for index, part in enumerate(path[:-1]):
             existing = target.get(part)
@@ -148,8 +128,9 @@ def _nest(parsed: Parsed, root: yaml.MappingNode, data: dict[Any, Any], file: st
 def _merge_into(
     parsed: Parsed, target: dict, value: dict, path: Path, value_node: yaml.Node | None
 ) -> None:
+    children = _children(value_node)  # once: looking each key up would be quadratic
     for key, item in value.items():
-        key_node, item_node = _child(value_node, key)
+        key_node, item_node = children.get(key, (None, None))
         if isinstance(target.get(key), dict) and isinstance(item, dict):
             _merge_into(parsed, target[key], item, (*path, key), item_node)
         else:
@@ -158,12 +139,18 @@ def _merge_into(
             target[key] = item
 
 
-def _child(node: yaml.Node | None, key: Any) -> tuple[yaml.Node | None, yaml.Node | None]:
+def _children(node: yaml.Node | None) -> dict[Any, tuple[yaml.Node, yaml.Node]]:
+    """The key and value nodes of a mapping node by key (the first one written wins)."""
+    found: dict[Any, tuple[yaml.Node, yaml.Node]] = {}
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and _scalar_key(key_node) == key:
-                return key_node, value_node
-    return None, None
+            if isinstance(key_node, yaml.ScalarNode):
+                key = _scalar_key(key_node)
+                try:
+                    found.setdefault(key, (key_node, value_node))
+                except TypeError:  # an unhashable key: not one a path can name
+                    continue
+    return found
 
 
 def _duplicate(parsed: Parsed, path: Path, key_node: yaml.Node | None) -> None:
@@ -228,3 +215,9 @@ def _scalar_key(node: yaml.ScalarNode) -> Any:
         return yaml.safe_load(node.value)
     except yaml.YAMLError:
         return node.value
+
+
+def _short(value: Any) -> str:
+    """`repr(value)`, cut short: a hostile file's value may be a megabyte long."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:50]}… ({len(text)} characters)"

@@ -58,12 +58,46 @@ def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
     )
 
 
+#: Errors (and, apart, warnings) listed one by one; a file with thousands says how many more.
+#: Above the 20 unknown keys the validator lists, so its own "and N more" line stays.
+MAX_LISTED = 25
+
+
+def cap_problems(problems: Iterable[Problem], limit: int = MAX_LISTED) -> list[Problem]:
+    """The first `limit` errors and `limit` warnings (sorted), then one line per kind saying
+    how many more there are: a hostile file must not print a million lines."""
+    ordered = sort_problems(problems)
+    kept: list[Problem] = []
+    listed = {"error": 0, "warning": 0}
+    more = {"error": 0, "warning": 0}
+    for problem in ordered:
+        if listed[problem.severity] < limit:
+            listed[problem.severity] += 1
+            kept.append(problem)
+        else:
+            more[problem.severity] += 1
+    file = next((p.file for p in ordered if p.file), None)
+    for severity, count in more.items():
+        if count:
+            noun = "problem" if severity == "error" else "warning"
+            kept.append(
+                Problem(
+                    "",
+                    f"and {count:,} more {noun}{'s' if count > 1 else ''} (not listed) — fix "
+                    "the ones above first",
+                    severity=severity,  # type: ignore[arg-type]
+                    file=file,
+                )
+            )
+    return sort_problems(kept)
+
+
 class ConfigError(Exception):
     """The config cannot be used. `.problems` lists every error (and the warnings found on the
     way); `str()` is one readable line per problem. Never contains a secret value."""
 
     def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems: list[Problem] = sort_problems(problems)
+        self.problems: list[Problem] = cap_problems(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
     @property

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from core.address import address_problem
 from core.config.problems import Problem
 from core.secrets import SECRET_FIELD_NAMES, mask
 
@@ -144,13 +145,13 @@ class Text(Spec):
 class Url(Spec):
     def check(self, value: Any, secret: bool) -> str | None:
         if isinstance(value, str):
-            parts = urlsplit(value.strip())
+            try:
+                parts = urlsplit(value.strip())
+            except ValueError as exc:  # "Invalid IPv6 URL" and the like
+                return f"is not a valid URL ({exc}) (got {_without_password(value)!r})"
             if parts.scheme in {"http", "https"} and parts.hostname:
-                try:
-                    parts.port  # noqa: B018 - raises on a bad port
-                except ValueError:
-                    return f"has an invalid port (got {_without_password(value)!r})"
-                return None
+                problem = address_problem(value)
+                return f"{problem} (got {_without_password(value)!r})" if problem else None
         shown = show(_without_password(value) if isinstance(value, str) else value, secret)
         return f"must be a URL starting with http:// or https:// (got {shown})"
 
@@ -225,6 +226,9 @@ BULK = Section(
         "max_text_document_size": Number(**_POSITIVE),
         "max_retries": Int(min=0),
         "retry_interval": Number(min=0),
+        # Sluice-only: seconds a bulk request may go unanswered before it is retried
+        # (default 60, see core.engine.settings); Elastic's service ignores it.
+        "request_timeout": Number(**_POSITIVE, sluice_only=True),
         "concurrent_downloads": Int(min=1, max=1000),
         "enable_operations_logging": Bool(),
         "error_monitor": Section(
@@ -329,6 +333,10 @@ ROOT = Section(
 )
 
 
+#: Unknown keys listed one by one (with a "did you mean"); the rest are only counted.
+MAX_UNKNOWN_LISTED = 20
+
+
 def known_paths(spec: Section = ROOT, prefix: str = "") -> Iterator[str]:
     """Every dotted key the schema knows (`elasticsearch.bulk.chunk_size`, ...)."""
     for name, child in spec.children.items():
@@ -338,9 +346,15 @@ def known_paths(spec: Section = ROOT, prefix: str = "") -> Iterator[str]:
             yield from known_paths(child, path)
 
 
-SLUICE_ONLY_KEYS = tuple(
-    f"elasticsearch.{name}" for name, spec in ELASTICSEARCH.children.items() if spec.sluice_only
-)
+def _sluice_only(spec: Section, prefix: str) -> Iterator[str]:
+    for name, child in spec.children.items():
+        if child.sluice_only:
+            yield f"{prefix}.{name}"
+        if isinstance(child, Section):
+            yield from _sluice_only(child, f"{prefix}.{name}")
+
+
+SLUICE_ONLY_KEYS = tuple(_sluice_only(ELASTICSEARCH, "elasticsearch"))
 
 
 def is_secret_path(path: Path) -> bool:
@@ -356,9 +370,21 @@ class Validator:
     file: str | None = None
     base_dir: str | None = None
     problems: list[Problem] = field(default_factory=list)
+    unknown_seen: int = 0
 
     def run(self, data: Mapping[str, Any]) -> list[Problem]:
         self._section(ROOT, data, ())
+        unlisted = self.unknown_seen - MAX_UNKNOWN_LISTED
+        if unlisted > 0:
+            self.problems.append(
+                Problem(
+                    "",
+                    f"and {unlisted:,} more unknown keys (not listed) — neither Sluice nor "
+                    "Elastic's service uses them",
+                    severity="warning",
+                    file=self.file,
+                )
+            )
         return self.problems
 
     def _add(
@@ -455,6 +481,9 @@ class Validator:
             self._value(spec.item, item, (*path, index))
 
     def _unknown(self, spec: Section, key: Any, path: Path) -> None:
+        self.unknown_seen += 1
+        if self.unknown_seen > MAX_UNKNOWN_LISTED:
+            return  # counted only: "did you mean" costs a fuzzy match against every key
         name = format_path(path)
         parent = format_path(path[:-1])
         if isinstance(key, str) and "." in key and parent:

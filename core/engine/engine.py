@@ -6,6 +6,10 @@ typed events to a listener. Safety rules:
 
 * stale documents are deleted only when the whole extraction succeeded, so a source that fails
   half-way never wipes the index;
+* a source that could not read part of its data (a folder it could not list, a table it may
+  not read) says which documents that part holds (a `Scope` on its failure record): the
+  deletion skips every stale document under it, and the whole deletion when the source could
+  not say; the result's `notice` tells what was kept and why (`core.engine.unread`);
 * the ids the index held and the ids seen live in an on-disk ledger, so memory stays flat
   however large the index is;
 * a cancel or suspend request stops the sync within ~0.1 s and deletes nothing.
@@ -59,6 +63,7 @@ from core.engine.source import (
     DocumentSource,
     Operation,
 )
+from core.engine.unread import UnreadPart, keep_unread
 
 log = logging.getLogger("sluice.engine")
 
@@ -101,6 +106,9 @@ class SyncResult:
     sync_cursor: Any = None
     failures_recorded: int = 0
     pipeline: str | None = None
+    # Why stale documents were kept although the sync completed (part of the source could
+    # not be read): "stale documents kept: /srv/share/closed could not be listed (500 kept)".
+    notice: str | None = None
 
     @property
     def docs_per_second(self) -> float:
@@ -154,6 +162,8 @@ class _Run:
     started: float = field(default_factory=time.monotonic)
     source_error: str | None = None
     listing_error: str | None = None
+    unread: list[UnreadPart] = field(default_factory=list)  # parts the source could not read
+    notice: str | None = None  # why stale documents were kept
     index_json: bytes = b""  # the index name as JSON, for the bulk headers
     pipeline: str | None = None  # the ingest pipeline in use, if the cluster has it
 
@@ -218,6 +228,7 @@ class SyncEngine:
         self._started = time.monotonic()
         reporter = asyncio.create_task(self._report_progress())
         status, error, cursor, pipeline = SyncStatus.COMPLETED, None, None, None
+        notice: str | None = None
         try:
             pipeline = await self._prepare_index(request)
             mode = self._mode(source, request)
@@ -244,6 +255,7 @@ class SyncEngine:
                 if run.ledger is not None:
                     run.ledger.close()
             error = run.source_error or run.listing_error
+            notice = run.notice
             if error:
                 status = SyncStatus.ERROR
             elif self._supports_cursor(source):
@@ -284,6 +296,7 @@ class SyncEngine:
             sync_cursor=cursor,
             failures_recorded=self.failure_log.recorded,
             pipeline=pipeline,
+            notice=notice,
         )
 
     # ------------------------------------------------------------------ set-up
@@ -397,11 +410,16 @@ class SyncEngine:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                run.source_error = f"the source failed: {type(exc).__name__}: {exc}"
+                run.source_error = f"the source failed: {_describe(exc)}"
                 log.warning("%s; stale documents are kept", run.source_error)
             if listing is not None:
                 await listing
-            if run.ledger is not None and run.source_error is None and run.listing_error is None:
+            if (
+                run.ledger is not None
+                and run.source_error is None
+                and run.listing_error is None
+                and await self._keep_unread(run)
+            ):
                 # Counted first, so the deletion has its own progress and ETA.
                 self.stale_total = run.ledger.count_unseen()
                 self._deletes_before_stale = self._deletes_resolved
@@ -466,7 +484,7 @@ class SyncEngine:
         raw_id = doc.pop("_id", None)
         if raw_id is None or raw_id == "":
             if FAILURE_FIELD in doc:  # not a document: something the source could not read
-                self._source_failure(doc)
+                self._source_failure(run, doc)
                 return None
             counters.extracted += 1
             self._failed("?", "index", "the source yielded a document without an _id")
@@ -523,6 +541,15 @@ class SyncEngine:
         counters.bytes += size
         return index_op(run.index_json, doc_id, body, name), size
 
+    async def _keep_unread(self, run: _Run) -> bool:
+        """Keep the stale documents of the parts the source could not read (see
+        `core.engine.unread`); False when nothing may be deleted at all."""
+        assert run.ledger is not None
+        go_on, run.notice = await keep_unread(
+            self.client, run.request.index_name, run.ledger, run.unread
+        )
+        return go_on
+
     async def _delete_unseen(self, run: _Run) -> None:
         assert run.ledger is not None
         for page in run.ledger.unseen_ids():
@@ -556,13 +583,15 @@ class SyncEngine:
         self._failed(str(item.get("_id", "?")), op_type, reason, name)
         self._budget.failure(reason)
 
-    def _source_failure(self, record: Document) -> None:
+    def _source_failure(self, run: _Run, record: Document) -> None:
         """Something the source could not read outside any document (a folder it could not
-        list): a failure like a document's, so the job is not reported clean."""
+        list): a failure like a document's, so the job is not reported clean, and a part
+        whose indexed documents the deletion must keep."""
         name = record.get(NAME_FIELD)
         name = None if name is None else str(name)
         operation = str(record.get(OPERATION_FIELD) or "extract")
         self._failed(name or "?", operation, str(record[FAILURE_FIELD]), name)
+        run.unread.append(UnreadPart.of(name or "part of the source", operation, record))
 
     def _failed(self, doc_id: str, operation: str, reason: str, name: str | None = None) -> None:
         self.counters.failed += 1
@@ -604,6 +633,14 @@ class SyncEngine:
             self.listener(event)
         except Exception:  # a broken listener must not break the sync
             log.exception("progress listener failed")
+
+
+def _describe(exc: Exception) -> str:
+    """A source's own typed errors (`sources.errors`: a `problem` and a `fix`) read as
+    written; anything else gets its type, which is then the only clue."""
+    if getattr(exc, "problem", None) and str(exc):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _item_reason(item: Mapping[str, Any]) -> str:

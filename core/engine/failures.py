@@ -16,14 +16,7 @@ from typing import Any
 import orjson
 
 from core.engine.progress import Failure
-
-
-def state_dir() -> Path:
-    """Where Sluice keeps job state: $SLUICE_STATE_DIR, else XDG state home."""
-    if os.environ.get("SLUICE_STATE_DIR"):
-        return Path(os.environ["SLUICE_STATE_DIR"])
-    base = os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state")
-    return Path(base) / "sluice"
+from core.paths import private_dir, state_dir
 
 
 def failure_log_path(job_id: str) -> Path:
@@ -45,8 +38,13 @@ class FailureLog:
             self.dropped += 1
             return
         if self._file is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = open(self.path, "ab")  # noqa: SIM115 - closed in close()
+            # Private: the reasons quote document content (titles, paths, field values).
+            private_dir(self.path.parent)
+            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0)
+            descriptor = os.open(self.path, flags, 0o600)
+            if hasattr(os, "fchmod"):
+                os.fchmod(descriptor, 0o600)  # an older log may have been written 0644
+            self._file = os.fdopen(descriptor, "ab")
         entry = {
             "time": datetime.fromtimestamp(failure.at, UTC).isoformat(),
             "id": failure.doc_id,

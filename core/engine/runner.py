@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -26,7 +25,9 @@ from core.engine.progress import Counters, Listener, SyncStatus
 from core.engine.settings import EngineSettings
 from core.engine.source import DocumentSource
 from core.es import build_client
+from core.invocation import sluice_command
 from core.protocol import (
+    ACTIVE_STATUSES,
     KEEP,
     ConnectorStore,
     ConnectorStoreError,
@@ -36,9 +37,12 @@ from core.protocol import (
     SyncJob,
     SyncStats,
     TriggerMethod,
+    WorkerIdentity,
+    cleanup_stale_jobs,
     make_resumable,
     open_store,
 )
+from core.protocol.index_store import family
 
 log = logging.getLogger("sluice.runner")
 
@@ -77,6 +81,7 @@ def job_metadata(result: SyncResult | None, job_id: str) -> dict[str, Any]:
             "failed": c.failed,
             "duration_seconds": round(result.elapsed, 3),
             "failure_log": str(failure_log_path(job_id)) if result.failures_recorded else None,
+            "notice": result.notice,  # stale documents kept: part of the source was unread
         }
     }
 
@@ -103,15 +108,21 @@ async def run_job(
     listener: Listener | None = None,
     stop: StopSignal | None = None,
     worker_hostname: str | None = None,
+    worker: WorkerIdentity | None = None,
     claim: bool = True,
 ) -> SyncResult | None:
     """Claim `job` and run it to its end; None when another worker has it (or its
     connector is busy). The job record ends `completed`, `error`, `canceled` or
-    `suspended`, and the result says which."""
-    if claim and not await store.claim_job(
-        job.id, worker_hostname or socket.gethostname(), job.sync_cursor
-    ):
-        return None
+    `suspended`, and the result says which. `worker` is the instance recorded on the job
+    (default: this process, on `worker_hostname` or this host)."""
+    identity = worker or WorkerIdentity.of_this_process(worker_hostname)
+    if claim:
+        hostname = worker_hostname or identity.host
+        if not await store.claim_job(job.id, hostname, job.sync_cursor, worker=identity):
+            return None
+        log.info(
+            "job %s claimed for connector %s by %s", job.id, job.connector_id, identity.describe()
+        )
     stop = stop or StopSignal()
     started = time.monotonic()
     if job.job_type is JobType.ACCESS_CONTROL:
@@ -278,16 +289,23 @@ async def run_connector_sync(
             job = await store.get_job(job_id)
         if job is None:
             return _failed_result(f"job {job_id} vanished right after it was created", started)
-        result = await run_job(
-            store,
-            client,
-            job,
-            source_factory,
-            settings=settings,
-            listener=listener,
-            stop=StopSignal(cancel_event, suspend_event),
-            worker_hostname=worker_hostname,
-        )
+        stop = StopSignal(cancel_event, suspend_event)
+
+        async def attempt(claimed: SyncJob) -> SyncResult | None:
+            return await run_job(
+                store,
+                client,
+                claimed,
+                source_factory,
+                settings=settings,
+                listener=listener,
+                stop=stop,
+                worker_hostname=worker_hostname,
+            )
+
+        result = await attempt(job)
+        if result is None and not resume_job_id and await _unblocked(store, job):
+            result = await attempt(job)
         if result is None:
             if resume_job_id:
                 return _failed_result(
@@ -297,11 +315,49 @@ async def run_connector_sync(
                 )
             with contextlib.suppress(ConnectorStoreError, ApiError):
                 await store.request_cancel(job_id)
-            return _failed_result(
-                "another worker is already syncing this connector; try again when its job "
-                "ends (`sluice job list` shows it)",
-                started,
-            )
+            running = await _running_job(store, job)
+            return _failed_result(_busy_reason(running, connector_id), started)
         return result
     finally:
         await client.close()
+
+
+async def _running_job(store: ConnectorStore, job: SyncJob) -> SyncJob | None:
+    """The job of `job`'s family its connector is running now, if any."""
+    if not job.connector_id:
+        return None
+    running = await store.find_jobs(
+        statuses=ACTIVE_STATUSES,
+        connector_ids=[job.connector_id],
+        job_types=family(job.job_type),
+        oldest_first=False,
+        size=1,
+    )
+    return running[0] if running else None
+
+
+async def _unblocked(store: ConnectorStore, job: SyncJob) -> bool:
+    """After a refused claim with no job of the family running, the connector's lock is an
+    orphan (an instance stopped between locking it and starting its job). Release it as
+    `sluice run`'s cleanup does (after the same grace check) rather than fail every sync
+    until that runs; True when the connector is free now."""
+    if job.job_type is None or not job.connector_id or await _running_job(store, job):
+        return False
+    await cleanup_stale_jobs(store, connector_ids=[job.connector_id])
+    connector = await store.get_connector(job.connector_id)
+    return connector is not None and connector.sync_status(job.job_type) not in ACTIVE_STATUSES
+
+
+def _busy_reason(running: SyncJob | None, connector_id: str) -> str:
+    """Why the new job could not run, naming what the user can look at."""
+    if running is None:
+        return (
+            f"connector {connector_id} was locked by another worker that has not started its "
+            f"job yet; try again in a few seconds (`{sluice_command()} job list {connector_id}` "
+            "shows its jobs)"
+        )
+    who = running.worker_label or "an unknown worker"
+    return (
+        f"another worker ({who}) is already syncing this connector in job {running.id}; try "
+        f"again when it ends (`{sluice_command()} job show {running.id}` shows it)"
+    )

@@ -28,6 +28,11 @@ class EngineSettings:
     bulk_max_retries: int = 5
     bulk_retry_interval: float = 10.0
     bulk_initial_backoff: float = 1.0
+    # `bulk.request_timeout` (Sluice only): seconds a bulk request may go unanswered before
+    # it counts as timed out and is retried (never longer than `elasticsearch.request_timeout`).
+    # A healthy cluster answers a 500-document request in well under a second; the general
+    # 240 s default left a black-holed connection stalling the sync for 4 minutes unseen.
+    bulk_request_timeout: float = 60.0
     progress_interval: float = 0.25  # seconds between progress snapshots
     scan_page_size: int = 10_000  # ids per page when listing the index
     # Error budget, as Elastic's service: fail after this many consecutive / total errors,
@@ -54,4 +59,5 @@ class EngineSettings:
             max_concurrency=int(bulk.get("max_concurrency", base.max_concurrency)),
             bulk_max_retries=int(bulk.get("max_retries", base.bulk_max_retries)),
             bulk_retry_interval=float(bulk.get("retry_interval", base.bulk_retry_interval)),
+            bulk_request_timeout=float(bulk.get("request_timeout", base.bulk_request_timeout)),
         )

@@ -10,7 +10,9 @@ without that cost.
 Whole requests that time out, cannot connect or are answered 429/5xx are retried here, not in
 the client's transport, so a stall is visible: `StallWatch` reports `Stalled` (how long,
 which retry of `bulk.max_retries`) and `Resumed`. The documents of a request count as failed
-only once its retries are exhausted.
+only once its retries are exhausted. A request times out after `bulk.request_timeout` (60 s
+by default), not the client's long general timeout, so a connection that swallows requests
+without answering shows as a stall within a minute.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -177,6 +179,15 @@ async def _gather_chunk(queue: ByteBoundedQueue[BulkOp], settings: EngineSetting
     return chunk
 
 
+def bulk_timeout(client: AsyncElasticsearch, settings: EngineSettings) -> float:
+    """Seconds a bulk request may go unanswered: `bulk.request_timeout`, or the client's
+    own `request_timeout` when that is shorter (a user who lowered it meant it)."""
+    general = getattr(client, "_request_timeout", None)  # the client's, when it has one
+    if isinstance(general, int | float) and not isinstance(general, bool) and general > 0:
+        return min(float(general), settings.bulk_request_timeout)
+    return settings.bulk_request_timeout
+
+
 def retry_delay(settings: EngineSettings, retry: int) -> float:
     """Seconds before whole-request retry `retry` (1-based): `bulk.retry_interval`, doubling."""
     return min(settings.bulk_retry_interval * 2 ** (retry - 1), MAX_BACKOFF_SECONDS)
@@ -188,9 +199,11 @@ async def post_bulk(
     params: dict[str, Any],
     settings: EngineSettings,
     stalls: StallWatch,
+    timeout: float | None = None,
 ) -> dict[str, Any] | RequestFailure:
     """Send one `_bulk` request, retrying it whole up to `bulk_max_retries` times when
-    Elasticsearch does not answer or is overloaded; the response, or why it failed."""
+    Elasticsearch does not answer or is overloaded; the response, or why it failed.
+    `timeout` is the request timeout `client` applies, named in the stall's reason."""
     token = object()
     started = time.time()
     retries = settings.bulk_max_retries
@@ -200,6 +213,8 @@ async def post_bulk(
                 response = await client.bulk(operations=body, **params)
             except (ApiError, TransportError) as exc:
                 failure = classify(exc)
+                if isinstance(exc, ConnectionTimeout) and timeout is not None:
+                    failure = replace(failure, reason=f"no answer within {timeout:g} s")
             else:
                 stalls.succeeded(token)
                 return response
@@ -227,14 +242,16 @@ async def send_chunk(
 ) -> None:
     """Send one request; report every operation's outcome, retrying items refused with 429."""
     stalls = stalls or StallWatch()
-    sender = client.options(max_retries=0)  # whole-request retries are ours: they show
+    timeout = bulk_timeout(client, settings)
+    # whole-request retries are ours, so they show
+    sender = client.options(max_retries=0, request_timeout=timeout)
     params: dict[str, Any] = {"filter_path": _FILTER_PATH}
     if pipeline:
         params["pipeline"] = pipeline
     attempt = 0
     while chunk:
         response = await post_bulk(
-            sender, b"".join(op[2] for op in chunk), params, settings, stalls
+            sender, b"".join(op[2] for op in chunk), params, settings, stalls, timeout
         )
         if isinstance(response, RequestFailure):
             for op_type, doc_id, _, name in chunk:

@@ -68,6 +68,24 @@ class IdLedger:
         query = "SELECT COUNT(*) FROM existing e LEFT JOIN seen s ON s.id = e.id WHERE s.id IS NULL"
         return int(self._db.execute(query).fetchone()[0])
 
+    def unseen_after(self, after: str | None, limit: int) -> list[str]:
+        """Up to `limit` stale ids greater than `after`, in id order: pages that stay valid
+        while `mark_kept` writes between them (no cursor is held open across pages)."""
+        self.flush()
+        query = (
+            "SELECT e.id FROM existing e LEFT JOIN seen s ON s.id = e.id "
+            "WHERE s.id IS NULL AND e.id > ? ORDER BY e.id LIMIT ?"
+        )
+        return [row[0] for row in self._db.execute(query, (after or "", limit))]
+
+    def mark_kept(self, ids: Iterable[str]) -> None:
+        """Take ids off the stale list without the source having yielded them (documents of
+        a part the source could not read)."""
+        self.flush()
+        self._db.execute("BEGIN")
+        self._db.executemany("INSERT OR IGNORE INTO seen VALUES (?)", ((i,) for i in ids))
+        self._db.execute("COMMIT")
+
     def unseen_ids(self, page: int = 1000) -> Iterator[list[str]]:
         """Pages of ids the index held that the source did not yield."""
         self.flush()

@@ -26,6 +26,7 @@ from elasticsearch import AsyncElasticsearch
 from elasticsearch.exceptions import GeneralAvailabilityWarning
 from elasticsearch.serializer import OrjsonSerializer
 
+from core.address import address_problem
 from core.echo import quoted
 from core.es.node import TLS_EXTRA, SluiceHttpxNode
 from core.es.tls import TlsOptions, build_ssl_context, normalize_fingerprint, redact_userinfo
@@ -139,19 +140,21 @@ def _has_control_character(text: str) -> bool:
 def host_url(settings: Mapping[str, Any]) -> str:
     """The validated `host` (scheme, host and port are required to mean one thing)."""
     host = str(settings.get("host") or "http://localhost:9200").strip()
-    parts = urlsplit(host)
+    try:
+        parts = urlsplit(host)
+    except ValueError as exc:  # "Invalid IPv6 URL" and the like
+        raise ConnectionSettingsError(
+            "host", f"{quoted(redact_userinfo(host))} is not a valid URL ({exc})"
+        ) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConnectionSettingsError(
             "host",
             f"{quoted(redact_userinfo(host))} is not an address; write it as "
             "https://HOST:PORT (or http:// for a cluster without TLS)",
         )
-    try:
-        parts.port  # noqa: B018 - raises ValueError for a non-numeric port
-    except ValueError:
-        raise ConnectionSettingsError(
-            "host", f"{quoted(redact_userinfo(host))} has an invalid port; use a number like 9200"
-        ) from None
+    problem = address_problem(host)  # before elastic-transport's "Could not parse URL"
+    if problem:
+        raise ConnectionSettingsError("host", f"{quoted(redact_userinfo(host))}: {problem}")
     return host
 
 

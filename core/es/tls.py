@@ -198,7 +198,10 @@ def https_origin(host_url: str) -> str:
 
 def redact_userinfo(url: str) -> str:
     """Drop `user:password@` from a URL so it can be shown (works on malformed URLs too)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "Invalid IPv6 URL" and the like: cut by hand
+        return re.sub(r"(?<=//)[^/@\s]*@", "", url)
     if "@" not in parts.netloc:
         return url
     return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()

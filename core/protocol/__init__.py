@@ -18,6 +18,7 @@ from core.protocol.errors import (
     StoreUnavailable,
     TooManyConflicts,
 )
+from core.protocol.identity import WorkerIdentity
 from core.protocol.index_store import IndexConnectorStore
 from core.protocol.jobs import cleanup_stale_jobs, pending_jobs
 from core.protocol.mappings import CONNECTORS_ALIAS, JOBS_ALIAS, IndexNames
@@ -77,6 +78,7 @@ __all__ = [
     "SyncStats",
     "TooManyConflicts",
     "TriggerMethod",
+    "WorkerIdentity",
     "cleanup_stale_jobs",
     "connector_api_available",
     "create_due_scheduled_jobs",

@@ -10,16 +10,25 @@ backend, with the `X-elastic-product-origin: connectors` header).
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from elasticsearch import AsyncElasticsearch, NotFoundError
+from elasticsearch import ApiError, AsyncElasticsearch, NotFoundError, TransportError
 from elasticsearch.exceptions import GeneralAvailabilityWarning
 
+from core.es.client import RETRY_ON_STATUS
 from core.protocol import documents
-from core.protocol.errors import ConnectorNotFound, InvalidRequest, JobNotFound
+from core.protocol.errors import (
+    ConnectorNotFound,
+    ConnectorStoreError,
+    InvalidRequest,
+    JobNotFound,
+)
 from core.protocol.es_errors import translated
+from core.protocol.identity import WorkerIdentity, with_worker
 from core.protocol.index_store import (
     IndexConnectorStore,
     check_scheduling,
@@ -39,8 +48,14 @@ from core.protocol.models import (
 )
 from core.protocol.store import KEEP
 from core.protocol.timeutil import iso_now
+from core.protocol.write_tokens import merged_metadata
 
 PAGE = 100
+#: Sends of a cancel request whose answers are lost, and the pause unit between them.
+CANCEL_ATTEMPTS = 4
+CANCEL_PAUSE = 0.5
+
+logger = logging.getLogger("sluice.protocol")
 
 # The client flags the Connector API as beta/preview on every call; Elastic's own service
 # relies on it, and a warning per request would drown the CLI's output.
@@ -64,6 +79,8 @@ class ApiConnectorStore(IndexConnectorStore):
         direct conditional writes, as on the index backend."""
         super().__init__(client, index_prefix=index_prefix)
         self._api = client.connector
+        #: for calls whose resending the store handles itself (`request_cancel`)
+        self._api_once = client.options(max_retries=0).connector
         self._claim_endpoint = claim_endpoint
 
     # ================================================================ connectors
@@ -352,10 +369,18 @@ class ApiConnectorStore(IndexConnectorStore):
                     break
         return results
 
-    async def _take_job(self, job: SyncJob, worker_hostname: str, sync_cursor: Any) -> bool:
-        """Under the connector lock: claim through `_claim` if the job is still as read."""
+    async def _take_job(
+        self, job: SyncJob, worker_hostname: str, sync_cursor: Any, worker: WorkerIdentity
+    ) -> bool:
+        """Under the connector lock: claim through `_claim` if the job is still as read,
+        then record the instance in the job's `metadata` (`_claim` takes a host name only).
+
+        `_claim` is an unconditional update that writes the same fields each time, so the
+        transport's retry of one whose answer was lost just repeats it (no 409 to misread);
+        the connector lock before it and the identity write after it are conditional
+        writes, safe to retry through their write tokens."""
         if not self._claim_endpoint:
-            return await super()._take_job(job, worker_hostname, sync_cursor)
+            return await super()._take_job(job, worker_hostname, sync_cursor, worker)
         fresh = await self._read(self.names.jobs, job.id, SyncJob)
         if (
             fresh is None
@@ -372,6 +397,13 @@ class ApiConnectorStore(IndexConnectorStore):
                 )
             except NotFoundError:
                 return False
+        try:
+            await self._modify_job(
+                job.id,
+                lambda taken: {**taken.doc, "metadata": with_worker(taken.metadata, worker)},
+            )
+        except ConnectorStoreError as exc:  # the job is ours all the same: run it
+            logger.warning("job %s: claimed, but its worker identity not recorded: %s", job.id, exc)
         return True
 
     async def update_job_stats(
@@ -383,15 +415,18 @@ class ApiConnectorStore(IndexConnectorStore):
     ) -> None:
         counters = stats.as_fields() if stats else {}
         required = ("deleted_document_count", "indexed_document_count", "indexed_document_volume")
-        if any(key not in counters for key in required):  # the API wants all three
+        current: SyncJob | None = None
+        if any(key not in counters for key in required) or metadata is not None:
+            # the API wants all three counters; `metadata` replaces the stored one, which
+            # holds the worker's identity and write tokens to keep
             current = await self.get_job(job_id)
             if current is None:
                 raise JobNotFound(job_id)
             for key in required:
                 counters.setdefault(key, int(current.doc.get(key) or 0))
         body: dict[str, Any] = dict(counters)
-        if metadata is not None:
-            body["metadata"] = dict(metadata)
+        if metadata is not None and current is not None:
+            body["metadata"] = merged_metadata(current.doc.get("metadata"), metadata)
         with translated(f"updating stats of sync job {job_id!r}"):
             try:
                 await self._api.sync_job_update_stats(connector_sync_job_id=job_id, body=body)
@@ -399,8 +434,25 @@ class ApiConnectorStore(IndexConnectorStore):
                 raise JobNotFound(job_id) from None
 
     async def request_cancel(self, job_id: str) -> None:
-        with translated(f"canceling sync job {job_id!r}"):
+        """`_cancel` refuses a job already canceling or canceled, so the transport's retry
+        of a cancel whose answer was lost would fail on its own success. It is sent without
+        the transport's retries; after an answer that is no answer (lost, or a gateway or
+        throttling status) the job is read back: canceling or canceled means the cancel took
+        effect, anything else sends it again."""
+        for attempt in range(1, CANCEL_ATTEMPTS + 1):
             try:
-                await self._api.sync_job_cancel(connector_sync_job_id=job_id)
+                await self._api_once.sync_job_cancel(connector_sync_job_id=job_id)
+                return
             except NotFoundError:
                 raise JobNotFound(job_id) from None
+            except (ApiError, TransportError) as exc:
+                unanswered = not isinstance(exc, ApiError) or exc.status_code in RETRY_ON_STATUS
+                if not unanswered or attempt == CANCEL_ATTEMPTS:
+                    with translated(f"canceling sync job {job_id!r}"):
+                        raise
+            job = await self.get_job(job_id)
+            if job is None:
+                raise JobNotFound(job_id)
+            if job.status in (JobStatus.CANCELING, JobStatus.CANCELED):
+                return
+            await asyncio.sleep(CANCEL_PAUSE * attempt)

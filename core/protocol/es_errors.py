@@ -1,28 +1,92 @@
-"""Translate elasticsearch-py exceptions into the store's readable errors."""
+"""Translate elasticsearch-py exceptions into the store's readable errors — the one place
+where a client exception becomes words.
+
+The words never hold a request or response body: elastic-transport's `SerializationError`
+puts the whole document it could not encode (a connector's configuration, passwords
+included) into its message, and Elasticsearch quotes a field's value in some reasons
+("Preview of field's value: ..."). `transport_problem`, `serialization_problem` and
+`reason` say what failed without them; a `SerializationError` is never blamed on the network.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from elasticsearch import ApiError, TransportError
+from elasticsearch import ApiError, SerializationError, TransportError
 
 from core.protocol.errors import ConnectorStoreError, InvalidRequest, StoreUnavailable
 
+#: Elasticsearch's quote of the value it could not parse, at the end of some reasons.
+_VALUE_PREVIEW = re.compile(r"[.\s]*Preview of field's value:.*\Z", re.DOTALL)
+
+#: What the JSON encoders (orjson, the standard library) say, mapped to words that hold no
+#: value: their messages are matched, never shown.
+_NOT_UTF8 = "a text value is not valid UTF-8 (it holds bytes that could not be decoded)"
+_ENCODING_CAUSES = (
+    ("surrogates", _NOT_UTF8),
+    ("not valid utf-8", _NOT_UTF8),
+    ("64-bit", "an integer is out of the range Elasticsearch can store (a signed 64-bit long)"),
+    ("out of range float", "a number is infinite or NaN, which JSON cannot hold"),
+    ("circular", "a value contains itself"),
+    ("recursion", "a value is nested too deeply"),
+)
+_TYPE_NAME = re.compile(r"(?:not JSON serializable: |Object of type )([A-Za-z_]\w*)")
+
+
+def without_value_preview(text: str) -> str:
+    """`text` with Elasticsearch's "Preview of field's value: ..." cut off (it may be a
+    secret the user typed)."""
+    cut = _VALUE_PREVIEW.sub("", text)
+    return cut if cut == text else f"{cut} (value not shown)"
+
 
 def reason(exc: ApiError) -> str:
-    """Elasticsearch's own explanation (`error.reason`), else the error type."""
+    """Elasticsearch's own explanation (`error.reason`), else the error type — without the
+    field value some reasons quote."""
     body: Any = getattr(exc, "body", None)
     if isinstance(body, dict):
         error = body.get("error")
         if isinstance(error, dict):
             causes = error.get("root_cause") or []
             text = error.get("reason") or (causes[0].get("reason") if causes else None)
-            return str(text or error.get("type") or exc.message)
+            return without_value_preview(str(text or error.get("type") or exc.message))
         if isinstance(error, str):
-            return error
-    return str(exc.message)
+            return without_value_preview(error)
+    return without_value_preview(str(exc.message))
+
+
+def serialization_problem(exc: SerializationError) -> str:
+    """What could not be encoded or decoded, in words that never include the data (the
+    exception's own message is the whole document)."""
+    if str(exc.message).startswith("Unable to deserialize"):
+        return (
+            "the answer is not valid JSON — check that elasticsearch.host points at "
+            "Elasticsearch, not at a proxy or another service"
+        )
+    # The encoder's own exception, never elastic-transport's (whose text is the document).
+    encoder = [
+        e
+        for e in (*exc.errors, exc.__cause__, exc.__context__)
+        if isinstance(e, BaseException) and not isinstance(e, TransportError)
+    ]
+    texts = [str(e).lower() for e in encoder]
+    why = next((words for key, words in _ENCODING_CAUSES if any(key in t for t in texts)), None)
+    if why is None:
+        types = [m.group(1) for e in encoder if (m := _TYPE_NAME.search(str(e)))]
+        kind = f" of type {types[0]}" if types else ""
+        why = f"a value{kind} cannot be written as JSON"
+    return f"the request could not be encoded as JSON, so nothing was sent: {why}"
+
+
+def transport_problem(exc: TransportError) -> str:
+    """A request that got no usable answer, in one phrase: the network for connection and
+    TLS failures, the data for serialization failures."""
+    if isinstance(exc, SerializationError):
+        return serialization_problem(exc)
+    return f"cannot reach Elasticsearch ({exc.message})"
 
 
 def error_type(exc: ApiError) -> str:
@@ -51,5 +115,10 @@ def translated(action: str) -> Iterator[None]:
                 "manage_connector privilege, or read/write on .elastic-connectors*)"
             ) from None
         raise ConnectorStoreError(text) from None
+    except SerializationError as exc:
+        text = f"{action}: {serialization_problem(exc)}"
+        if str(exc.message).startswith("Unable to deserialize"):
+            raise ConnectorStoreError(text) from None
+        raise InvalidRequest(text) from None
     except TransportError as exc:
-        raise StoreUnavailable(f"{action}: cannot reach Elasticsearch ({exc.message})") from None
+        raise StoreUnavailable(f"{action}: {transport_problem(exc)}") from None

@@ -5,7 +5,9 @@ access to these system indices without it). Every write is a read-modify-write g
 `if_seq_no`/`if_primary_term` and retried on conflict with a fresh read, so concurrent writers
 (other Sluice instances, Kibana, Elastic's service) never lose each other's updates, and
 whole-field replacements (a new `sync_cursor`, a new configuration) are exact instead of
-being deep-merged as partial updates would be.
+being deep-merged as partial updates would be. Every conditional write is also safe to
+retry: it carries a write token, so a 409 that answers the transport's retry of our own
+applied write is recognised as success (see `core.protocol.write_tokens`).
 
 The Connector-API backend inherits from this class: the API has no conditional writes, so
 the locks, job endings and scheduling marks stay direct, exactly as Elastic's own service
@@ -35,6 +37,7 @@ from core.protocol.errors import (
     TooManyConflicts,
 )
 from core.protocol.es_errors import error_type, translated
+from core.protocol.identity import WorkerIdentity, with_worker
 from core.protocol.mappings import (
     CONNECTORS_MAPPINGS,
     JOBS_MAPPINGS,
@@ -60,6 +63,14 @@ from core.protocol.scheduling import validate_cron
 from core.protocol.store import KEEP, ConnectorStore
 from core.protocol.timeutil import iso_now, to_iso
 from core.protocol.transitions import JOB_TRANSITIONS, check_connector_transition
+from core.protocol.write_tokens import (
+    CONNECTOR_SECTION,
+    JOB_SECTION,
+    carries,
+    merged_metadata,
+    new_token,
+    stamped,
+)
 
 logger = logging.getLogger("sluice.protocol")
 
@@ -126,22 +137,44 @@ class IndexConnectorStore(ConnectorStore):
     async def _write_if_unchanged(
         self, index: str, current: D, new_doc: dict[str, Any]
     ) -> D | None:
-        """Replace `current` with `new_doc` unless it changed since read; None on conflict."""
+        """Replace `current` with `new_doc` unless it changed since read; None on conflict.
+
+        Safe to retry. The transport resends a request whose answer was lost (connection
+        reset, timeout), possibly after the server applied it; the resent one then gets
+        409. So the document carries a fresh write token, and a 409 is checked by reading
+        the document back: our token in it means the write applied (the fresh document is
+        returned), else someone else's change won (None). Turning the transport's retries
+        off here instead would leave the same lost-answer case, needing the same read-back
+        plus a retry loop of our own; the token keeps one path for both.
+        """
+        kind = type(current)
+        section = JOB_SECTION if issubclass(kind, SyncJob) else CONNECTOR_SECTION
+        token = new_token()
+        doc = stamped(new_doc, token, section)
         with translated(f"writing {current.id!r} to {index}"):
             try:
                 resp = await self._es.index(
                     index=index,
                     id=current.id,
-                    document=new_doc,
+                    document=doc,
                     if_seq_no=current.seq_no,
                     if_primary_term=current.primary_term,
                     refresh=True,
                 )
             except ConflictError:
-                return None
-        return type(current)(
-            current.id, new_doc, seq_no=resp["_seq_no"], primary_term=resp["_primary_term"]
-        )
+                resp = None
+        if resp is not None:
+            return kind(current.id, doc, seq_no=resp["_seq_no"], primary_term=resp["_primary_term"])
+        fresh = await self._read(index, current.id, kind)
+        if fresh is not None and carries(fresh.doc, token, section):
+            logger.info(
+                "%s in %s: the answer to a write was lost and its retry conflicted with it; "
+                "the write had been applied",
+                current.id,
+                index,
+            )
+            return fresh
+        return None
 
     async def _modify(
         self,
@@ -496,7 +529,15 @@ class IndexConnectorStore(ConnectorStore):
 
     # ------------------------------------------------------------ claiming
 
-    async def claim_job(self, job_id: str, worker_hostname: str, sync_cursor: Any = None) -> bool:
+    async def claim_job(
+        self,
+        job_id: str,
+        worker_hostname: str,
+        sync_cursor: Any = None,
+        *,
+        worker: WorkerIdentity | None = None,
+    ) -> bool:
+        identity = worker or WorkerIdentity.of_this_process(worker_hostname)
         job = await self._read(self.names.jobs, job_id, SyncJob)
         if (
             job is None
@@ -516,7 +557,7 @@ class IndexConnectorStore(ConnectorStore):
         if locked is None:
             return False  # another instance locked it first
         try:
-            taken = await self._take_job(job, worker_hostname, sync_cursor)
+            taken = await self._take_job(job, worker_hostname, sync_cursor, identity)
         except BaseException:
             await self._unlock(locked, connector, job.job_type)
             raise
@@ -524,8 +565,11 @@ class IndexConnectorStore(ConnectorStore):
             await self._unlock(locked, connector, job.job_type)
         return taken
 
-    async def _take_job(self, job: SyncJob, worker_hostname: str, sync_cursor: Any) -> bool:
-        """Mark `job` in_progress for us, only if it is still as read before the lock."""
+    async def _take_job(
+        self, job: SyncJob, worker_hostname: str, sync_cursor: Any, worker: WorkerIdentity
+    ) -> bool:
+        """Mark `job` in_progress for us (with our instance identity in its `metadata`),
+        only if it is still as read before the lock."""
         now = iso_now()
         doc = copy.deepcopy(job.doc)
         doc.update(
@@ -533,6 +577,7 @@ class IndexConnectorStore(ConnectorStore):
             started_at=now,
             last_seen=now,
             worker_hostname=worker_hostname,
+            metadata=with_worker(doc.get("metadata"), worker),
         )
         if sync_cursor is not None:
             doc.setdefault("connector", {})["sync_cursor"] = sync_cursor
@@ -567,7 +612,7 @@ class IndexConnectorStore(ConnectorStore):
         def change(job: SyncJob) -> dict[str, Any]:
             doc = {**job.doc, "last_seen": iso_now(), **(stats.as_fields() if stats else {})}
             if metadata is not None:
-                doc["metadata"] = dict(metadata)
+                doc["metadata"] = merged_metadata(job.doc.get("metadata"), metadata)
             return doc
 
         await self._modify_job(job_id, change)
@@ -866,7 +911,7 @@ def ended_document(
         doc["canceled_at"] = now
     doc.update(stats.as_fields() if stats else {})
     if metadata is not None:
-        doc["metadata"] = dict(metadata)
+        doc["metadata"] = merged_metadata(job.doc.get("metadata"), metadata)
     return doc
 
 

@@ -79,7 +79,7 @@ async def cleanup_stale_jobs(
         seen = to_iso(job.last_seen) if job.last_seen else "never"
         message = (
             f"The sync stopped sending heartbeats: last seen {seen} "
-            f"on worker {job.worker_hostname or 'unknown'}, more than {_describe(stale_after)} "
+            f"on worker {job.worker_label or 'unknown'}, more than {_describe(stale_after)} "
             "before the cleanup (its instance stopped or lost Elasticsearch); start it again"
         )
         if await store.fail_stale_job(job, message):

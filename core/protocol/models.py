@@ -14,6 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from core.protocol.identity import WorkerIdentity, worker_of
 from core.protocol.timeutil import parse_time
 
 
@@ -258,6 +259,23 @@ class SyncJob(_Document):
     sync_cursor = property(lambda self: _dig(self.doc, "connector", "sync_cursor"))
     error = property(lambda self: self.doc.get("error"))
     worker_hostname = property(lambda self: self.doc.get("worker_hostname"))
+
+    @property
+    def worker(self) -> WorkerIdentity | None:
+        """The Sluice instance that claimed the job (`metadata.sluice.worker`); None for
+        jobs not claimed by Sluice, and when a worker on another host (Elastic's service,
+        which leaves `metadata` alone) claimed it since."""
+        worker = worker_of(self.doc.get("metadata"))
+        if worker is None or worker.host != self.worker_hostname:
+            return None
+        return worker
+
+    @property
+    def worker_label(self) -> str | None:
+        """Who runs (or ran) the job, short: host and process id for a Sluice instance,
+        else Elastic's `worker_hostname`."""
+        worker = self.worker
+        return worker.label if worker is not None else self.worker_hostname
 
     @property
     def configuration(self) -> dict[str, dict[str, Any]]:

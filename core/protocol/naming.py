@@ -7,6 +7,8 @@ would refuse; Sluice follows Elasticsearch).
 
 from __future__ import annotations
 
+from core.echo import quoted
+
 _FORBIDDEN = set('\\/*?"<>| ,#:')
 SEARCH_PREFIX = "search-"
 
@@ -16,19 +18,19 @@ def index_name_problem(name: str) -> str | None:
     if not name:
         return "the index name is empty"
     if name != name.lower():
-        return f"index name {name!r} must be lowercase"
+        return f"index name {quoted(name)} must be lowercase"
     bad = sorted(set(name) & _FORBIDDEN)
     if bad:
         shown = " ".join(repr(c) for c in bad)
-        return f"index name {name!r} must not contain {shown}"
+        return f"index name {quoted(name)} must not contain {shown}"
     if name[0] in "-_+":
-        return f"index name {name!r} must not start with '-', '_' or '+'"
+        return f"index name {quoted(name)} must not start with '-', '_' or '+'"
     if name in (".", ".."):
-        return f"index name {name!r} is not allowed"
+        return f"index name {quoted(name)} is not allowed"
     if name.startswith("."):
-        return f"index name {name!r} must not start with '.' (reserved for system indices)"
-    if len(name.encode()) > 255:
-        return f"index name {name!r} is longer than 255 bytes"
+        return f"index name {quoted(name)} must not start with '.' (reserved for system indices)"
+    if len(name.encode("utf-8", "surrogatepass")) > 255:
+        return f"index name {quoted(name)} is longer than 255 bytes"
     return None
 
 
@@ -36,7 +38,7 @@ def index_name_warning(name: str) -> str | None:
     """Kibana's convention (older releases required it); a warning, never a refusal."""
     if not name.startswith(SEARCH_PREFIX):
         return (
-            f"index name {name!r} has no '{SEARCH_PREFIX}' prefix: Kibana's connector pages "
+            f"index name {quoted(name)} has no '{SEARCH_PREFIX}' prefix: Kibana's connector pages "
             "expect it and releases before 8.13 require it"
         )
     return None

@@ -8,6 +8,7 @@ from elasticsearch import ApiError, AsyncElasticsearch, TransportError
 
 from core.protocol.api_store import ApiConnectorStore
 from core.protocol.errors import StoreUnavailable
+from core.protocol.es_errors import transport_problem
 from core.protocol.index_store import IndexConnectorStore
 from core.protocol.store import ConnectorStore
 
@@ -21,7 +22,7 @@ async def connector_api_available(client: AsyncElasticsearch) -> bool:
     except ApiError:
         return False
     except TransportError as exc:
-        raise StoreUnavailable(f"cannot reach Elasticsearch ({exc.message})") from None
+        raise StoreUnavailable(transport_problem(exc)) from None
     return True
 
 

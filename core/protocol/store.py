@@ -8,7 +8,9 @@ Elastic's own connector service.
 Multi-instance safety (several `sluice run` on several machines) rests on two conditional
 writes with `if_seq_no`/`if_primary_term`: the connector's `last_sync_status: in_progress`
 (a lock per connector and job family) and the job's own claim. `claim_job` returns False to
-every instance but one.
+every instance but one. Both are safe to retry after a lost answer (write tokens,
+`core.protocol.write_tokens`), and the claim records which instance runs the job
+(`metadata.sluice.worker`, `core.protocol.identity`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from core.protocol.identity import WorkerIdentity
 from core.protocol.models import (
     Connector,
     ConnectorStatus,
@@ -186,10 +189,18 @@ class ConnectorStore(ABC):
         """Jobs, newest first (`size` at most)."""
 
     @abstractmethod
-    async def claim_job(self, job_id: str, worker_hostname: str, sync_cursor: Any = None) -> bool:
+    async def claim_job(
+        self,
+        job_id: str,
+        worker_hostname: str,
+        sync_cursor: Any = None,
+        *,
+        worker: WorkerIdentity | None = None,
+    ) -> bool:
         """Take a pending or suspended job for this instance. False when another instance
         won, the connector already runs a job of the same family, the connector is gone, or
-        the job is no longer claimable. On True the job is `in_progress` and the connector's
+        the job is no longer claimable. On True the job is `in_progress` with
+        `worker_hostname` and `worker` (default: this process) recorded, and the connector's
         `last_sync_status` (or `last_access_control_sync_status`) is `in_progress`."""
 
     @abstractmethod

@@ -32,6 +32,7 @@ from core.protocol import (
     ConnectorStore,
     ConnectorStoreError,
     SyncJob,
+    WorkerIdentity,
     cleanup_stale_jobs,
     create_due_scheduled_jobs,
     open_store,
@@ -90,6 +91,9 @@ class ConnectorService:
         self.source_factory = source_factory
         self.schema_provider = schema_provider
         self.hostname = hostname or socket.gethostname()
+        #: This instance, recorded on every job it claims: two services on one host share
+        #: `worker_hostname`, never this.
+        self.identity = WorkerIdentity.new(self.hostname)
         self.options = ServiceOptions.from_config(config.service)
         self.engine_settings = EngineSettings.from_bulk_config(config.bulk)
         self.running: dict[str, _RunningJob] = {}
@@ -114,7 +118,7 @@ class ConnectorService:
             self._store = await open_store(self._client)
             log.info(
                 "service started on %s for %d connector(s): %s",
-                self.hostname,
+                self.identity.describe(),
                 len(self.connector_ids),
                 ", ".join(self.connector_ids),
             )
@@ -259,6 +263,7 @@ class ConnectorService:
                 settings=self.engine_settings,
                 stop=stop,
                 worker_hostname=self.hostname,
+                worker=self.identity,
             )
         except Exception:
             log.exception("job %s crashed", job.id)

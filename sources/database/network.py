@@ -85,3 +85,36 @@ def connection_error(
             return error
         current = current.__cause__ or current.__context__
     return None
+
+
+class ConnectionLostError(SourceError):
+    """The server closed the connection after the sync had started reading: not a connect
+    failure (host, port and TLS were fine), so the fix is not in those settings."""
+
+
+def connection_lost(
+    *, server: str, host: str, port: int, what: str, rows: int | None, reason: str
+) -> ConnectionLostError:
+    """The error that reads "PostgreSQL closed the connection while reading table public.big
+    after 1500 rows: terminating connection due to administrator command." — `what` is
+    "table T" or "a custom query"; `rows` is None outside a read (a catalogue query)."""
+    after = "" if rows is None else f" after {rows} row{'' if rows == 1 else 's'}"
+    reason = reason.strip().rstrip(".") or "no reason given"
+    # Rows are read only by syncs, and a sync that loses its source deletes nothing.
+    again = "Try again" if rows is None else "Run the sync again; nothing was deleted"
+    return ConnectionLostError(
+        f"{server} closed the connection while reading {what}{after}: {reason}.",
+        f"{again}. If it recurs, check the server's log (a restart, an administrator ending "
+        "sessions, idle or statement timeouts) and the network between this machine and "
+        f"{host}:{port}.",
+    )
+
+
+def causes(exc: BaseException) -> list[BaseException]:
+    """`exc` and the exceptions it was raised from or while handling, outermost first."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and all(current is not seen for seen in chain):
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain

@@ -8,20 +8,26 @@ decides how documents are named (Elastic's PostgreSQL and MySQL connectors diffe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
-from core.engine.source import Operation
-from sources.base import BaseSource, Document, advanced_rules
+from core.engine.source import Operation, Scope
+from sources.base import BaseSource, Document, advanced_rules, source_failure
 from sources.database.cursor import later, make_cursor, marks_of
 from sources.database.ids import row_hash_id, row_id
 from sources.database.rules import QueryRule, parse_query_rules, validate_query_rules
 from sources.database.tables import configured_tables, is_wildcard
 from sources.database.values import Converter, convert_row
-from sources.errors import AdvancedRulesError, HostUnreachableError, TableNotFoundError
+from sources.errors import (
+    AdvancedRulesError,
+    HostUnreachableError,
+    InsufficientPrivilegesError,
+    TableNotFoundError,
+)
 
 DEFAULT_FETCH_SIZE = 500
 DEFAULT_RETRY_COUNT = 3
@@ -79,10 +85,18 @@ def common_fields(order: int) -> dict[str, dict[str, Any]]:
 
 
 class SQLSource(BaseSource):
-    """Base of the SQL sources. One document per row; see the README of sources/."""
+    """Base of the SQL sources. One document per row; see the README of sources/.
+
+    A table the user may not read does not fail the sync: it becomes a failure record
+    scoped to the table (`scope_field` of its documents), so the other tables sync and a
+    full sync keeps that table's indexed rows instead of deleting them. A connection lost
+    mid-read fails the whole sync (nothing is deleted).
+    """
 
     advanced_rules_enabled = True
     incremental_sync_enabled = True
+    #: The document field that holds the (single) table a row came from; see `metadata`.
+    scope_field: ClassVar[str] = "table"
 
     def __init__(self, configuration: Mapping[str, Any]) -> None:
         super().__init__(configuration)
@@ -118,6 +132,10 @@ class SQLSource(BaseSource):
         return {}
 
     special_values: Converter | None = None
+
+    def grant_hint(self, table: str) -> str:
+        """How to let the configured user read `table` (the sources give the GRANT)."""
+        return f"grant the user SELECT on {self.table_key(table)}"
 
     # ------------------------------------------------------------ sessions
 
@@ -177,10 +195,13 @@ class SQLSource(BaseSource):
                 return
             for table in await self._tables(session):
                 key = self.table_key(table)
-                async for document, mark in self._table_documents(session, table):
-                    if column:
-                        marks[key] = later(marks.get(key), mark)
-                    yield document
+                try:
+                    async for document, mark in self._table_documents(session, table):
+                        if column:
+                            marks[key] = later(marks.get(key), mark)
+                        yield document
+                except InsufficientPrivilegesError as exc:
+                    yield self._unreadable_table(table, exc)
         self.sync_cursor = make_cursor(column, marks) if column else None
 
     async def count_documents(self, filtering: Mapping[str, Any] | None = None) -> int | None:
@@ -189,7 +210,11 @@ class SQLSource(BaseSource):
         if self._rules(filtering):
             return None
         async with self.session() as session:
-            return sum([await session.row_count(t) for t in await self._tables(session)])
+            total = 0
+            for table in await self._tables(session):
+                with contextlib.suppress(InsufficientPrivilegesError):  # not read either
+                    total += await session.row_count(table)
+            return total
 
     async def _tables(self, session: SQLSession) -> list[str]:
         """The tables to sync; an explicitly listed table that is missing fails the sync
@@ -270,6 +295,17 @@ class SQLSource(BaseSource):
         document["_timestamp"] = _timestamp(mark) or self._sync_started
         return document
 
+    def _unreadable_table(self, table: str, exc: InsufficientPrivilegesError) -> Document:
+        """A table the user may not read: a failure for the job, scoped to the table's
+        documents so a full sync keeps them."""
+        key = self.table_key(table)
+        self.logger.warning("Cannot read %s (%s); its rows are left out.", key, exc.problem)
+        reason = (
+            f"{exc.problem.rstrip('.')}; its rows are left out and their indexed documents "
+            f"kept: {self.grant_hint(table)}"
+        )
+        return source_failure(key, reason, "read", Scope(self.scope_field, table))
+
     def _warn_no_key(self, table: str) -> None:
         if table not in self._warned_no_key:
             self._warned_no_key.add(table)
@@ -308,9 +344,14 @@ class SQLSource(BaseSource):
                 for table in await self._tables(session):
                     key = self.table_key(table)
                     since = marks.get(key)
-                    async for document, mark in self._table_documents(session, table, since):
-                        new_marks[key] = later(new_marks.get(key), mark)
-                        yield document, Operation.INDEX
+                    try:
+                        rows = self._table_documents(session, table, since)
+                        async for document, mark in rows:
+                            new_marks[key] = later(new_marks.get(key), mark)
+                            yield document, Operation.INDEX
+                    except InsufficientPrivilegesError as exc:
+                        # not a document: the engine records it (the operation is unused)
+                        yield self._unreadable_table(table, exc), Operation.INDEX
         self.sync_cursor = make_cursor(column, new_marks) if column else None
 
 

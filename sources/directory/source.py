@@ -20,7 +20,7 @@ from typing import Any
 
 from core import extraction
 from core.echo import quoted
-from sources.base import BaseSource, Document, source_failure, with_error
+from sources.base import BaseSource, Document, folder_scope, source_failure, with_error
 from sources.directory.walker import FoundFile, Selection, walk
 from sources.errors import ConfigurationError, InsufficientPrivilegesError, PathNotFoundError
 
@@ -320,13 +320,18 @@ class DirectorySource(BaseSource):
         return document
 
     def _unlisted_folder(self, found: FoundFile) -> Document:
-        """A folder the walk could not list: a failure for the job, not only a log line."""
+        """A folder the walk could not list: a failure for the job, not only a log line, and
+        scoped to the folder's relative path, so a full sync keeps its indexed files instead
+        of deleting them as gone."""
         path = _display(found.path)
         self.logger.warning("Cannot list %s (%s); its files are left out.", path, found.error)
-        reason = f"cannot list this folder ({found.error}); its files are left out"
+        reason = (
+            f"cannot list this folder ({found.error}); its files are left out and their "
+            "indexed documents kept"
+        )
         if found.error == os.strerror(errno.EACCES):
             reason += f": grant user {_current_user()} read and execute permission on it"
-        return source_failure(path, reason, "list")
+        return source_failure(path, reason, "list", folder_scope(_display(found.relative)))
 
     async def _with_attachment(self, document: Document, found: FoundFile) -> Document:
         """The file's bytes, base64, as `_attachment`: Elastic's convention for content the

@@ -6,7 +6,14 @@ from dataclasses import dataclass
 
 import pymysql
 
-from sources.database.network import HOST_FIELDS, TLS_FIELDS, connection_error
+from sources.database.network import (
+    HOST_FIELDS,
+    TLS_FIELDS,
+    ConnectionLostError,
+    causes,
+    connection_error,
+    connection_lost,
+)
 from sources.errors import (
     AuthenticationError,
     ConnectionProblemError,
@@ -32,6 +39,14 @@ ER_SPECIFIC_ACCESS_DENIED = 1227
 ER_TOO_MANY_CONNECTIONS = 1040
 CR_CONN_HOST_ERROR = 2003
 CR_SSL_CONNECTION_ERROR = 2026
+ER_SERVER_SHUTDOWN = 1053
+ER_CONNECTION_KILLED = 1927  # MariaDB
+CR_SERVER_GONE_ERROR = 2006
+CR_SERVER_LOST = 2013
+#: Errors that end the connection, whether the server said so or the driver noticed.
+CONNECTION_LOST_CODES = frozenset(
+    {ER_SERVER_SHUTDOWN, ER_CONNECTION_KILLED, CR_SERVER_GONE_ERROR, CR_SERVER_LOST}
+)
 
 
 class ServerWithoutTLS(Exception):
@@ -134,4 +149,21 @@ def translate(exc: BaseException, target: Target) -> SourceError:
         f"Talking to {where} failed: {type(exc).__name__}: {exc}.",
         "Check 'Host', 'Port' and the TLS settings.",
         fields=HOST_FIELDS,
+    )
+
+
+def lost(exc: BaseException, target: Target, what: str, rows: int | None) -> ConnectionLostError:
+    """The error for a connection that closed while reading (KILL, a server restart, a
+    network cut), with the server's or the driver's reason."""
+    chain = causes(exc)
+    reason = next((e for e in chain if error_code(e)), chain[0])  # 0: the driver's own
+    code = error_code(reason)
+    if code and len(reason.args) > 1:
+        text = f"{reason.args[1]} (error {code})"
+    elif isinstance(reason, OSError):
+        text = reason.strerror or str(reason)
+    else:
+        text = reason.args[1] if code == 0 and len(reason.args) > 1 else str(reason)
+    return connection_lost(
+        server=SERVER, host=target.host, port=target.port, what=what, rows=rows, reason=text
     )

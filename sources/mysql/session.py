@@ -3,6 +3,7 @@ Works with MySQL and MariaDB."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -12,7 +13,14 @@ import aiomysql
 import pymysql
 from pymysql.constants import CLIENT, FIELD_TYPE
 
-from sources.mysql.errors import ServerWithoutTLS, Target, translate
+from sources.mysql.errors import (
+    CONNECTION_LOST_CODES,
+    ServerWithoutTLS,
+    Target,
+    error_code,
+    lost,
+    translate,
+)
 
 # Spatial columns are read as WKT text (ST_AsText) instead of binary WKB.
 SPATIAL_TYPES = {
@@ -85,7 +93,14 @@ class MySQLSession:
                 await cursor.execute(query, args)
                 return list(await cursor.fetchall())
         except (pymysql.err.MySQLError, OSError) as exc:
-            raise translate(exc, self.target) from None
+            raise self._error(exc, "the catalogue", None) from None
+
+    def _error(self, exc: BaseException, what: str, rows: int | None) -> Exception:
+        """A lost connection is told apart from the server refusing a query: the driver
+        closes the connection after the first, not after the second."""
+        if self.connection.closed or error_code(exc) in CONNECTION_LOST_CODES:
+            return lost(exc, self.target, what, rows)
+        return translate(exc, self.target)
 
     async def server_version(self) -> str:
         return self.connection.get_server_info()
@@ -181,11 +196,11 @@ class MySQLSession:
                 args = (since,)
             query += f" ORDER BY {column}"
         json_columns = await self.json_columns(table)
-        async for row in self._stream(query, args, json_columns):
+        async for row in self._stream(f"table {table}", query, args, json_columns):
             yield row
 
     def query_rows(self, query: str) -> AsyncIterator[dict[str, Any]]:
-        return self._stream(query, None, set())
+        return self._stream("a custom query", query, None, set())
 
     async def check_query(self, query: str) -> str | None:
         """Why the server would refuse the query (EXPLAIN, not run), or None."""
@@ -196,14 +211,25 @@ class MySQLSession:
         return None
 
     async def _stream(
-        self, query: str, args: Any, json_columns: set[str]
+        self, what: str, query: str, args: Any, json_columns: set[str]
     ) -> AsyncIterator[dict[str, Any]]:
+        """Rows of `query`; `what` ("table orders") names it if the connection is lost,
+        with how many rows had been read."""
         finished = False
+        rows_read = 0
         try:
             async with self.connection.cursor() as control:
                 await control.execute("START TRANSACTION READ ONLY")
             cursor = await self.connection.cursor(aiomysql.SSCursor)
-            await cursor.execute(query, args)
+            try:
+                await cursor.execute(query, args)
+            except pymysql.err.MySQLError as exc:
+                if _refused(exc):  # an error packet: no rows pending, the connection is fine
+                    finished = True
+                    with contextlib.suppress(pymysql.err.MySQLError, OSError):
+                        async with self.connection.cursor() as control:
+                            await control.execute("ROLLBACK")
+                raise
             names = [column[0] for column in cursor.description]
             kinds = [column[1] for column in cursor.description]
             while True:
@@ -215,12 +241,13 @@ class MySQLSession:
                         name: _normalise(value, kind, name in json_columns)
                         for name, kind, value in zip(names, kinds, row, strict=True)
                     }
+                    rows_read += 1
             await cursor.close()
             async with self.connection.cursor() as control:
                 await control.execute("COMMIT")
             finished = True
         except (pymysql.err.MySQLError, OSError) as exc:
-            raise translate(exc, self.target) from None
+            raise self._error(exc, what, rows_read) from None
         finally:
             if not finished:
                 # Unread rows of an unbuffered result would have to be read to free the
@@ -233,6 +260,13 @@ class MySQLSession:
                 await self.connection.ensure_closed()
             except Exception:
                 self.connection.close()
+
+
+def _refused(exc: pymysql.err.MySQLError) -> bool:
+    """True for an error the server answered (codes below 2000; 2000+ are the client's own,
+    like 2013 "Lost connection"), after which the connection can run the next query."""
+    code = error_code(exc)
+    return code is not None and code < 2000 and code not in CONNECTION_LOST_CODES
 
 
 def _normalise(value: Any, kind: int, is_json: bool) -> Any:

@@ -25,7 +25,7 @@ from sources.errors import (
     TableNotFoundError,
 )
 from sources.mysql.errors import SERVER, Target
-from sources.mysql.session import MySQLSession
+from sources.mysql.session import MySQLSession, quote_ident
 
 
 class MySQLSource(SQLSource):
@@ -136,8 +136,16 @@ class MySQLSource(SQLSource):
     def table_key(self, table: str) -> str:
         return table
 
+    scope_field = "Table"  # Elastic's MySQL connector names the field so
+
     def metadata(self, tables: Sequence[str]) -> dict[str, Any]:
         return {"Table": tables[0] if len(tables) == 1 else list(tables)}
+
+    def grant_hint(self, table: str) -> str:
+        return (
+            f"run GRANT SELECT ON {quote_ident(self.database)}.{quote_ident(table)} TO "
+            f"'{self.target.user}'@'%';"
+        )
 
     async def open_session(self) -> MySQLSession:
         ssl = client_context(self.values.get("ssl_ca")) if self.values.get("ssl_enabled") else None

@@ -6,7 +6,14 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from sources.database.network import HOST_FIELDS, TLS_FIELDS, connection_error
+from sources.database.network import (
+    HOST_FIELDS,
+    TLS_FIELDS,
+    ConnectionLostError,
+    causes,
+    connection_error,
+    connection_lost,
+)
 from sources.errors import (
     AuthenticationError,
     ConnectionProblemError,
@@ -111,4 +118,19 @@ def translate(exc: BaseException, target: Target) -> SourceError:
         f"Connecting to {where} failed: {type(exc).__name__}: {exc}.",
         "Check 'Host', 'Port' and the TLS settings.",
         fields=HOST_FIELDS,
+    )
+
+
+def lost(exc: BaseException, target: Target, what: str, rows: int | None) -> ConnectionLostError:
+    """The error for a connection that closed while reading (`pg_terminate_backend`, a
+    server restart, a network cut), with the server's reason when it sent one in answer to
+    a request; a session ended between two fetches leaves asyncpg with no reason at all
+    (its own "another operation is in progress" would only mislead)."""
+    chain = causes(exc)
+    said = [e for e in chain if isinstance(e, asyncpg.PostgresError)]
+    server_said = [e for e in said if not isinstance(e, asyncpg.PostgresConnectionError)]
+    network = [e.strerror or str(e) for e in chain if isinstance(e, OSError)]
+    text = next(iter([str(e) for e in server_said or said] + network), "")
+    return connection_lost(
+        server=SERVER, host=target.host, port=target.port, what=what, rows=rows, reason=text
     )

@@ -8,7 +8,8 @@ from typing import Any
 
 import asyncpg
 
-from sources.postgresql.errors import Target, translate
+from sources.errors import SourceError
+from sources.postgresql.errors import SERVER, Target, lost, translate
 
 #: Tables estimated below this many rows are counted exactly (for the progress bar).
 EXACT_COUNT_BELOW = 1_000_000
@@ -65,8 +66,17 @@ class PostgreSQLSession:
     async def _fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
         try:
             return await self.connection.fetch(query, *args)
-        except asyncpg.PostgresError as exc:
-            raise translate(exc, self.target) from None
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+            raise self._error(exc, "the catalogue", None) from None
+
+    def _error(self, exc: BaseException, what: str, rows: int | None) -> Exception:
+        """A lost connection is told apart from the server refusing a query: the connection
+        is closed after the first, open after the second."""
+        if self.connection.is_closed():
+            return lost(exc, self.target, what, rows)
+        if isinstance(exc, asyncpg.PostgresError):
+            return translate(exc, self.target)
+        return SourceError(f"Reading {what} from {SERVER} failed: {type(exc).__name__}: {exc}.")
 
     async def schema_exists(self) -> bool:
         rows = await self._fetch("SELECT 1 FROM pg_namespace WHERE nspname = $1", self.schema)
@@ -142,15 +152,16 @@ class PostgreSQLSession:
         self, table: str, *, since_column: str | None = None, since: Any = None
     ) -> AsyncIterator[dict[str, Any]]:
         query = f"SELECT * FROM {self.qualified(table)}"
+        what = f"table {self.schema}.{table}"
         if since_column is not None:
             column = quote_ident(since_column)
             if since is not None:
-                return self._stream(f"{query} WHERE {column} >= $1 ORDER BY {column}", since)
-            return self._stream(f"{query} ORDER BY {column}")
-        return self._stream(query)
+                return self._stream(what, f"{query} WHERE {column} >= $1 ORDER BY {column}", since)
+            return self._stream(what, f"{query} ORDER BY {column}")
+        return self._stream(what, query)
 
     def query_rows(self, query: str) -> AsyncIterator[dict[str, Any]]:
-        return self._stream(query)
+        return self._stream("a custom query", query)
 
     async def check_query(self, query: str) -> str | None:
         """Why the server would refuse the query (parsed and planned, not run), or None."""
@@ -161,14 +172,18 @@ class PostgreSQLSession:
             return str(exc)
         return None
 
-    async def _stream(self, query: str, *args: Any) -> AsyncIterator[dict[str, Any]]:
+    async def _stream(self, what: str, query: str, *args: Any) -> AsyncIterator[dict[str, Any]]:
+        """Rows of `query`; `what` ("table public.orders") names it if the connection is
+        lost, with how many rows had been read."""
+        rows = 0
         try:
             async with self.connection.transaction(readonly=True, isolation="repeatable_read"):
                 cursor = self.connection.cursor(query, *args, prefetch=self.fetch_size)
                 async for record in cursor:
                     yield dict(record.items())
+                    rows += 1
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
-            raise translate(exc, self.target) from None
+            raise self._error(exc, what, rows) from None
 
     async def close(self) -> None:
         if not self.connection.is_closed():

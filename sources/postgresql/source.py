@@ -159,6 +159,12 @@ class PostgreSQLSource(SQLSource):
         table: Any = tables[0] if len(tables) == 1 else list(tables)
         return {"database": self.database, "table": table, "schema": self.schema}
 
+    def grant_hint(self, table: str) -> str:
+        return (
+            f"run GRANT SELECT ON {quote_ident(self.schema)}.{quote_ident(table)} TO "
+            f"{quote_ident(self.target.user)};"
+        )
+
     # ------------------------------------------------------------ connection
 
     async def open_session(self) -> PostgreSQLSession:

@@ -4,6 +4,7 @@ against the local server, the fake secured Elasticsearch, stunnel TLS and bad co
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -184,3 +185,26 @@ def test_top_level_config_option_is_honoured(tmp_path):
     result = sluice("-c", str(config), "check")
     assert result.returncode == 1
     assert f"(config {config})" in result.stdout
+
+
+@pytest.mark.es
+@pytest.mark.parametrize("command", [("check",), ("connector", "list")], ids=" ".join)
+def test_plaintext_secret_readable_by_others_is_warned_about(command, tmp_path):
+    """Issue 12, item 7: a hand-written config.yml keeps the umask's 0644."""
+    settings = {k: v for k, v in es_settings().items() if k not in ("username", "password")}
+    config = write_config(tmp_path / "config.yml", **settings, api_key=SECRET)
+    os.chmod(config, 0o644)
+    result = sluice(*command, "-c", str(config))
+    assert result.returncode == 0, result.stderr
+    warning = (
+        f"sluice: warning: {config}: holds a secret in plain text (elasticsearch.api_key) and "
+        f"is readable by others (mode 0644) — chmod 600 {config}, or move the secret to the "
+        "keyring or a ${VAR}"
+    )
+    assert warning in result.stderr.splitlines()
+    assert SECRET not in result.stdout + result.stderr
+
+    os.chmod(config, 0o600)
+    result = sluice(*command, "-c", str(config))
+    assert result.returncode == 0, result.stderr
+    assert "plain text" not in result.stderr

@@ -157,6 +157,100 @@ def test_bad_arguments_exit_2_with_one_line(cli_env, extra, message):
     assert one_line(err) and err.startswith("sluice: error: ") and message in err
 
 
+def traces(cli_env, index: str) -> tuple[bool, int]:
+    """(does `index` exist, how many connector records name it — soft-deleted ones too)."""
+
+    async def look(client):
+        exists = bool(await client.indices.exists(index=index))
+        direct = client.options(headers={"X-elastic-product-origin": "connectors"})
+        await direct.indices.refresh(index=".elastic-connectors")
+        found = await direct.count(
+            index=".elastic-connectors", query={"term": {"index_name": index}}
+        )
+        return exists, found["count"]
+
+    return cli_env.es(look)
+
+
+PASSWORD = "Canary-s3cret-4417"
+
+
+@pytest.mark.parametrize(
+    ("setting", "problem"),
+    [
+        ("fetch_size=" + "9" * 30, "'Rows fetched per request' is out of range"),
+        ("host=db\udcff.internal", "'Host' is not valid UTF-8 text"),
+    ],
+    ids=["30-digit integer", "undecodable bytes"],
+)
+def test_a_value_elasticsearch_cannot_store_fails_at_validation_without_the_secret(
+    cli_env, setting, problem
+):
+    """Issue 12, item 5: the whole configuration, password included, went to stderr as
+    "cannot reach Elasticsearch (Unable to serialize to JSON: ...)", and two half-made
+    connectors were left behind."""
+    index = cli_env.index_name()
+    args = ["connector", "create", "--service-type", "postgresql", "--name", "pg"]
+    args += ["--index-name", index, "--set", setting, "--set", "password=-"]
+    for extra in ((), ("--json",)):
+        result = cli_env.run_process(*args, *extra, stdin=PASSWORD + "\n")
+        key = setting.split("=")[0]
+        assert result.returncode == 2, result.stderr
+        assert one_line(result.stderr)
+        assert result.stderr.startswith(f"sluice: error: --set {key}: {problem}")
+        assert PASSWORD not in result.stdout + result.stderr
+        assert "reach" not in result.stderr and "serialize" not in result.stderr
+        if extra:
+            error = json_out(result.stdout)["error"]
+            assert error["exit_code"] == 2 and error["message"].startswith(f"--set {key}:")
+        else:
+            assert result.stdout == ""
+    assert traces(cli_env, index) == (False, 0)
+
+
+def test_a_name_the_terminal_could_not_decode_creates_nothing(cli_env):
+    index = cli_env.index_name()
+    code, out, err = cli_env.run(
+        "connector",
+        "create",
+        "--service-type",
+        "dir",
+        "--name",
+        "docs\udcff",
+        "--index-name",
+        index,
+    )
+    assert code == 2 and out == ""
+    assert one_line(err) and err.startswith("sluice: error: --name: the name is not valid UTF-8")
+    assert traces(cli_env, index) == (False, 0)
+
+
+def test_create_json_describes_the_new_connector(cli_env):
+    index = cli_env.index_name()
+    code, out, err = cli_env.run(
+        "connector",
+        "create",
+        "--service-type",
+        "dir",
+        "--name",
+        "j",
+        "--index-name",
+        index,
+        "--json",
+    )
+    assert code == 0, err
+    created = json_out(out)
+    cli_env.connector_ids.append(created["id"])
+    assert created == {
+        "id": created["id"],
+        "status": "needs_configuration",
+        "index_name": index,
+        "index_created": True,
+        "missing": ["directory"],
+    }
+    assert traces(cli_env, index) == (True, 1)
+
+
 def test_existing_index_rules(cli_env):
     index = cli_env.index_name()
     cli_env.es(lambda client: client.indices.create(index=index))

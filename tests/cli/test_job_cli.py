@@ -138,3 +138,41 @@ def test_failures_output_into_a_missing_folder_is_one_line(cli_env, tmp_path, mo
     assert "create the folder first" in err
     code, out, err = cli_env.run("job", "failures", job_id, "--output", str(tmp_path / "f.csv"))
     assert code == 0 and "2 failure(s) written" in err
+
+
+def test_show_and_list_tell_two_instances_on_one_host_apart(cli_env):
+    """Elastic's `worker_hostname` is the same for both; the instance (process id, id,
+    start) recorded by the claim is what `job show` and `job list` tell apart."""
+    from core.protocol import WorkerIdentity, open_store
+
+    first = cli_env.create("--set", "directory=/x")
+    second = cli_env.create("--set", "directory=/y")
+    a = WorkerIdentity("shared-host", 1111, "aaaaaaaaaaaa", "2026-01-02T03:04:05.000Z")
+    b = WorkerIdentity("shared-host", 2222, "bbbbbbbbbbbb", "2026-01-02T03:04:06.000Z")
+
+    async def claim(client):
+        store = await open_store(client)
+        jobs = []
+        for connector_id, worker in ((first, a), (second, b)):
+            job_id = await store.create_job(connector_id)
+            assert await store.claim_job(job_id, "shared-host", worker=worker)
+            jobs.append(job_id)
+        return jobs
+
+    job_a, job_b = cli_env.es(claim)
+    for job_id, pid, instance, started in (
+        (job_a, 1111, "aaaaaaaaaaaa", "2026-01-02 03:04:05 UTC"),
+        (job_b, 2222, "bbbbbbbbbbbb", "2026-01-02 03:04:06 UTC"),
+    ):
+        code, out, err = cli_env.run("job", "show", job_id)
+        assert code == 0, err
+        fields = dict(line.split(":", 1) for line in out.splitlines())
+        assert fields["worker"].strip() == "shared-host"
+        assert fields["instance"].strip() == f"pid {pid}, id {instance}, started {started}"
+    code, out, err = cli_env.run("job", "list", first)
+    assert code == 0, err
+    assert "shared-host (pid 1111)" in out.splitlines()[1]
+    listed = json_out(cli_env.run("job", "list", second, "--json")[1])
+    assert listed[0]["worker_hostname"] == "shared-host"
+    assert listed[0]["worker"]["pid"] == 2222
+    assert listed[0]["worker"]["instance_id"] == "bbbbbbbbbbbb"

@@ -1,5 +1,6 @@
-"""Test helpers for the database sources: server URLs, free ports, certificates, and a fake
-TLS endpoint that answers PostgreSQL's and MySQL's TLS upgrade like a real server would."""
+"""Test helpers for the sources: server URLs, free ports, certificates, a fake TLS endpoint
+that answers PostgreSQL's and MySQL's TLS upgrade like a real server would, and running code
+as an unprivileged user."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import ssl
 import struct
 import subprocess
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 
@@ -149,3 +152,35 @@ def _mysql_greeting() -> bytes:
         + b"mysql_native_password\x00"
     )
     return len(payload).to_bytes(3, "little") + b"\x00" + payload
+
+
+def run_as_nobody(work: Callable[[], Any]) -> Any:
+    """`work()` in a child process switched to the `nobody` user (tests run as root, who
+    can list and read everything), its JSON result brought back; a crash is re-raised here
+    as an AssertionError with the child's exception."""
+    import json
+    import os
+    import pwd
+
+    nobody = pwd.getpwnam("nobody")
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        os.close(read_end)
+        try:
+            os.setgid(nobody.pw_gid)
+            os.setuid(nobody.pw_uid)
+            payload = json.dumps({"result": work()}).encode()
+        except BaseException as exc:
+            payload = json.dumps({"crash": repr(exc)}).encode()
+        os.write(write_end, payload)
+        os._exit(0)
+    os.close(write_end)
+    chunks = []
+    while chunk := os.read(read_end, 65536):
+        chunks.append(chunk)
+    os.close(read_end)
+    os.waitpid(child, 0)
+    seen = json.loads(b"".join(chunks))
+    assert "crash" not in seen, seen["crash"]
+    return seen["result"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.engine.source import DocumentSource, IncrementalSource
-from sources.base import ERROR_FIELD, advanced_rules, with_error
+from core.engine.source import SCOPE_FIELD, DocumentSource, IncrementalSource
+from sources.base import ERROR_FIELD, advanced_rules, folder_scope, source_failure, with_error
 from sources.directory import DirectorySource
 from sources.errors import ConfigurationError
 from sources.mysql import MySQLSource
@@ -135,3 +135,14 @@ def test_document_error_convention():
 async def test_context_manager_closes():
     async with EchoSource({}) as source:
         assert [d["_id"] async for d in source.get_docs()] == ["echo-0", "echo-1"]
+
+
+def test_folder_scope_covers_the_folder_and_nothing_beside_it():
+    scope = folder_scope("docs/closed")
+    assert scope.covers({"relative_path": "docs/closed/deep/a.txt"}) is True
+    assert scope.covers({"relative_path": "docs/closedx/a.txt"}) is False  # only a name alike
+    assert scope.covers({"title": "no path"}) is None  # nobody can tell: the engine keeps it
+    assert folder_scope("").covers({"relative_path": "any.txt"}) is True  # the root: all
+    record = source_failure("/srv/docs/closed", "cannot list", "list", scope)
+    assert record[SCOPE_FIELD] == scope and "_id" not in record
+    assert SCOPE_FIELD not in source_failure("x", "why")

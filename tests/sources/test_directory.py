@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import json
 import logging
 import os
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 
 from core import extraction
-from core.engine.source import FAILURE_FIELD, NAME_FIELD, OPERATION_FIELD
+from core.engine.source import FAILURE_FIELD, NAME_FIELD, OPERATION_FIELD, SCOPE_FIELD
 from sources.base import ERROR_FIELD
 from sources.directory import DirectorySource, file_id, sample_data_directory
 from sources.errors import ConfigurationError, PathNotFoundError
@@ -281,7 +282,8 @@ def test_unreadable_file_as_an_unprivileged_user():
                 docs, failures = asyncio.run(collect_with_failures({"directory": str(root)}))
                 counted = asyncio.run(DirectorySource({"directory": str(root)}).count_documents())
                 payload = json.dumps(
-                    {"docs": docs, "failures": failures, "count": counted, "log": warnings}
+                    {"docs": docs, "failures": failures, "count": counted, "log": warnings},
+                    default=dataclasses.asdict,  # the failure's Scope
                 ).encode()
             except BaseException as exc:
                 payload = json.dumps({"crash": repr(exc)}).encode()
@@ -305,6 +307,8 @@ def test_unreadable_file_as_an_unprivileged_user():
     (failure,) = seen["failures"]
     assert failure[NAME_FIELD] == str(root / "closed") and failure[OPERATION_FIELD] == "list"
     assert failure[FAILURE_FIELD].startswith("cannot list this folder (Permission denied)")
+    # scoped to the folder's files, so a full sync keeps their documents (see the engine)
+    assert failure[SCOPE_FIELD] == {"field": "relative_path", "value": "closed/", "prefix": True}
     assert "grant user nobody read and execute permission" in failure[FAILURE_FIELD]
     assert [line for line in seen["log"] if "Cannot list" in line] == [
         f"Cannot list {root / 'closed'} (Permission denied); its files are left out."

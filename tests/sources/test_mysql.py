@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,15 @@ import aiomysql
 import psutil
 import pytest
 
-from core.engine.source import Operation
+from core.engine.source import (
+    FAILURE_FIELD,
+    NAME_FIELD,
+    OPERATION_FIELD,
+    SCOPE_FIELD,
+    Operation,
+    Scope,
+)
+from sources.database.network import ConnectionLostError
 from sources.errors import (
     AdvancedRulesError,
     AuthenticationError,
@@ -396,3 +405,62 @@ async def test_tls_certificate_not_trusted(tmp_path: Path):
         with pytest.raises(SourceError) as info:
             await MySQLSource({**base, "ssl_ca": server_certs.ca_pem}).ping()
         assert not isinstance(info.value, TLSError)
+
+
+# ---------------------------------------------------------------- unread parts (issue 12)
+
+
+async def test_a_table_the_user_may_not_read_is_a_scoped_failure(database: str):
+    """MySQL hides a table the user has no privilege on at all (nothing to do about that);
+    with another privilege than SELECT it is listed and reading it is refused. That table
+    becomes a failure record scoped to its `Table`, and the connection goes on to read the
+    next tables."""
+    admin = await admin_connection(database)
+    try:
+        await execute(
+            admin,
+            "CREATE TABLE aaa_partial (id INT PRIMARY KEY, hidden TEXT)",
+            "INSERT INTO aaa_partial VALUES (1, 'x')",
+            f"GRANT INSERT ON `{database}`.aaa_partial TO '{READER}'@'%'",
+        )
+        reader = config(database, user=READER, password=READER_PASSWORD, tables="*")
+        yielded = await docs_of(reader)
+    finally:
+        await execute(admin, "DROP TABLE aaa_partial")
+        admin.close()
+    (failure,) = [doc for doc in yielded if FAILURE_FIELD in doc]
+    assert failure[NAME_FIELD] == "aaa_partial" and failure[OPERATION_FIELD] == "read"
+    assert failure[SCOPE_FIELD] == Scope("Table", "aaa_partial")
+    assert (
+        f"GRANT SELECT ON `{database}`.`aaa_partial` TO '{READER}'@'%';" in failure[FAILURE_FIELD]
+    )
+    tables = {doc["Table"] for doc in yielded if FAILURE_FIELD not in doc}
+    assert tables == {"customers", "orders"}  # read after the refused table
+
+
+async def test_a_connection_killed_mid_read_says_so(database: str):
+    count = 0
+    admin = await admin_connection(database)
+    try:
+        with pytest.raises(ConnectionLostError) as info:
+            async with MySQLSource(config(database, tables="big", fetch_size=100)) as source:
+                async for _ in source.get_docs():
+                    count += 1
+                    if count == 500:
+                        async with admin.cursor() as cursor:
+                            await cursor.execute(
+                                "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = %s "
+                                "AND INFO LIKE 'SELECT%%big%%' AND ID <> CONNECTION_ID()",
+                                (database,),
+                            )
+                            (thread,) = await cursor.fetchone()
+                            await cursor.execute(f"KILL {thread}")
+    finally:
+        admin.close()
+    message = str(info.value)
+    assert re.match(
+        r"MySQL closed the connection while reading table big after \d+ rows: .+\. "
+        r"Run the sync again; nothing was deleted\.",
+        message,
+    ), message
+    assert "Check 'Host'" not in message

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,8 @@ import asyncpg
 import psutil
 import pytest
 
+from core.engine.engine import SyncEngine, SyncRequest
+from core.engine.failures import FailureLog, read_failures
 from core.engine.source import Operation
 from sources.errors import (
     AdvancedRulesError,
@@ -467,3 +470,134 @@ async def test_retries_then_gives_up_on_unreachable_host(database: str):
 
 def test_no_password_in_environment_leaks():
     assert "definitely-wrong" not in os.environ.get("PGPASSWORD", "")
+
+
+# ---------------------------------------------------------------- unread parts (issue 12)
+
+
+async def _admin_run(database: str, sql: str, *args: Any) -> Any:
+    server = parse_url(admin_url())
+    conn = await asyncpg.connect(
+        host=server.host, port=server.port, user=server.user,
+        password=server.password, database=database,
+    )  # fmt: skip
+    try:
+        return await conn.fetch(sql, *args) if args else await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def _sync(es: Any, source: PostgreSQLSource, index: str, log: Path | None = None) -> Any:
+    try:
+        engine = SyncEngine(es, failure_log=FailureLog(log))
+        return await engine.run(source, SyncRequest(index_name=index))
+    finally:
+        await source.close()
+
+
+async def _indexed_ids(es: Any, index: str) -> set[str]:
+    await es.indices.refresh(index=index)
+    response = await es.search(index=index, size=10_000, source=False)
+    return {hit["_id"] for hit in response["hits"]["hits"]}
+
+
+@pytest.mark.es
+async def test_a_table_the_user_may_not_read_keeps_its_documents(
+    database: str, es: Any, index_name: str, tmp_path: Path
+):
+    """A multi-table sync where SELECT on one table was revoked: the other tables sync (a
+    deleted row is deleted), the table's indexed rows are kept, the failure names it and
+    the GRANT that fixes it."""
+    await _admin_run(
+        database,
+        "CREATE SCHEMA scoped;"
+        "CREATE TABLE scoped.open_rows (id int PRIMARY KEY, v text);"
+        "INSERT INTO scoped.open_rows SELECT g, 'open ' || g FROM generate_series(1, 5) g;"
+        "CREATE TABLE scoped.locked_rows (id int PRIMARY KEY, v text);"
+        "INSERT INTO scoped.locked_rows SELECT g, 'locked ' || g FROM generate_series(1, 4) g;"
+        f"GRANT USAGE ON SCHEMA scoped TO {READER};"
+        f"GRANT SELECT ON ALL TABLES IN SCHEMA scoped TO {READER};",
+    )
+    reader = config(database, username=READER, password=READER_PASSWORD, schema="scoped")
+    try:
+        first = await _sync(es, PostgreSQLSource(reader), index_name)
+        assert first.status.value == "completed" and first.counters.indexed == 9, first.error
+
+        await _admin_run(
+            database,
+            f"REVOKE SELECT ON scoped.locked_rows FROM {READER};"
+            "DELETE FROM scoped.open_rows WHERE id = 1;",
+        )
+        log = tmp_path / "failures.ndjson"
+        second = await _sync(es, PostgreSQLSource(reader), index_name, log)
+    finally:
+        await _admin_run(database, "DROP SCHEMA scoped CASCADE")
+
+    assert second.status.value == "completed", second.error
+    assert second.counters.deleted == 1 and second.counters.failed == 1
+    assert second.notice == "stale documents kept: scoped.locked_rows could not be read (4 kept)"
+    prefix = f"{database}_scoped_"
+    assert await _indexed_ids(es, index_name) == {
+        *(f"{prefix}locked_rows_{n}" for n in range(1, 5)),
+        *(f"{prefix}open_rows_{n}" for n in range(2, 6)),
+    }
+    (entry,) = read_failures(log)
+    assert entry["name"] == "scoped.locked_rows" and entry["operation"] == "read"
+    assert "permission denied for table locked_rows" in entry["reason"]
+    assert f'GRANT SELECT ON "scoped"."locked_rows" TO "{READER}";' in entry["reason"]
+
+
+class _KilledMidRead(PostgreSQLSource):
+    """The real source; after `after` rows an administrator ends its server session."""
+
+    after = 500
+
+    async def get_docs(self, filtering: Any = None) -> Any:
+        count = 0
+        async for document in super().get_docs(filtering):
+            yield document
+            count += 1
+            if count == self.after:
+                await _admin_run(
+                    self.database,
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = $1 AND application_name = 'sluice' "
+                    "AND pid <> pg_backend_pid()",
+                    self.database,
+                )
+
+
+@pytest.mark.es
+async def test_a_connection_killed_mid_read_says_so_and_deletes_nothing(
+    database: str, es: Any, index_name: str
+):
+    """pg_terminate_backend while a table is read: not reported as a connect failure
+    ("Check 'Host', 'Port'…") but as a connection closed mid-read, and the sync deletes
+    nothing though rows disappeared at the source."""
+    await _admin_run(
+        database,
+        "CREATE SCHEMA killed; CREATE TABLE killed.rows (id int PRIMARY KEY, v text);"
+        "INSERT INTO killed.rows SELECT g, repeat('x', 200) FROM generate_series(1, 3000) g;",
+    )
+    settings = config(database, schema="killed", fetch_size=100)
+    try:
+        first = await _sync(es, PostgreSQLSource(settings), index_name)
+        assert first.counters.indexed == 3000, first.error
+        await _admin_run(database, "DELETE FROM killed.rows WHERE id > 2990")
+        second = await _sync(es, _KilledMidRead(settings), index_name)
+    finally:
+        await _admin_run(database, "DROP SCHEMA killed CASCADE")
+
+    assert second.status.value == "error"
+    error = second.error or ""
+    # The server's reason reaches asyncpg only if the session ends during a fetch; ended
+    # between two fetches, the connection just closes.
+    assert re.search(
+        r"PostgreSQL closed the connection while reading table killed\.rows after \d+ rows: "
+        r"(terminating connection due to administrator command|no reason given)\. "
+        r"Run the sync again; nothing was deleted\.",
+        error,
+    ), error
+    assert "Check 'Host'" not in error and "Connecting to" not in error
+    assert second.counters.deleted == 0
+    assert len(await _indexed_ids(es, index_name)) == 3000

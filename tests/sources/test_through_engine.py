@@ -4,6 +4,10 @@ and after each sync the index holds exactly what the source yields."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -16,10 +20,13 @@ import orjson
 import pytest
 
 from core.engine.engine import SyncEngine, SyncRequest
+from core.engine.failures import FailureLog, read_failures
 from core.engine.ids import normalize_id
 from core.engine.progress import SyncStatus
+from core.es import build_client
 from sources.registry import create_source
-from tests.sources.helpers import parse_url
+from tests.conftest import es_settings
+from tests.sources.helpers import parse_url, run_as_nobody
 
 pytestmark = pytest.mark.es
 
@@ -213,3 +220,79 @@ async def test_source_ping_validate_sync_change_resync(case: Case, es, index_nam
         if round_ == "first":
             await case.change()
     assert result.counters.deleted == 1
+
+
+def test_a_folder_that_cannot_be_listed_keeps_its_documents(tmp_path: Path):
+    """Issue 12.1: a full sync where a sub-folder has become unlistable (as a non-root user)
+    keeps every indexed document under it, records the folder as a failure, and still
+    deletes what really went away elsewhere — including a sibling whose name starts alike."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to switch to the nobody user")
+    root = Path(tempfile.mkdtemp(prefix="sluice-unlisted-"))
+    state = Path(tempfile.mkdtemp(prefix="sluice-unlisted-state-"))
+    index = f"search-sluice-test-{uuid.uuid4().hex[:10]}"
+    try:
+        root.chmod(0o755)
+        state.chmod(0o777)
+        closed = [f"closed/{n}.txt" for n in range(5)] + ["closed/deep/x.txt", "closed/deep/y.txt"]
+        others = ["open/a.txt", "open/b.txt", "closedx/old.txt", "top.txt", "gone.txt"]
+        for relative in closed + others:
+            (root / relative).parent.mkdir(parents=True, exist_ok=True)
+            (root / relative).write_text(f"text of {relative}\n")
+        first = asyncio.run(_dir_sync(root, index))
+        assert first["status"] == "completed" and first["indexed"] == 12, first
+
+        for relative in ("open/b.txt", "closedx/old.txt", "gone.txt"):
+            (root / relative).unlink()
+        (root / "closed").chmod(0o000)
+        log_path = state / "failures.ndjson"
+        second = run_as_nobody(lambda: asyncio.run(_dir_sync(root, index, log_path)))
+
+        assert second["status"] == "completed", second
+        assert second["deleted"] == 3 and second["failed"] == 1, second
+        assert second["notice"] == (
+            f"stale documents kept: {root / 'closed'} could not be listed (7 kept)"
+        )
+        (entry,) = read_failures(log_path)
+        assert entry["name"] == str(root / "closed") and entry["operation"] == "list"
+        assert "grant user nobody read and execute permission" in entry["reason"]
+        stored = asyncio.run(_index_paths(index))
+        assert stored == set(closed) | {"open/a.txt", "top.txt"}
+    finally:
+        (root / "closed").chmod(0o755)
+        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(state, ignore_errors=True)
+        asyncio.run(_drop_index(index))
+
+
+async def _dir_sync(root: Path, index: str, log_path: Path | None = None) -> dict[str, Any]:
+    client = build_client(es_settings())
+    source = create_source("dir", {"directory": str(root)})
+    try:
+        engine = SyncEngine(client, failure_log=FailureLog(log_path))
+        result = await engine.run(source, SyncRequest(index_name=index))
+    finally:
+        await source.close()
+        await client.close()
+    return {
+        "status": str(result.status),
+        "error": result.error,
+        "notice": result.notice,
+        **result.counters.as_dict(),
+    }
+
+
+async def _index_paths(index: str) -> set[str]:
+    client = build_client(es_settings())
+    try:
+        return {doc["relative_path"] for doc in (await index_view(client, index)).values()}
+    finally:
+        await client.close()
+
+
+async def _drop_index(index: str) -> None:
+    client = build_client(es_settings())
+    try:
+        await client.options(ignore_status=404).indices.delete(index=index)
+    finally:
+        await client.close()

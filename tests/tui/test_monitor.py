@@ -185,3 +185,43 @@ async def test_escape_closes_the_keys_panel_of_the_wizard(tmp_path):
         await pilot.pause()
         assert not screen.query(HelpPanel)
         assert app.screen is screen
+
+
+@pytest.mark.es
+async def test_job_history_tells_two_instances_on_one_host_apart(es_config, unique):
+    """Both jobs have the same `worker_hostname`; the Worker column shows which process
+    (recorded by the claim in `metadata.sluice.worker`) ran each."""
+    from core.protocol import CONNECTORS_ALIAS, JOBS_ALIAS, WorkerIdentity
+    from tui.screens.monitor import JobHistoryScreen
+
+    client = build_client(es_config)
+    store = await open_store(client)
+    connector = await store.create_connector(
+        index_name=f"search-sluice-test-hist-{unique}", service_type="dir", name=f"hist {unique}"
+    )
+    try:
+        for pid in (1111, 2222):
+            job_id = await store.create_job(connector.id)
+            worker = WorkerIdentity("shared-host", pid, f"{pid:012d}", "2026-01-01T00:00:00.000Z")
+            assert await store.claim_job(job_id, "shared-host", worker=worker)
+            await store.complete_job(job_id)
+        app = MonitorApp(es_config, refresh_seconds=INTERVAL, test_mode=True)
+        async with app.run_test(size=(140, 30)) as pilot:
+            table = app.screen.query_one("#connectors")
+            await wait_for(pilot, lambda: connector.id in [k.value for k in table.rows])
+            table.move_cursor(row=table.get_row_index(connector.id))
+            await pilot.press("j")
+            await wait_for(pilot, lambda: isinstance(app.screen, JobHistoryScreen), what="jobs")
+            jobs = app.screen.query_one("#jobs")
+            await wait_for(pilot, lambda: jobs.row_count == 2, what="two jobs listed")
+            workers = sorted(str(jobs.get_row_at(row)[7]) for row in range(2))
+            assert workers == ["shared-host (pid 1111)", "shared-host (pid 2222)"]
+    finally:
+        direct = client.options(headers={"X-elastic-product-origin": "connectors"})
+        await direct.options(ignore_status=404).delete_by_query(
+            index=JOBS_ALIAS, query={"term": {"connector.id": connector.id}}, refresh=True
+        )
+        await direct.options(ignore_status=404).delete(
+            index=CONNECTORS_ALIAS, id=connector.id, refresh=True
+        )
+        await client.close()

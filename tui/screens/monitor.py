@@ -347,7 +347,7 @@ class JobHistoryScreen(ModalScreen[None]):
                 took = f"{seconds // 60}m{seconds % 60:02d}s"
             created = start.strftime("%Y-%m-%d %H:%M:%S") if start else "—"
             kind, trigger = str(job.job_type or "?"), str(job.trigger_method or "?")
-            status, worker = status_text(job.status), job.worker_hostname or "—"
+            status, worker = status_text(job.status), job.worker_label or "—"
             indexed, deleted = f"{job.indexed_document_count:,}", f"{job.deleted_document_count:,}"
             if not narrow:
                 cells = (created, kind, trigger, status, indexed, deleted, took, worker)

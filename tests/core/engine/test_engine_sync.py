@@ -14,7 +14,7 @@ from core.engine.engine import StopSignal, SyncEngine, SyncRequest
 from core.engine.failures import FailureLog, read_failures
 from core.engine.progress import FinishedEvent, PhaseEvent, ProgressBoard, SyncStatus
 from core.engine.settings import EngineSettings
-from core.engine.source import Operation
+from core.engine.source import Operation, Scope
 from tests.core.engine.conftest import index_contents
 from tests.core.engine.memory_source import MemorySource, make_docs
 
@@ -410,3 +410,96 @@ def test_the_rate_is_a_sliding_window_that_falls_to_zero():
     for second in range(11, 22):  # nothing moves any more
         rate = meter.sample(float(second), 1000)
     assert rate == 0.0
+
+
+def _tree_docs(paths: list[str]) -> dict[str, dict[str, Any]]:
+    ts = "2026-01-01T00:00:00+00:00"
+    return {f"id-{p}": {"relative_path": p, "title": p, "_timestamp": ts} for p in paths}
+
+
+async def test_an_unread_part_keeps_its_documents_and_the_rest_is_deleted(
+    es, index_name, contents, tmp_path
+):
+    """A folder the source could not list: every stale document under it (by its scope
+    field) is kept, stale documents elsewhere are deleted, and the result says so."""
+    paths = ["a/1.txt", "a/2.txt", "a/deep/3.txt", "ab/4.txt", "b/5.txt", "b/6.txt", "top.txt"]
+    source = MemorySource(_tree_docs(paths))
+    source.docs["no-path"] = {"title": "indexed by something else", "_timestamp": "2026"}
+    first, _ = await sync(es, source, index_name)
+    assert first.status is SyncStatus.COMPLETED and first.notice is None
+
+    for path in ("a/1.txt", "a/2.txt", "a/deep/3.txt"):  # not yielded: `a` is unreadable
+        del source.docs[f"id-{path}"]
+    del source.docs["id-b/5.txt"]  # really gone
+    del source.docs["id-ab/4.txt"]  # gone too: `ab/` is not under `a/`
+    del source.docs["no-path"]  # no scope field: nobody can tell, so it is kept
+    source.records = [
+        {
+            "_sluice_failure": "cannot list this folder (Permission denied)",
+            "_sluice_name": "/srv/share/a",
+            "_sluice_operation": "list",
+            "_sluice_scope": Scope("relative_path", "a/", prefix=True),
+        }
+    ]
+    log_path = tmp_path / "failures.ndjson"
+    second, _ = await sync(es, source, index_name, failure_log=FailureLog(log_path))
+
+    assert second.status is SyncStatus.COMPLETED, second.error
+    assert second.counters.deleted == 2 and second.counters.failed == 1
+    stored = await contents(index_name)
+    assert set(stored) == {
+        "id-a/1.txt", "id-a/2.txt", "id-a/deep/3.txt", "id-b/6.txt", "id-top.txt", "no-path"
+    }  # fmt: skip
+    assert second.notice == "stale documents kept: /srv/share/a could not be listed (4 kept)"
+    (entry,) = read_failures(log_path)
+    assert entry["name"] == "/srv/share/a" and entry["operation"] == "list"
+
+
+async def test_an_unread_part_without_a_scope_deletes_nothing(es, index_name, contents):
+    source = MemorySource(make_docs(10))
+    await sync(es, source, index_name)
+    for i in range(4):
+        del source.docs[f"doc-{i}"]
+    source.records = [{"_sluice_failure": "could not read a page", "_sluice_name": "page 3"}]
+    result, _ = await sync(es, source, index_name)
+    assert result.status is SyncStatus.COMPLETED, result.error
+    assert result.counters.deleted == 0 and result.counters.failed == 1
+    assert len(await contents(index_name)) == 10
+    assert result.notice == "stale documents kept: page 3 could not be read (nothing was deleted)"
+
+
+async def test_a_scope_given_as_a_plain_mapping_works_too(es, index_name, contents):
+    """For sources that build plain dicts: {"field", "value", "prefix"}."""
+    source = MemorySource(
+        {"t1-1": {"table": "t1"}, "t2-1": {"table": "t2"}, "t2-2": {"table": "t2"}}
+    )
+    await sync(es, source, index_name)
+    source.docs = {"t2-1": {"table": "t2"}}
+    source.records = [
+        {
+            "_sluice_failure": "permission denied for table t1",
+            "_sluice_name": "public.t1",
+            "_sluice_operation": "read",
+            "_sluice_scope": {"field": "table", "value": "t1"},
+        }
+    ]
+    result, _ = await sync(es, source, index_name)
+    assert result.status is SyncStatus.COMPLETED, result.error
+    assert set(await contents(index_name)) == {"t1-1", "t2-1"}
+    assert result.notice == "stale documents kept: public.t1 could not be read (1 kept)"
+
+
+def test_the_ledger_pages_stale_ids_while_some_are_kept(tmp_path: Path) -> None:
+    from core.engine.snapshot import IdLedger
+
+    ledger = IdLedger(tmp_path)
+    try:
+        ledger.add_existing([(f"id-{n:03}", None) for n in range(25)])
+        ledger.mark_seen("id-000")
+        first = ledger.unseen_after(None, 10)
+        assert first == [f"id-{n:03}" for n in range(1, 11)]
+        ledger.mark_kept(first[:5])
+        assert ledger.unseen_after(first[-1], 10)[0] == "id-011"
+        assert ledger.count_unseen() == 25 - 1 - 5
+    finally:
+        ledger.close()

@@ -4,6 +4,7 @@ on the record are honoured within 5 s, and failures to start are clear errors.""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import uuid
 
@@ -11,9 +12,18 @@ import pytest
 
 from core.engine.engine import StopSignal
 from core.engine.progress import SyncStatus
-from core.engine.runner import run_job
-from core.protocol import JobStatus, JobType
+from core.engine.runner import run_connector_sync, run_job
+from core.es.client import PRODUCT_ORIGIN_HEADER
+from core.protocol import (
+    CONNECTORS_ALIAS,
+    JOBS_ALIAS,
+    JobStatus,
+    JobType,
+    WorkerIdentity,
+    open_store,
+)
 from tests.core.engine.memory_source import MemorySource, make_docs
+from tests.servers.fault_proxy import FaultProxy
 
 pytestmark = pytest.mark.es
 
@@ -113,3 +123,75 @@ async def test_a_job_claimed_elsewhere_is_left_alone(store, es):
     result = await run_job(store, es, job, lambda t, c: MemorySource(), worker_hostname="t")
     assert result is None
     assert (await store.get_job(job.id)).worker_hostname == "other-host"
+
+
+# ---------------------------------------------------------------- busy and blocked connectors
+# `run_connector_sync` opens its own store, on Elastic's own connector indices.
+
+
+@pytest.fixture
+async def shared_connector(es, es_config):
+    """A connector in Elastic's connector indices; removed with its jobs and content index."""
+    if not str(es_config["host"]).startswith("http://"):
+        pytest.skip("the fault proxy forwards plain http")
+    store = await open_store(es)
+    index = f"search-sluice-test-{uuid.uuid4().hex[:10]}"
+    connector = await store.create_connector(index_name=index, service_type="memory", name="r")
+    yield store, connector.id
+    direct = es.options(headers=PRODUCT_ORIGIN_HEADER, ignore_status=404)
+    await direct.delete_by_query(
+        index=JOBS_ALIAS, query={"term": {"connector.id": connector.id}}, refresh=True
+    )
+    await direct.delete(index=CONNECTORS_ALIAS, id=connector.id, refresh=True)
+    await es.options(ignore_status=404).indices.delete(index=index)
+
+
+def five_docs(service_type, configuration):
+    return MemorySource(make_docs(5))
+
+
+async def test_a_lost_answer_to_the_lock_leaves_nothing_blocked(
+    es_config, shared_connector, caplog
+):
+    """The connector lock's answer is dropped by a TCP fault proxy; the transport resends and
+    gets 409. The sync runs anyway (its own write, recognised), and the next one too."""
+    _, connector_id = shared_connector
+    with FaultProxy(es_config["host"]) as proxy:
+        lock = rf"^PUT /{re.escape(CONNECTORS_ALIAS)}/_doc/{re.escape(connector_id)}\?\S*if_seq_no"
+        proxy.drop_answer(lock)
+        settings = {**es_config, "host": proxy.url, "initial_backoff_duration": 0.05}
+        first = await run_connector_sync(settings, connector_id, source_factory=five_docs)
+        assert len(proxy.dropped) == 1 and len(proxy.matching(lock)) >= 2
+    assert first.status is SyncStatus.COMPLETED, first.error
+    assert "no job running; reset" not in caplog.text  # not rescued by the orphan cleanup
+    second = await run_connector_sync(es_config, connector_id, source_factory=five_docs)
+    assert second.status is SyncStatus.COMPLETED, second.error
+
+
+async def test_a_lock_left_without_a_job_is_released_by_the_next_sync(
+    es, es_config, shared_connector
+):
+    """An instance died between locking the connector and claiming its job: the next sync
+    checks (as `sluice run`'s cleanup does) and runs, instead of failing until that runs."""
+    _, connector_id = shared_connector
+    await es.options(headers=PRODUCT_ORIGIN_HEADER).update(
+        index=CONNECTORS_ALIAS,
+        id=connector_id,
+        doc={"last_sync_status": "in_progress"},
+        refresh=True,
+    )
+    result = await run_connector_sync(es_config, connector_id, source_factory=five_docs)
+    assert result.status is SyncStatus.COMPLETED, result.error
+
+
+async def test_a_busy_connector_names_the_job_and_the_instance_running_it(
+    es_config, shared_connector
+):
+    store, connector_id = shared_connector
+    running = await store.create_job(connector_id)
+    other = WorkerIdentity("build-host", 4242, "0123456789ab", "2026-01-01T00:00:00.000Z")
+    assert await store.claim_job(running, "build-host", worker=other)
+    result = await run_connector_sync(es_config, connector_id, source_factory=five_docs)
+    assert result.status is SyncStatus.ERROR
+    assert "another worker (build-host (pid 4242)) is already syncing" in result.error
+    assert f"job show {running}` shows it" in result.error

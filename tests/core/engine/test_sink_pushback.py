@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
+from core.config import SLUICE_ONLY_KEYS, config_from_text
 from core.engine.engine import SyncEngine, SyncRequest
 from core.engine.failures import FailureLog, read_failures
 from core.engine.progress import FinishedEvent, Resumed, Stalled, SyncStatus
 from core.engine.settings import EngineSettings
 from core.es import build_client
 from tests.core.engine.memory_source import MemorySource, make_docs
+from tests.fakes.fake_black_hole import FakeBlackHole
 from tests.fakes.fake_bulk_rejections import FakeBulkRejections
 
 FAST = EngineSettings(
@@ -76,7 +80,7 @@ async def test_a_bulk_request_that_times_out_is_retried_and_the_stall_reported(t
     stalls = [e for e in events if isinstance(e, Stalled)]
     assert [(s.attempt, s.max_attempts) for s in stalls] == [(1, 5), (2, 5), (3, 5)]
     assert all(s.since == stalls[0].since for s in stalls)  # one stall, growing older
-    assert stalls[0].reason == "request timed out"
+    assert stalls[0].reason == "no answer within 0.3 s"  # the client's, shorter than the bulk's
     message = stalls[-1].message(now=stalls[0].since + 40)
     assert message.startswith("Elasticsearch not answering for 40 s — retry 3 of 5")
     resumed = [e for e in events if isinstance(e, Resumed)]
@@ -84,6 +88,45 @@ async def test_a_bulk_request_that_times_out_is_retried_and_the_stall_reported(t
     assert events.index(resumed[0]) > events.index(stalls[-1])
     final = next(e for e in events if isinstance(e, FinishedEvent))
     assert final.snapshot.stalled is None
+
+
+async def test_a_black_holed_bulk_request_is_a_stall_within_the_bulk_timeout():
+    """A connection that takes requests and never answers: with the client's 240 s timeout
+    the sync would sit silent for 4 minutes; `bulk.request_timeout` ends each try sooner,
+    shows the stall live, and the retries carry the documents through."""
+    seen: list[tuple[float, Any]] = []
+    settings = EngineSettings(
+        chunk_size=20, bulk_retry_interval=0.01, max_concurrency=1, bulk_request_timeout=0.5
+    )
+    started = time.time()
+    with FakeBlackHole(swallow=2) as fake:
+        result = await asyncio.wait_for(
+            run_against(
+                fake,
+                30,
+                settings,
+                lambda event: seen.append((time.time(), event)),
+                {"request_timeout": 240},
+            ),
+            timeout=20,
+        )
+    assert result.status is SyncStatus.COMPLETED, result.error
+    assert result.counters.indexed == 30 and result.counters.failed == 0
+    stalls = [(at, e) for at, e in seen if isinstance(e, Stalled)]
+    assert [e.attempt for _, e in stalls] == [1, 2]
+    first_at, first = stalls[0]
+    assert first.reason == "no answer within 0.5 s"
+    assert 0.5 <= first_at - started < 5  # noticed after the bulk timeout, not the client's
+    assert first.message(now=first.since + 1).startswith("Elasticsearch not answering for 1 s")
+    assert any(isinstance(e, Resumed) for _, e in seen)
+
+
+def test_the_bulk_timeout_is_a_sluice_only_config_key_with_a_short_default():
+    config = config_from_text("elasticsearch.bulk.request_timeout: 15\n", environ={})
+    assert config.warnings == []
+    assert EngineSettings.from_bulk_config(config.bulk).bulk_request_timeout == 15.0
+    assert EngineSettings.from_bulk_config({}).bulk_request_timeout == 60.0
+    assert "elasticsearch.bulk.request_timeout" in SLUICE_ONLY_KEYS
 
 
 async def test_503_answers_are_retried_until_the_cluster_recovers():

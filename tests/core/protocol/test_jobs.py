@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 import pytest
 
@@ -108,7 +109,9 @@ async def test_claim_once_then_run_to_completion(harness):
     job = await harness.store.get_job(job_id)
     assert job.last_seen > first_seen
     assert (job.indexed_document_count, job.indexed_document_volume) == (7, 2)
-    assert job.metadata == {"phase": "indexing"}
+    assert job.metadata["phase"] == "indexing"
+    # replacing `metadata` keeps the store's own entry: which instance runs the job
+    assert (job.worker.host, job.worker.pid) == ("host-a", os.getpid())
 
     done = await harness.store.complete_job(
         job_id,

@@ -127,10 +127,41 @@ async def test_killed_instance_is_cleaned_up_and_connector_unblocked(harness, tm
     assert failed == [job_id]
     dead = await harness.store.get_job(job_id)
     assert dead.status is JobStatus.ERROR
-    assert "stopped sending heartbeats" in dead.error and "victim" in dead.error
+    assert "stopped sending heartbeats" in dead.error
+    assert f"on worker victim (pid {proc.pid})" in dead.error  # which instance died
     unblocked = await harness.store.get_connector(connector.id)
     assert unblocked.last_sync_status is JobStatus.ERROR
 
     assert await harness.store.claim_job(second, "survivor")
     await harness.store.complete_job(second)
     assert (await harness.store.get_connector(connector.id)).last_sync_status is JobStatus.COMPLETED
+
+
+async def test_two_instances_on_one_host_are_told_apart(harness, tmp_path):
+    """Same host name (Elastic's `worker_hostname` is equal), two processes: every job
+    records which one ran it (`metadata.sluice.worker`)."""
+    connectors = [await configured(harness) for _ in range(2)]
+    ids = [c.id for c in connectors]
+    job_ids = [await harness.store.create_job(ids[n % 2]) for n in range(8)]
+    start_at = time.time() + 2.0
+    logs = {name: tmp_path / f"{name}.log" for name in ("first", "second")}
+    procs = {
+        name: start_worker(harness, ids, "shared-host", log, start_at=start_at)
+        for name, log in logs.items()
+    }
+    for name, proc in procs.items():
+        _, err = await asyncio.to_thread(proc.communicate, timeout=240)
+        assert proc.returncode == 0, f"{name} failed:\n{err}"
+
+    seen = {}
+    for name, log in logs.items():
+        for job_id in log_lines(log, "claimed"):
+            job = await harness.store.get_job(job_id)
+            assert job.worker_hostname == "shared-host"
+            assert job.worker.pid == procs[name].pid, (name, job.worker)
+            assert job.worker_label == f"shared-host (pid {procs[name].pid})"
+            seen[job_id] = job.worker.instance_id
+    assert sorted(seen) == sorted(job_ids)
+    assert len(set(seen.values())) == len(
+        {n for n, log in logs.items() if log_lines(log, "claimed")}
+    )

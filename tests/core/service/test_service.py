@@ -95,6 +95,8 @@ async def test_service_validates_sources_and_runs_pending_jobs(store, es_config,
     assert job.status is JobStatus.COMPLETED, job.error
     assert job.doc["indexed_document_count"] == 12
     assert job.worker_hostname == "test-host"
+    assert job.worker == service.identity  # this instance, not only its host
+    assert job.doc["metadata"]["sluice"]["extracted"] == 12  # the runner's counters beside it
     connector = await store.get_connector(good)
     assert connector.status is ConnectorStatus.CONNECTED
     assert connector.doc["last_seen"]

@@ -114,7 +114,7 @@ class ReviewStep(Step):
         return "full" if value is Select.NULL else str(value)
 
     # ------------------------------------------------------------ an interrupted job
-    @work(exclusive=True, group="resumable")
+    @work(exclusive=True, group="resumable", exit_on_error=False)
     async def _look_for_resumable_job(self) -> None:
         """A sync of this connector suspended (a closed terminal, a stopped service) or left
         by a worker that went silent: offer to resume *that* job rather than a new one."""
@@ -126,6 +126,8 @@ class ReviewStep(Step):
                 job = await cluster.resumable_job(connector_id)
         except Exception:
             return  # the offer is a convenience: the cluster checks report what is wrong
+        if not self.is_attached:
+            return  # the app closed while the cluster answered
         self._resumable = job
         select = self.query_one("#job-type", Select)
         if job is None:

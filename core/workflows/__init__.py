@@ -1,0 +1,35 @@
+"""The application layer: operations made of several writes, shared by every front end.
+
+The CLI and the TUI parse and show; what an operation *does* lives here, once. Each
+workflow follows the same rules:
+
+- validate all its input first (names, index names, configuration values, and that each
+  value can be stored as JSON), so bad input costs no write;
+- check what the cluster already holds before the first write (an index that exists, an
+  index name another connector uses);
+- undo its own writes when a later step fails — never touching what existed before — and
+  say exactly what it left behind when the undo fails too.
+
+Workflows never import `sources` (the layers contract: core is the bottom layer); a caller
+passes in what a source provides (its default configuration, features and validator).
+"""
+
+from core.workflows.create_connector import (
+    ConnectorNotCreated,
+    CreatedConnector,
+    InvalidConnectorInput,
+    NewConnector,
+    create_connector,
+    validate_new_connector,
+)
+from core.workflows.storable import storage_problem
+
+__all__ = [
+    "ConnectorNotCreated",
+    "CreatedConnector",
+    "InvalidConnectorInput",
+    "NewConnector",
+    "create_connector",
+    "storage_problem",
+    "validate_new_connector",
+]
