@@ -50,31 +50,23 @@ def run(env: CliEnv, *args: str, stdin: str = "") -> subprocess.CompletedProcess
     return result
 
 
-def test_no_cli_command_prints_a_secret(cli_env, tmp_path, state_dir, pg_url):
+def create_pg_connector(env: CliEnv, name: str, pg_url: str) -> subprocess.CompletedProcess[str]:
+    """A PostgreSQL connector whose password (the canary, wrong for the server) is typed on
+    stdin, as `--set password=-` asks."""
     pg = urlsplit(pg_url)
-    index = cli_env.index_name()
-    created = run(
-        cli_env,
-        "connector",
-        "create",
-        "--service-type",
-        "postgresql",
-        "--name",
-        "canary pg",
-        "--index-name",
-        index,
-        "--set",
-        f"host={pg.hostname}",
-        "--set",
-        f"port={pg.port}",
-        "--set",
-        f"username={pg.username}",
-        "--set",
-        "password=-",
-        "--set",
-        f"database={pg.path.lstrip('/')}",
+    return run(
+        env,
+        *("connector", "create", "--service-type", "postgresql", "--name", name),
+        *("--index-name", env.index_name()),
+        *("--set", f"host={pg.hostname}", "--set", f"port={pg.port}"),
+        *("--set", f"username={pg.username}", "--set", "password=-"),
+        *("--set", f"database={pg.path.lstrip('/')}"),
         stdin=SOURCE_PASSWORD + "\n",
     )
+
+
+def test_no_cli_command_prints_a_secret(cli_env, tmp_path, state_dir, pg_url):
+    created = create_pg_connector(cli_env, "canary pg", pg_url)
     assert created.returncode == 0, created.stderr
     connector_id = cli_env.remember(created.stdout)
     # the password reached the record (Kibana keeps it there too), and nothing else did
@@ -123,29 +115,7 @@ def test_no_cli_command_prints_a_secret(cli_env, tmp_path, state_dir, pg_url):
 
 @pytest.mark.parametrize("log_format", ["plain", "ecs"])
 def test_service_logs_hold_no_secret(cli_env, tmp_path, state_dir, pg_url, log_format):
-    pg = urlsplit(pg_url)
-    created = run(
-        cli_env,
-        "connector",
-        "create",
-        "--service-type",
-        "postgresql",
-        "--name",
-        "canary service",
-        "--index-name",
-        cli_env.index_name(),
-        "--set",
-        f"host={pg.hostname}",
-        "--set",
-        f"port={pg.port}",
-        "--set",
-        f"username={pg.username}",
-        "--set",
-        "password=-",
-        "--set",
-        f"database={pg.path.lstrip('/')}",
-        stdin=SOURCE_PASSWORD + "\n",
-    )
+    created = create_pg_connector(cli_env, "canary service", pg_url)
     connector_id = cli_env.remember(created.stdout)
     data = yaml.safe_load(cli_env.config.read_text())
     data["connectors"] = [{"connector_id": connector_id, "service_type": "postgresql"}]
