@@ -1,11 +1,14 @@
 """Other processes, reliably: is this pid still the process we started (not a later one that
 reuses its number), what does it run, how to stop it, and how to start a child that dies with
 us even on kill -9. Linux /proc where there is one; elsewhere a plainer best effort.
+And this process's own end when its terminal is gone: no writes to a dead terminal, no child
+process left behind.
 """
 
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -121,3 +124,37 @@ def spawn_tied(argv: list[str], **options: Any) -> subprocess.Popen[bytes]:
             _spawner = ThreadPoolExecutor(1, thread_name_prefix="tied-spawner")
     tied = [sys.executable, "-I", "-S", "-c", _TIE_TO_PARENT, str(os.getpid()), *argv]
     return _spawner.submit(subprocess.Popen, tied, **options).result()
+
+
+# ------------------------------------------------------------ leaving with a dead terminal
+
+
+def silence_terminal() -> None:
+    """Point stdin/stdout/stderr at /dev/null: the terminal is gone, and writing to it would
+    fail or block."""
+    with contextlib.suppress(OSError):
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            with contextlib.suppress(OSError):
+                os.dup2(null, fd)
+        os.close(null)
+
+
+def end_child_processes(grace: float = 1.0) -> None:
+    """Stop the extraction workers (children of multiprocessing's fork server, so not ours
+    to see), then terminate this process's own multiprocessing children, then kill what is
+    left. `os._exit` skips the `atexit` hooks that would do this."""
+    extraction = sys.modules.get("core.extraction")
+    if extraction is not None:
+        with contextlib.suppress(Exception):
+            extraction.shutdown()
+    children = multiprocessing.active_children()
+    for child in children:
+        with contextlib.suppress(Exception):
+            child.terminate()
+    until = time.monotonic() + grace
+    for child in children:
+        with contextlib.suppress(Exception):
+            child.join(max(0.0, until - time.monotonic()))
+            if child.is_alive():
+                child.kill()

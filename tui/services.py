@@ -288,13 +288,11 @@ class Cluster:
         return job_id
 
     async def discard_job(self, job_id: str) -> None:
-        """Cancel an interrupted job the user chose not to resume, so it never runs beside
-        the new one."""
+        """Cancel an interrupted job the user chose not to resume."""
         store = await self.store()
         job = await store.get_job(job_id)
-        if job is not None and not job.is_terminal:
-            job = await _protocol.make_resumable(store, job)
-            await store.cancel_job(job.id)
+        if job is not None:
+            await _protocol.discard_job(store, job)
 
     # indices ---------------------------------------------------------------------------
     async def list_indices(self) -> list[str]:

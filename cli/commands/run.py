@@ -16,7 +16,7 @@ import sys
 
 from cli.common import CliError, add_config_option, command, load_cli_config, usage_error
 from core.checks import collect_checks
-from core.process import silence_terminal
+from core.processes import silence_terminal
 from core.service import ConnectorService, configure_logging
 from sources.registry import create_source, get_source_class
 

@@ -33,8 +33,8 @@ from core.engine.failures import failure_log_path
 from core.engine.progress import ProgressBoard, ProgressSnapshot, SyncStatus
 from core.engine.runner import run_connector_sync
 from core.engine.settings import EngineSettings
-from core.process import silence_terminal
-from core.protocol import JobType, make_resumable, resumable_job
+from core.processes import silence_terminal
+from core.protocol import JobType, discard_job, resumable_job
 from sources.registry import create_source
 
 PROGRESS_INTERVAL = 0.25
@@ -76,8 +76,7 @@ async def _job_to_resume(args: argparse.Namespace) -> str | None:
             return None
         was = job.status.value
         if args.new_job:
-            job = await make_resumable(store, job)
-            await store.cancel_job(job.id)
+            await discard_job(store, job)
             note(f"canceled the {was} job {job.id}; starting a new one")
             return None
         note(

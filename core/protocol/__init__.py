@@ -37,7 +37,7 @@ from core.protocol.models import (
     TriggerMethod,
 )
 from core.protocol.open import connector_api_available, open_store
-from core.protocol.resume import make_resumable, resumable_job
+from core.protocol.resume import discard_job, make_resumable, resumable_job
 from core.protocol.scheduling import (
     CronError,
     create_due_scheduled_jobs,
@@ -82,6 +82,7 @@ __all__ = [
     "cleanup_stale_jobs",
     "connector_api_available",
     "create_due_scheduled_jobs",
+    "discard_job",
     "latest_run",
     "make_resumable",
     "next_run",

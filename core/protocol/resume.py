@@ -54,3 +54,12 @@ async def make_resumable(store: ConnectorStore, job: SyncJob) -> SyncJob:
     if job.status is JobStatus.IN_PROGRESS:
         return await store.suspend_job(job.id)
     return job
+
+
+async def discard_job(store: ConnectorStore, job: SyncJob) -> SyncJob:
+    """Cancel an interrupted job the user chose not to resume, so it never runs beside the
+    new one (a silent `in_progress` job is suspended first: only then may it be canceled)."""
+    if job.is_terminal:
+        return job
+    job = await make_resumable(store, job)
+    return await store.cancel_job(job.id)
