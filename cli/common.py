@@ -303,7 +303,7 @@ async def open_connection(args: argparse.Namespace) -> AsyncIterator[Connection]
         raise usage_error(f"{config_path(args)}: elasticsearch settings unusable: {exc}") from None
     try:
         try:
-            store = await open_store(client)
+            store = await open_store(client, es_settings=config.elasticsearch)
         except StoreUnavailable as exc:
             host = config.elasticsearch.get("host")
             raise CliError(f"{exc} [elasticsearch.host {host} in {config_path(args)}]") from None

@@ -42,6 +42,7 @@ class FeedState:
     stale_total: int | None = None
     stalled: str | None = None  # why nothing moves, while bulk requests are retried
     rate_is_average: bool = False  # docs_per_second is the whole sync's average
+    notices: tuple[str, ...] = ()  # what the sync went on despite (a missing pipeline)
 
     @property
     def finished(self) -> bool:
@@ -251,6 +252,7 @@ class ServiceJobFeed:
             elapsed=elapsed,
             last_error=job.error,
             job_id=self.job_id,
+            notices=tuple(services.job_notices(job)),
         )
 
     def poll(self) -> FeedState:

@@ -24,10 +24,13 @@ from core import protocol as _protocol
 from core import sandbox as _sandbox
 from core import secrets as _secrets
 from core.checks import index_names as _index_names
+from core.checks.cluster import detect_connector_api
 from core.config import ConfigDocument, ConfigError, load_config, new_config_text
+from core.config import elastic_compat as _elastic_compat
 from core.es import build_client
 from core.es import tls as _tls
 from core.protocol import Connector, ConnectorStore, JobType, SyncJob, open_store
+from core.protocol.open import backend_preference
 from sources import registry as _registry
 from sources import schema as _schema
 from sources.errors import SourceError
@@ -181,6 +184,33 @@ def format_fingerprint(value: str) -> str:
     return _tls.format_fingerprint(value)
 
 
+async def save_pinned_ca(url: str, fingerprint: str, folder: Path) -> Path:
+    """Save the certificate with `fingerprint` in `folder` as a CA file Elastic's service
+    reads (`ca_certs`)."""
+    return await _tls.save_pinned_ca(url, fingerprint, folder)
+
+
+# --------------------------------------------------------------------------- Elastic's service
+
+Incompatibility = _elastic_compat.Incompatibility
+CONNECTORS_API_FLAG = _elastic_compat.FLAG
+
+
+async def connector_api_available(settings: Mapping[str, Any]) -> bool | None:
+    """Whether the cluster has the Connector API (None: could not tell)."""
+    return await detect_connector_api(settings)
+
+
+def connectors_api_flag(connector_api: bool | None) -> bool | None:
+    """`feature_use_connectors_api` for config.yml (None: leave it out)."""
+    return _elastic_compat.flag_for_cluster(connector_api)
+
+
+def elastic_incompatibilities(es_section: Mapping[str, Any]) -> list[Incompatibility]:
+    """Settings Elastic's service would not read the way Sluice does."""
+    return _elastic_compat.unreadable_settings(es_section)
+
+
 # --------------------------------------------------------------------------- cluster
 
 
@@ -198,12 +228,13 @@ class Cluster:
         (the monitor must not write)."""
         if self._store is None:
             if self.read_only:
-                if await _protocol.connector_api_available(self.client):
+                wanted = backend_preference(self.settings)
+                if wanted != "index" and await _protocol.connector_api_available(self.client):
                     self._store = _protocol.ApiConnectorStore(self.client)
                 else:
                     self._store = _protocol.IndexConnectorStore(self.client)
             else:
-                self._store = await open_store(self.client)
+                self._store = await open_store(self.client, es_settings=self.settings)
         return self._store
 
     async def close(self) -> None:
@@ -508,6 +539,13 @@ def job_failures(job_id: str, limit: int = 200) -> list[tuple[str, str, str, str
     return rows
 
 
+def job_notices(job: SyncJob) -> list[str]:
+    """What the job's record tells the user although the sync went on."""
+    from core.engine.runner import job_notices as notices_of
+
+    return notices_of(job.metadata)
+
+
 def export_job_failures(job_id: str, destination: Path) -> int | None:
     """Export a job's failure log (CSV or NDJSON by suffix); None when there is none here."""
     from core.engine.failures import export_failures, failure_log_path
@@ -654,6 +692,7 @@ class LocalSync:
             stale_total=snapshot.stale_total,
             stalled=snapshot.stalled.message() if snapshot.stalled and not finished else None,
             rate_is_average=snapshot.status is not None,
+            notices=snapshot.notices,
         )
 
     def failures(self, limit: int = 200) -> list[tuple[str, str, str, str, str]]:

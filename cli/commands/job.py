@@ -28,6 +28,7 @@ from cli.common import (
     when,
 )
 from core.engine.failures import export_failures, failure_log_path, read_failures
+from core.engine.runner import job_notices
 from core.invocation import sluice_command
 from core.protocol import ConnectorNotFound, JobNotFound, JobStatus, JobType, SyncJob
 
@@ -184,7 +185,8 @@ def shown_job(job: SyncJob) -> dict[str, Any]:
     snapshot = doc.get("connector") or {}
     if isinstance(snapshot.get("configuration"), dict):
         snapshot["configuration"] = masked_configuration(snapshot["configuration"])
-    return {"id": job.id, **doc}
+    # what the sync went on despite (a missing ingest pipeline, stale documents kept)
+    return {"id": job.id, **doc, "notices": job_notices(job.metadata)}
 
 
 @command
@@ -205,6 +207,7 @@ async def show_job(args: argparse.Namespace) -> int:
             ("trigger", d.get("trigger_method")),
             ("status", d.get("status")),
             ("error", job.error),
+            *(("notice", notice) for notice in job_notices(job.metadata)),
             ("index", job.index_name),
             ("worker", job.worker_hostname),
             ("instance", _instance(job)),

@@ -126,7 +126,9 @@ async def start_command(args: argparse.Namespace) -> int:
     print(sb.SANDBOX_WARNING)
     print(f"Data: {sandbox.data_path}  Log: {sandbox.log_path}")
     print(
-        f"It keeps running; use it with `elasticsearch.host: {sandbox.url}` in config.yml, "
+        f"It keeps running; use it with `elasticsearch.host: {sandbox.url}` and "
+        "`elasticsearch.feature_use_connectors_api: false` in config.yml (it has no Connector "
+        "API, so Elastic's connector service must use index mode too); "
         f"stop it with `{sluice_command()} sandbox stop`."
     )
     return 0

@@ -147,6 +147,7 @@ def _summary(connector_id: str, job_type: str, job_ids: list[str], result: Any) 
         "status": str(result.status),
         "error": result.error,
         "notice": result.notice,
+        "notices": list(result.notices),
         "extracted": c.extracted,
         "indexed": c.indexed,
         "updated": c.updated,
@@ -172,6 +173,8 @@ def _print_summary(s: dict) -> None:
         print(f"  error: {s['error']}")
     if s["notice"]:
         print(f"  {s['notice']}")
+    for notice in s["notices"]:
+        print(f"  note: {notice}")
     if s["failure_log"]:
         print(f"  failed documents: {s['failure_log']}")
 

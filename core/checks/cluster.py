@@ -7,13 +7,14 @@ the privilege check can ask exactly the right question.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from elastic_transport import TransportError
 from elasticsearch import ApiError, AuthenticationException, UnsupportedProductError
 
-from core.checks.context import CheckContext
+from core.checks.context import DEFAULT_CHECK_TIMEOUT, CheckContext
 from core.checks.failures import (
     error_reason,
     error_type,
@@ -23,6 +24,8 @@ from core.checks.failures import (
     is_security_disabled,
 )
 from core.checks.result import Outcome, fail, ok, skip, warn
+from core.config.elastic_compat import FLAG, connectors_api_incompatibility
+from core.es.client import build_client
 
 # Facts keys.
 SECURITY = "security"  # "on" | "off" | "absent"
@@ -200,14 +203,55 @@ async def check_connector_api(ctx: CheckContext) -> Outcome:
             )
         if is_missing_api(exc):
             ctx.facts[CONNECTOR_API] = False
-            return _no_connector_api(ctx.facts.get(VERSION))
+            return _flag_outcome(ctx, False, "") or _no_connector_api(ctx.facts.get(VERSION))
         return fail(f"GET _connector failed: {error_reason(exc)}")
     except TransportError as exc:
         return _network(ctx, exc)
     ctx.facts[CONNECTOR_API] = True
     count = response.body.get("count")
     suffix = f" ({count} connector{'s' if count != 1 else ''})" if count is not None else ""
-    return ok(f"Connector API available{suffix}")
+    return _flag_outcome(ctx, True, suffix) or ok(f"Connector API available{suffix}")
+
+
+def _flag_outcome(ctx: CheckContext, connector_api: bool, suffix: str) -> Outcome | None:
+    """What config.yml's `feature_use_connectors_api` means on this cluster. Settings read
+    from config.yml always carry it (Elastic's default merged in); the wizard's answers do not
+    (it writes the key itself), so those get the plain result."""
+    if FLAG not in ctx.settings:
+        return None
+    if not connector_api:
+        problem = connectors_api_incompatibility(ctx.settings, False)
+        if problem is None:
+            return None
+        return warn(f"elasticsearch.{FLAG} {problem.message}", problem.fix, FLAG)
+    if ctx.settings.get(FLAG) is False:
+        return warn(
+            f"Connector API available{suffix}, but elasticsearch.{FLAG}: false makes Sluice "
+            "and Elastic's service use the .elastic-connectors indices directly, which "
+            "Elastic deprecates",
+            f"remove elasticsearch.{FLAG} from config.yml (Elastic's default, true, uses the API)",
+            FLAG,
+        )
+    return None
+
+
+async def detect_connector_api(
+    settings: Mapping[str, Any], *, timeout: float = DEFAULT_CHECK_TIMEOUT
+) -> bool | None:
+    """Whether the cluster at `settings` has the Connector API, asked as `sluice check` asks
+    (True also when these credentials may not use it); None when it can't be told (bad
+    settings, unreachable). For writers of config.yml: false needs
+    `feature_use_connectors_api: false`."""
+    try:
+        client = build_client(settings, user_agent="sluice-check")
+    except (TypeError, ValueError):
+        return None
+    ctx = CheckContext(settings, client, timeout=timeout)
+    try:
+        await check_connector_api(ctx)
+    finally:
+        await client.close()
+    return ctx.facts.get(CONNECTOR_API)
 
 
 def _no_connector_api(version: tuple[int, int, int] | None) -> Outcome:

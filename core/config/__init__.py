@@ -7,6 +7,8 @@
 * `ConfigDocument` edits a file in place keeping comments, order and style; `save()` is atomic
   and keeps `<name>.bak`.
 * `new_config_text(...)` writes a fresh, commented config.
+* `elastic_compat` says what Elastic's own service would read differently (the keys it does
+  not read, `feature_use_connectors_api` on a cluster without the Connector API).
 
 A config written by Sluice runs under Elastic's service and the other way round; the only
 Sluice-only keys are `SLUICE_ONLY_KEYS` (ignored by Elastic's service), and `keyring:`

@@ -16,7 +16,7 @@ from typing import Any
 ELASTIC_SOURCES: dict[str, str] = {
     "azure_blob_storage": "connectors.sources.azure_blob_storage:AzureBlobStorageDataSource",
     "box": "connectors.sources.box:BoxDataSource",
-    "confluence": "connectors.sources.confluence:ConfluenceDataSource",
+    "confluence": "connectors.sources.atlassian.confluence:ConfluenceDataSource",
     "dir": "connectors.sources.directory:DirectoryDataSource",
     "dropbox": "connectors.sources.dropbox:DropboxDataSource",
     "github": "connectors.sources.github:GitHubDataSource",
@@ -25,7 +25,7 @@ ELASTIC_SOURCES: dict[str, str] = {
     "google_cloud_storage": "connectors.sources.google_cloud_storage:GoogleCloudStorageDataSource",
     "google_drive": "connectors.sources.google_drive:GoogleDriveDataSource",
     "graphql": "connectors.sources.graphql:GraphQLDataSource",
-    "jira": "connectors.sources.jira:JiraDataSource",
+    "jira": "connectors.sources.atlassian.jira:JiraDataSource",
     "microsoft_teams": "connectors.sources.microsoft_teams:MicrosoftTeamsDataSource",
     "mongodb": "connectors.sources.mongo:MongoDataSource",
     "mssql": "connectors.sources.mssql:MSSQLDataSource",
@@ -39,9 +39,14 @@ ELASTIC_SOURCES: dict[str, str] = {
     "redis": "connectors.sources.redis:RedisDataSource",
     "s3": "connectors.sources.s3:S3DataSource",
     "salesforce": "connectors.sources.salesforce:SalesforceDataSource",
+    "sandfly": "connectors.sources.sandfly:SandflyDataSource",
     "servicenow": "connectors.sources.servicenow:ServiceNowDataSource",
-    "sharepoint_online": "connectors.sources.sharepoint_online:SharepointOnlineDataSource",
-    "sharepoint_server": "connectors.sources.sharepoint_server:SharepointServerDataSource",
+    "sharepoint_online": (
+        "connectors.sources.sharepoint.sharepoint_online:SharepointOnlineDataSource"
+    ),
+    "sharepoint_server": (
+        "connectors.sources.sharepoint.sharepoint_server:SharepointServerDataSource"
+    ),
     "slack": "connectors.sources.slack:SlackDataSource",
     "zoom": "connectors.sources.zoom:ZoomDataSource",
 }

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from core.config.defaults import default_config
+from core.config.elastic_compat import compat_warnings
 from core.config.envsubst import (
     STRICT_DISABLE_VARIABLE,
     MissingVariable,
@@ -169,6 +170,7 @@ def _build(
     problems += _duplicate_connectors(parsed)
     if any(p.is_error for p in problems):
         raise ConfigError(problems)
+    problems += compat_warnings(parsed.data, parsed.locate_key, parsed.file)
     # A copy: resolving `keyring:` references must not touch the file as written.
     data = _merge(default_config(), copy.deepcopy(parsed.data))
     if resolve_secrets:

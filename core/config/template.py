@@ -31,16 +31,21 @@ _ES_ORDER = (
     "verify_certs",
     "ca_certs",
     "ca_fingerprint",
+    "feature_use_connectors_api",
 )
 _ES_COMMENTS = {
     "host": "Where Elasticsearch answers.",
     "api_key": "API key for the connector indices (recommended over username/password).",
     "username": "Basic authentication: used only when no api_key is set.",
-    "bearer_auth": "Sluice only: a bearer token; Elastic's service ignores this key.",
+    "bearer_auth": "Sluice only: a bearer token. Elastic's service ignores this key and logs "
+    "in with api_key,\nelse username/password (elastic/changeme when unset).",
     "ca_certs": "CA bundle that signed the cluster's certificate.",
-    "ca_fingerprint": "Sluice only: SHA-256 fingerprint of the cluster's CA certificate; "
-    "Elastic's service ignores this key.",
+    "ca_fingerprint": "Sluice only: SHA-256 fingerprint of the cluster's CA certificate. "
+    "Elastic's service\nignores this key and verifies against ca_certs (else its default CAs).",
     "verify_certs": "Keep true outside tests: false accepts any certificate.",
+    "feature_use_connectors_api": "false: this cluster has no Connector API, so Elastic's "
+    "service (and Sluice) use the\n.elastic-connectors indices directly; leave the key out "
+    "where the cluster has the API.",
 }
 
 

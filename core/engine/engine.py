@@ -12,7 +12,13 @@ typed events to a listener. Safety rules:
   not say; the result's `notice` tells what was kept and why (`core.engine.unread`);
 * the ids the index held and the ids seen live in an on-disk ledger, so memory stays flat
   however large the index is;
-* a cancel or suspend request stops the sync within ~0.1 s and deletes nothing.
+* a cancel or suspend request stops the sync within ~0.1 s and deletes nothing;
+* an index that existed before the sync is read once for its mappings, and each document
+  whose fields it has not judged yet is checked against them before it is queued
+  (`core.engine.mapping_fit`): a field the index would reject fails the sync before that
+  document is written, naming the fields, instead of failing documents one by one;
+* what the user should know although the sync went on (a missing ingest pipeline, stale
+  documents kept) is in the result's `notices` and in every progress snapshot.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from core.content_index import create_content_index
 from core.engine.budget import ErrorBudget, ErrorBudgetExceeded
 from core.engine.failures import FailureLog
 from core.engine.ids import normalize_id
+from core.engine.mapping_fit import MappingFit, mismatch_message
 from core.engine.progress import (
     Counters,
     Failure,
@@ -79,6 +86,20 @@ NO_PIPELINE_FOR_ATTACHMENT = (
 _STOP_POLL_SECONDS = 0.1
 
 
+def pipeline_missing_notice(pipeline: str) -> str:
+    """What happens when the connector's pipeline is not on the cluster (Sluice goes on;
+    Elastic's connector service would fail the sync)."""
+    return (
+        f"ingest pipeline {pipeline!r} doesn't exist on this cluster: indexed without it (no "
+        "pipeline processing; Elastic's connector service would fail this sync) — create it, "
+        "or set the connector's pipeline to one that exists"
+    )
+
+
+class IndexMismatch(Exception):
+    """The existing index's mapping rejects fields of the documents (the message says which)."""
+
+
 class SyncMode(StrEnum):
     FULL = "full"  # everything, then delete what the source no longer has
     CURSOR = "cursor"  # the source's own changes since `sync_cursor`
@@ -109,6 +130,9 @@ class SyncResult:
     # Why stale documents were kept although the sync completed (part of the source could
     # not be read): "stale documents kept: /srv/share/closed could not be listed (500 kept)".
     notice: str | None = None
+    # Everything the user should know although the sync went on: a missing ingest
+    # pipeline, and `notice` too.
+    notices: list[str] = field(default_factory=list)
 
     @property
     def docs_per_second(self) -> float:
@@ -166,6 +190,7 @@ class _Run:
     notice: str | None = None  # why stale documents were kept
     index_json: bytes = b""  # the index name as JSON, for the bulk headers
     pipeline: str | None = None  # the ingest pipeline in use, if the cluster has it
+    fit: MappingFit | None = None  # the existing index's mappings, to judge documents by
 
     def __post_init__(self) -> None:
         self.index_json = orjson.dumps(self.request.index_name)
@@ -201,6 +226,9 @@ class SyncEngine:
         self._rate_value = 0.0
         self._phase_rate_value = 0.0
         self._index_created = False
+        self._mappings: Mapping[str, Any] | None = None  # of an index that existed
+        self._index_settings: Mapping[str, Any] = {}  # its index.mapping.* settings
+        self.notices: list[str] = []  # for the user, although the sync goes on
         self.total: int | None = None  # documents the source will yield, when it says
         self.stale_total: int | None = None  # stale documents to delete, once counted
         self._deletes_resolved = 0  # delete operations answered (deleted, gone or failed)
@@ -220,6 +248,7 @@ class SyncEngine:
             stale_done=self._deletes_resolved - self._deletes_before_stale,
             phase_rate=self._phase_rate_value,
             stalled=self._stalls.current,
+            notices=tuple(self.notices),
         )
 
     async def run(self, source: DocumentSource, request: SyncRequest) -> SyncResult:
@@ -245,6 +274,7 @@ class SyncEngine:
                 if mode is SyncMode.CURSOR or self._index_created
                 else IdLedger(self.work_dir),
                 pipeline=pipeline,
+                fit=self._fit(pipeline),
             )
             counting = self._start_counting(source, run)
             try:
@@ -297,6 +327,7 @@ class SyncEngine:
             failures_recorded=self.failure_log.recorded,
             pipeline=pipeline,
             notice=notice,
+            notices=list(self.notices),
         )
 
     # ------------------------------------------------------------------ set-up
@@ -334,15 +365,17 @@ class SyncEngine:
         self._index_created = await create_content_index(
             self.client, request.index_name, language=request.language
         )
+        if not self._index_created:  # one made now has only Sluice's mappings: nothing to judge
+            self._mappings = await self._existing_mappings(request.index_name)
         if not request.pipeline:
             return None
         try:
             await self.client.ingest.get_pipeline(id=request.pipeline)
         except NotFoundError:
-            log.warning(
-                "ingest pipeline %r does not exist on this cluster; indexing without it",
-                request.pipeline,
-            )
+            # Kept on purpose (`search-default-ingestion` is missing on many clusters), but
+            # shown: in the job's metadata, `sluice job show` and the dashboard.
+            self.notices.append(pipeline_missing_notice(request.pipeline))
+            log.warning("%s", self.notices[-1])
             return None
         except AuthorizationException:
             # Elastic's least-privilege connector key (monitor + manage_connector) may not
@@ -350,11 +383,49 @@ class SyncEngine:
             log.info("cannot check ingest pipeline %r (no privilege); using it", request.pipeline)
             return request.pipeline
         except ApiError as exc:
-            log.warning(
-                "cannot read ingest pipeline %r (%s); indexing without it", request.pipeline, exc
+            self.notices.append(
+                f"cannot read ingest pipeline {request.pipeline!r} ({exc}): indexed without it"
             )
+            log.warning("%s", self.notices[-1])
             return None
         return request.pipeline
+
+    async def _existing_mappings(self, index: str) -> Mapping[str, Any] | None:
+        """The mappings of `index` (`GET <index>/_mapping`), or None to skip the preflight."""
+        try:
+            body = (await self.client.indices.get_mapping(index=index)).body
+        except AuthorizationException:
+            log.debug("cannot read the mapping of %s (no privilege): no mapping preflight", index)
+            return None
+        except ApiError as exc:
+            log.info("cannot read the mapping of %s (%s): no mapping preflight", index, exc)
+            return None
+        entries = list(body.values()) if isinstance(body, Mapping) else []
+        if len(entries) != 1 or not isinstance(entries[0], Mapping):
+            return None  # an alias of several indices (the bulk requests fail anyway)
+        mappings = entries[0].get("mappings")
+        if not isinstance(mappings, Mapping):
+            return None
+        try:  # index-wide defaults of the fields' ignore_malformed and coerce
+            found = await self.client.indices.get_settings(
+                index=index, name="index.mapping.*", flat_settings=True
+            )
+            (entry,) = found.body.values()
+            self._index_settings = dict(entry.get("settings") or {})
+        except (ApiError, ValueError, AttributeError) as exc:
+            log.info("cannot read the settings of %s (%s): their defaults assumed", index, exc)
+        return mappings
+
+    def _fit(self, pipeline: str | None) -> MappingFit | None:
+        """The judge of documents against the existing index, if there is one to judge by;
+        a pipeline consumes `_attachment` before the mapping sees the document."""
+        if self._mappings is None:
+            return None
+        return MappingFit(
+            self._mappings,
+            ignore=(ATTACHMENT_FIELD,) if pipeline else (),
+            settings=self._index_settings,
+        )
 
     # ------------------------------------------------------------------ pipeline
 
@@ -409,6 +480,14 @@ class SyncEngine:
                 await self._extract(source, run)
             except asyncio.CancelledError:
                 raise
+            except IndexMismatch as exc:
+                run.source_error = str(exc)  # the extraction stopped: nothing is deleted
+                log.warning("%s", exc)
+                if listing is not None:  # so no need to list the index to its end: fail fast
+                    listing.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await listing
+                    listing = None
             except Exception as exc:
                 run.source_error = f"the source failed: {_describe(exc)}"
                 log.warning("%s; stale documents are kept", run.source_error)
@@ -520,6 +599,12 @@ class SyncEngine:
             return None
         if "id" not in doc:
             doc["id"] = raw_id if isinstance(raw_id, str) else str(raw_id)
+        fit = run.fit
+        if fit is not None:
+            conflicts = fit.conflicts(doc)  # one set lookup per field once its type was judged
+            if conflicts:
+                index = run.request.index_name
+                raise IndexMismatch(mismatch_message(index, conflicts, name or doc_id))
         try:
             body = orjson.dumps(doc, default=str, option=orjson.OPT_NON_STR_KEYS)
         except (TypeError, orjson.JSONEncodeError) as exc:
@@ -548,6 +633,8 @@ class SyncEngine:
         go_on, run.notice = await keep_unread(
             self.client, run.request.index_name, run.ledger, run.unread
         )
+        if run.notice:
+            self.notices.append(run.notice)
         return go_on
 
     async def _delete_unseen(self, run: _Run) -> None:

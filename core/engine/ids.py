@@ -9,12 +9,13 @@ MAX_ID_BYTES = 512
 
 
 def normalize_id(raw: Any) -> str:
-    """Return a stable `_id` for `raw`; ids longer than 512 bytes are replaced by their SHA-256,
-    as Elastic's service does, so the same source id always maps to the same document."""
+    """Return a stable `_id` for `raw`; ids longer than 512 bytes are replaced by the MD5 hex
+    digest of their UTF-8 bytes, exactly as Elastic's service hashes them, so either service
+    maps the same source id to the same document."""
     text = raw if isinstance(raw, str) else str(raw)
     if len(text) <= MAX_ID_BYTES // 4:  # UTF-8 needs at most 4 bytes a character
         return text
     encoded = text.encode("utf-8", "surrogatepass")
     if len(encoded) > MAX_ID_BYTES:
-        return hashlib.sha256(encoded).hexdigest()
+        return hashlib.md5(encoded, usedforsecurity=False).hexdigest()
     return text

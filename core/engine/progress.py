@@ -106,6 +106,7 @@ class ProgressSnapshot:
     phase_rate: float = 0.0  # progress units per second in the current phase (for the ETA)
     stalled: Stalled | None = None
     status: SyncStatus | None = None  # set in the final snapshot only
+    notices: tuple[str, ...] = ()  # what the user should know although the sync goes on
 
     @property
     def deleting(self) -> bool:

@@ -82,20 +82,53 @@ def job_metadata(result: SyncResult | None, job_id: str) -> dict[str, Any]:
             "duration_seconds": round(result.elapsed, 3),
             "failure_log": str(failure_log_path(job_id)) if result.failures_recorded else None,
             "notice": result.notice,  # stale documents kept: part of the source was unread
+            # all a user should know although the sync went on (a missing ingest pipeline,
+            # `notice`); read by `sluice job show` and the dashboard
+            "notices": list(result.notices),
         }
     }
 
 
-def engine_request(job: SyncJob) -> SyncRequest:
+def job_notices(metadata: Any) -> list[str]:
+    """What `job_metadata` recorded for the user to know (a record written before
+    `notices` existed has its `notice` only)."""
+    section = metadata.get("sluice") if isinstance(metadata, Mapping) else None
+    if not isinstance(section, Mapping):
+        return []
+    notices = section.get("notices")
+    if isinstance(notices, list):
+        return [str(notice) for notice in notices if notice]
+    notice = section.get("notice")
+    return [str(notice)] if notice else []
+
+
+def engine_request(job: SyncJob, sync_cursor: Any = None) -> SyncRequest:
     pipeline = job.pipeline if isinstance(job.pipeline, Mapping) else {}
     return SyncRequest(
         index_name=str(job.index_name),
         incremental=job.job_type is JobType.INCREMENTAL,
         filtering=job.filtering,
-        sync_cursor=job.sync_cursor,
+        sync_cursor=job.sync_cursor if sync_cursor is None else sync_cursor,
         pipeline=pipeline.get("name") or None,
         language=job.language,
     )
+
+
+async def current_sync_cursor(store: ConnectorStore, job: SyncJob) -> Any:
+    """The cursor an incremental job continues from: the connector's own, as Elastic's
+    service reads it at claim time. A job created through the Connector API carries no
+    cursor of its own, and one created before the last sync ended carries a stale one; the
+    job's copy is the fallback when the connector cannot be read."""
+    if job.job_type is not JobType.INCREMENTAL:
+        return job.sync_cursor
+    try:
+        connector = await store.get_connector(job.connector_id)
+    except (ApiError, TransportError, ConnectorStoreError) as exc:
+        log.warning("job %s: cannot read the connector's sync cursor (%s)", job.id, exc)
+        return job.sync_cursor
+    if connector is None or connector.sync_cursor is None:
+        return job.sync_cursor
+    return connector.sync_cursor
 
 
 async def run_job(
@@ -116,9 +149,10 @@ async def run_job(
     `suspended`, and the result says which. `worker` is the instance recorded on the job
     (default: this process, on `worker_hostname` or this host)."""
     identity = worker or WorkerIdentity.of_this_process(worker_hostname)
+    cursor = await current_sync_cursor(store, job)
     if claim:
         hostname = worker_hostname or identity.host
-        if not await store.claim_job(job.id, hostname, job.sync_cursor, worker=identity):
+        if not await store.claim_job(job.id, hostname, cursor, worker=identity):
             return None
         log.info(
             "job %s claimed for connector %s by %s", job.id, job.connector_id, identity.describe()
@@ -148,7 +182,7 @@ async def run_job(
     )
     watcher = asyncio.create_task(_watch_job(store, job.id, engine, stop))
     try:
-        result = await engine.run(source, engine_request(job))
+        result = await engine.run(source, engine_request(job, cursor))
     finally:
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -268,7 +302,7 @@ async def run_connector_sync(
     client = build_client(es_settings)
     started = time.monotonic()
     try:
-        store = await open_store(client)
+        store = await open_store(client, es_settings=es_settings)
         if resume_job_id:
             job = await store.get_job(resume_job_id)
             if job is None or job.connector_id != connector_id:

@@ -268,5 +268,28 @@ async def pin_certificate(
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(match.pem, encoding="ascii")
+    tmp.chmod(0o644)  # a certificate is public; the service may run as another user
     os.replace(tmp, path)
     return path
+
+
+def ca_file_name(host_url: str) -> str:
+    """`es.example.com-9200-ca.pem` for `https://es.example.com:9200`: one CA file per
+    cluster, so two configs in one folder don't overwrite each other's."""
+    parts = urlsplit(host_url)
+    host = parts.hostname or "elasticsearch"
+    try:
+        port = parts.port or 443
+    except ValueError:
+        port = 443
+    stem = re.sub(r"[^A-Za-z0-9.-]+", "_", f"{host}-{port}")
+    return f"{stem}-ca.pem"
+
+
+async def save_pinned_ca(host_url: str, fingerprint: str, folder: str | os.PathLike[str]) -> Path:
+    """For Elastic's service, which reads `ca_certs` but not `ca_fingerprint`: save the
+    certificate of `host_url` whose SHA-256 is `fingerprint` in `folder` (next to config.yml,
+    mode 0644, named after the host) and return its absolute path. CertificateError when the
+    server presents no such certificate."""
+    dest = Path(folder).expanduser().resolve() / ca_file_name(host_url)
+    return await pin_certificate(host_url, fingerprint, dest)

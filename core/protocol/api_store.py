@@ -37,6 +37,7 @@ from core.protocol.index_store import (
 )
 from core.protocol.models import (
     CLAIMABLE_STATUSES,
+    DOTTED_SYNC_CURSOR,
     Connector,
     ConnectorStatus,
     FilteringValidationState,
@@ -116,7 +117,7 @@ class ApiConnectorStore(IndexConnectorStore):
         new_id = str(resp["id"])
         await self.update_pipeline(new_id, pipeline or documents.DEFAULT_PIPELINE)
         if features is not None:
-            await self.update_features(new_id, features)
+            await self.update_features(new_id, documents.complete_features(features))
         created = await self.get_connector(new_id)
         if created is None:
             raise ConnectorNotFound(new_id)
@@ -397,11 +398,15 @@ class ApiConnectorStore(IndexConnectorStore):
                 )
             except NotFoundError:
                 return False
+
+        def identified(taken: SyncJob) -> dict[str, Any]:
+            doc = {**taken.doc, "metadata": with_worker(taken.metadata, worker)}
+            if sync_cursor is not None and DOTTED_SYNC_CURSOR in doc:
+                doc[DOTTED_SYNC_CURSOR] = sync_cursor  # left by Elastic's index-mode claim
+            return doc
+
         try:
-            await self._modify_job(
-                job.id,
-                lambda taken: {**taken.doc, "metadata": with_worker(taken.metadata, worker)},
-            )
+            await self._modify_job(job.id, identified)
         except ConnectorStoreError as exc:  # the job is ours all the same: run it
             logger.warning("job %s: claimed, but its worker identity not recorded: %s", job.id, exc)
         return True

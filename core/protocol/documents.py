@@ -1,8 +1,9 @@
 """The documents Sluice writes, field for field as Kibana and Elasticsearch write them.
 
 A connector created here is indistinguishable from one Kibana creates (same fields, same
-defaults, `deleted: false` as the Connector API adds), and a sync job carries the same
-connector snapshot Elasticsearch's `POST _connector/_sync_job` takes.
+defaults, `deleted: false` as the Connector API adds), and a sync job carries the same fields
+and connector snapshot as one Elastic's service or `POST _connector/_sync_job` creates. The
+golden records under tests/golden/records/ hold the reference shapes.
 """
 
 from __future__ import annotations
@@ -31,6 +32,32 @@ DEFAULT_PIPELINE: dict[str, Any] = {
     "reduce_whitespace": True,
     "run_ml_inference": True,
 }
+
+
+#: Elastic's feature flags with the values its sources default to (`BaseDataSource`): the
+#: full set Elastic's service writes into a connector, whatever the source names.
+FEATURE_DEFAULTS: dict[str, Any] = {
+    "document_level_security": {"enabled": False},
+    "incremental_sync": {"enabled": False},
+    "native_connector_api_keys": {"enabled": False},
+    "sync_rules": {"advanced": {"enabled": False}, "basic": {"enabled": True}},
+}
+
+
+def complete_features(features: Mapping[str, Any]) -> dict[str, Any]:
+    """`features` with every flag Elastic's service writes; the given values win. Elastic's
+    service rewrites a connector's features whenever they differ from its full set."""
+    return _merged(FEATURE_DEFAULTS, features)
+
+
+def _merged(base: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
+    result = copy.deepcopy(dict(base))
+    for key, value in given.items():
+        if isinstance(value, Mapping) and isinstance(result.get(key), Mapping):
+            result[key] = _merged(result[key], value)
+        else:
+            result[key] = copy.deepcopy(value)
+    return result
 
 
 def default_rule(timestamp: str, order: int = 0) -> dict[str, Any]:
@@ -93,7 +120,7 @@ def new_connector_document(
         "deleted": False,
         "description": description,
         "error": None,
-        "features": dict(features) if features is not None else None,
+        "features": complete_features(features) if features is not None else None,
         "filtering": default_filtering(timestamp),
         "index_name": index_name,
         "is_native": is_native,
@@ -126,8 +153,10 @@ def job_target_index(index_name: str, job_type: JobType) -> str:
 
 
 def connector_snapshot(connector: Connector, job_type: JobType) -> dict[str, Any]:
-    """What a job keeps of its connector, so later edits do not change a queued job."""
-    return {
+    """What a job keeps of its connector, so later edits do not change a queued job. The
+    connector's `sync_cursor` comes along when it has one (Elastic's service and the API add
+    it at the claim, under the same key)."""
+    snapshot = {
         "configuration": copy.deepcopy(connector.configuration),
         "filtering": copy.deepcopy(connector.active_filter()),
         "id": connector.id,
@@ -135,32 +164,31 @@ def connector_snapshot(connector: Connector, job_type: JobType) -> dict[str, Any
         "language": connector.language,
         "pipeline": copy.deepcopy(connector.pipeline or DEFAULT_PIPELINE),
         "service_type": connector.service_type,
-        "sync_cursor": copy.deepcopy(connector.sync_cursor),
     }
+    if connector.sync_cursor is not None:
+        snapshot["sync_cursor"] = copy.deepcopy(connector.sync_cursor)
+    return snapshot
 
 
 def new_job_document(
     connector: Connector, job_type: JobType, trigger_method: TriggerMethod, timestamp: str
 ) -> dict[str, Any]:
-    """A pending sync job, every documented field present."""
+    """A pending sync job with the fields Elastic's service writes when it queues one, plus
+    the two the Connector API adds (`metadata`, `total_document_count`). The claim and the
+    end of the job add the rest (`started_at`, `worker_hostname`, `completed_at`, ...), as
+    Elastic's do; none is written as null ahead of time."""
     return {
-        "cancelation_requested_at": None,
-        "canceled_at": None,
-        "completed_at": None,
         "connector": connector_snapshot(connector, job_type),
         "created_at": timestamp,
         "deleted_document_count": 0,
-        "error": None,
         "indexed_document_count": 0,
         "indexed_document_volume": 0,
         "job_type": JobType(job_type).value,
         "last_seen": timestamp,
         "metadata": {},
-        "started_at": None,
         "status": JobStatus.PENDING.value,
         "total_document_count": 0,
         "trigger_method": TriggerMethod(trigger_method).value,
-        "worker_hostname": None,
     }
 
 

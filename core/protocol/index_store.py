@@ -47,6 +47,7 @@ from core.protocol.mappings import (
 from core.protocol.models import (
     ACTIVE_STATUSES,
     CLAIMABLE_STATUSES,
+    DOTTED_SYNC_CURSOR,
     TERMINAL_STATUSES,
     Connector,
     ConnectorStatus,
@@ -581,6 +582,8 @@ class IndexConnectorStore(ConnectorStore):
         )
         if sync_cursor is not None:
             doc.setdefault("connector", {})["sync_cursor"] = sync_cursor
+            if DOTTED_SYNC_CURSOR in doc:  # claimed by Elastic's service before: keep both
+                doc[DOTTED_SYNC_CURSOR] = sync_cursor  # readers agreeing on the cursor
         return await self._write_if_unchanged(self.names.jobs, job, doc) is not None
 
     async def _unlock(self, locked: Connector, before: Connector, job_type: JobType) -> None:

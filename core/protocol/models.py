@@ -61,6 +61,9 @@ TERMINAL_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.CANCELED, JobStatu
 
 #: Prefix of the index that access-control syncs write to (document-level security).
 ACCESS_CONTROL_INDEX_PREFIX = ".search-acl-filter-"
+#: The literal (dotted) key under which Elastic's service records the cursor of a job it
+#: claimed through the index; see `SyncJob.sync_cursor`.
+DOTTED_SYNC_CURSOR = "connector.sync_cursor"
 
 
 def _enum(kind: type[StrEnum], value: Any) -> Any:
@@ -256,7 +259,18 @@ class SyncJob(_Document):
     service_type = property(lambda self: _dig(self.doc, "connector", "service_type"))
     language = property(lambda self: _dig(self.doc, "connector", "language"))
     pipeline = property(lambda self: _dig(self.doc, "connector", "pipeline"))
-    sync_cursor = property(lambda self: _dig(self.doc, "connector", "sync_cursor"))
+
+    @property
+    def sync_cursor(self) -> Any:
+        """The cursor the job runs from. Elastic's service, claiming a job through the index
+        (no Connector API), writes it as the literal top-level key `"connector.sync_cursor"`
+        (a partial update with a dotted key stays dotted in `_source`); that claim-time value
+        is newer than the snapshot's `connector.sync_cursor`, so it wins when set."""
+        dotted = self.doc.get(DOTTED_SYNC_CURSOR)
+        if dotted is not None:
+            return dotted
+        return _dig(self.doc, "connector", "sync_cursor")
+
     error = property(lambda self: self.doc.get("error"))
     worker_hostname = property(lambda self: self.doc.get("worker_hostname"))
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from elasticsearch import ApiError, AsyncElasticsearch, TransportError
 
+from core.config.elastic_compat import wants_index_mode
 from core.protocol.api_store import ApiConnectorStore
 from core.protocol.errors import StoreUnavailable
 from core.protocol.es_errors import transport_problem
@@ -36,12 +38,26 @@ async def _has_claim_endpoint(client: AsyncElasticsearch) -> bool:
     return (major, minor) >= (8, 15)
 
 
+def backend_preference(es_settings: Mapping[str, Any] | None) -> Backend | None:
+    """The backend config.yml asks for: "index" when `elasticsearch.feature_use_connectors_api`
+    is false (Elastic's service then uses the indices directly, so Sluice must too), else
+    None (the API where the cluster has it)."""
+    return "index" if wants_index_mode(es_settings) else None
+
+
 async def open_store(
-    client: AsyncElasticsearch, *, prefer: Backend | None = None, index_prefix: str = ""
+    client: AsyncElasticsearch,
+    *,
+    prefer: Backend | None = None,
+    index_prefix: str = "",
+    es_settings: Mapping[str, Any] | None = None,
 ) -> ConnectorStore:
     """The Connector API backend where the cluster has the API, else direct index access
     (the indices are created with Elastic's mappings when missing). `prefer` forces one;
-    `index_prefix` is for tests only (a private pair of indices)."""
+    without it, `es_settings` (config.yml's `elasticsearch` section) may ask for index mode
+    (`backend_preference`). `index_prefix` is for tests only (a private pair of indices)."""
+    if prefer is None:
+        prefer = backend_preference(es_settings)
     if prefer not in (None, "api", "index"):
         raise ValueError(f"prefer must be 'api', 'index' or None, not {prefer!r}")
     if prefer != "index" and await connector_api_available(client):

@@ -115,7 +115,7 @@ class ConnectorService:
         the running jobs (they resume on the next start) before returning."""
         self._client = build_client(self.config.elasticsearch, user_agent="sluice-service")
         try:
-            self._store = await open_store(self._client)
+            self._store = await open_store(self._client, es_settings=self.config.elasticsearch)
             log.info(
                 "service started on %s for %d connector(s): %s",
                 self.identity.describe(),
@@ -313,7 +313,12 @@ class ConnectorService:
             del self.running[job_id]
 
     async def _suspend_all(self) -> None:
+        """On stop: suspend the jobs still running. A job that ended since the last tick is
+        still listed in `running` (only the next tick reaps it), so it is reaped first: the
+        log must count running jobs only."""
+        self._reap()
         if not self.running:
+            log.info("no job running")
             return
         log.info("suspending %d running job(s); they resume on the next start", len(self.running))
         for running in self.running.values():

@@ -21,7 +21,7 @@ from elasticsearch import ApiError, AsyncElasticsearch, TransportError
 
 from core.config import ConfigDocument, ConfigError
 from core.connector_api_key import ApiKeyUnavailable, ConnectorApiKey, create_connector_api_key
-from core.content_index import content_index_body
+from core.content_index import ContentIndexError, create_content_index
 from core.echo import quoted
 from core.es.client import PRODUCT_ORIGIN_HEADER
 from core.invocation import sluice_command
@@ -288,9 +288,16 @@ async def create_connector(
     written = _Written(client, store)
     try:
         if not request.existing_index:
+            # the one function every front end and the engine create content indices with
             with translated(f"creating index {quoted(request.index_name)}"):
-                await client.indices.create(
-                    index=request.index_name, **content_index_body(request.language)
+                created = await create_content_index(
+                    client, request.index_name, language=request.language
+                )
+            if not created:  # someone created it since the check: theirs, never undone
+                raise ConnectorNotCreated(
+                    f"index {quoted(request.index_name)} was created meanwhile by someone "
+                    "else; attach it as an existing index, or choose another name",
+                    "index_exists",
                 )
             written.index = request.index_name
         connector = await store.create_connector(
@@ -326,7 +333,7 @@ async def create_connector(
             except BaseException:
                 config_document.remove_connector(connector.id)
                 raise
-    except (ConnectorStoreError, ConfigError, OSError) as exc:
+    except (ConnectorStoreError, ContentIndexError, ConfigError, OSError) as exc:
         removed, left = await written.undo()
         raise ConnectorNotCreated(
             _outcome(_failure(exc), removed, left), "write_failed", left

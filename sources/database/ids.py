@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 
-def row_id(tables: Sequence[str], row: Mapping[str, Any], key_columns: Sequence[str]) -> str:
-    values = "_".join(str(value) for key in key_columns if (value := row.get(key)) is not None)
+def row_id(
+    tables: Sequence[str],
+    row: Mapping[str, Any],
+    key_columns: Sequence[str],
+    text: Callable[[Any], str] = str,
+) -> str:
+    """`text(value)` writes each key value (the driver's value, before conversion)."""
+    values = "_".join(text(value) for key in key_columns if (value := row.get(key)) is not None)
     return f"{'_'.join(sorted(tables))}_{values}"
 
 

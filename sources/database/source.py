@@ -128,7 +128,19 @@ class SQLSource(BaseSource):
     def id_prefix(self) -> str:
         return ""
 
-    def metadata(self, tables: Sequence[str]) -> dict[str, Any]:
+    def key_text(self, value: Any) -> str:
+        """A primary-key value as it appears in `_id`: `str()` of the driver's value, as
+        Elastic's connectors write it."""
+        return str(value)
+
+    def query_keys(self, keys: list[str]) -> list[str]:
+        """The key columns identifying a custom query's rows when the rule names no
+        `id_columns`: the tables' primary keys, in the order Elastic's connector uses."""
+        return keys
+
+    def metadata(self, tables: Sequence[str], *, query: bool) -> dict[str, Any]:
+        """Fields added to every row's document (Elastic's `table`/`Table`, ...); `query`:
+        the row comes from an advanced-rule query over `tables`."""
         return {}
 
     special_values: Converter | None = None
@@ -260,6 +272,7 @@ class SQLSource(BaseSource):
         if not keys:
             for table in rule.tables:
                 keys.extend(await session.primary_key(table))
+            keys = self.query_keys(keys)
         names: dict[str, str] | None = None
         async for row in session.query_rows(rule.query):
             if names is None:
@@ -275,7 +288,8 @@ class SQLSource(BaseSource):
                 names = dict(zip(row, self.field_names(rule.tables, list(row)), strict=True))
                 if not keys:
                     self._warn_no_key(" + ".join(rule.tables))
-            yield self._document(list(rule.tables), row, keys, names, row.get(self.modified_column))
+            mark = row.get(self.modified_column)
+            yield self._document(list(rule.tables), row, keys, names, mark, query=True)
 
     def _document(
         self,
@@ -284,13 +298,18 @@ class SQLSource(BaseSource):
         keys: Sequence[str],
         names: Mapping[str, str],
         mark: Any,
+        *,
+        query: bool = False,
     ) -> Document:
         converted = convert_row(dict(row), self.special_values)
-        identifier = row_id(tables, row, keys) if keys else row_hash_id(tables, converted)
+        if keys:
+            identifier = row_id(tables, row, keys, self.key_text)
+        else:
+            identifier = row_hash_id(tables, converted)
         document: Document = {
             names.get(column, column): value for column, value in converted.items()
         }
-        document.update(self.metadata(tables))
+        document.update(self.metadata(tables, query=query))
         document["_id"] = self.id_prefix() + identifier
         document["_timestamp"] = _timestamp(mark) or self._sync_started
         return document

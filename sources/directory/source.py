@@ -344,11 +344,13 @@ class DirectorySource(BaseSource):
         return document
 
     def _metadata(self, found: FoundFile) -> Document:
+        """Elastic's `dir` document for the file (same `_id`, field names and JSON types, so
+        either service can sync the same index), then Sluice's extra fields."""
         relative = _display(found.relative)
         name = relative.rsplit("/", 1)[-1]
         extension = os.path.splitext(name)[1].lstrip(".").lower()
         document: Document = {
-            "_id": file_id(found.relative),
+            "_id": file_id(found.path),
             "path": _display(found.path),
             "relative_path": relative,
             "name": name,
@@ -363,14 +365,21 @@ class DirectorySource(BaseSource):
         document.update(
             {
                 "_timestamp": modified,
-                "size": info.st_size,
+                # Elastic's fields and types: ISO text for the modification time, epoch
+                # seconds as floats (even when whole) for ctime and access time, ints.
                 "last_modified_time": modified,
-                "last_access_time": _iso(info.st_atime),
-                "ctime": _iso(info.st_ctime),
-                "owner": self._name("user", info.st_uid),
-                "group": self._name("group", info.st_gid),
+                "inode_protection_mode": info.st_mode,
+                "inode_number": info.st_ino,
+                "device_inode_reside": info.st_dev,
+                "number_of_links": info.st_nlink,
                 "uid": info.st_uid,
                 "gid": info.st_gid,
+                "ctime": float(info.st_ctime),
+                "last_access_time": float(info.st_atime),
+                "size": info.st_size,
+                # Sluice's own
+                "owner": self._name("user", info.st_uid),
+                "group": self._name("group", info.st_gid),
                 "mode": f"{stat.S_IMODE(info.st_mode):04o}",
             }
         )
@@ -439,11 +448,16 @@ def glob_problem(pattern: str, *, in_list: bool = False) -> str | None:
     return None
 
 
-def file_id(relative_path: str) -> str:
-    """Stable `_id` of a file: a hash of its path relative to the root (bytes as on disk),
-    so it survives moving the whole tree and never exceeds Elasticsearch's id limit."""
-    raw = os.fsencode(relative_path)
-    return hashlib.blake2b(raw, digest_size=16).hexdigest()
+def file_id(path: str) -> str:
+    """`_id` of the file at absolute `path` (the folder joined with the path under it, links
+    not resolved), as Elastic's `dir` source computes it: the MD5 hex digest of the path's
+    UTF-8 bytes. A name that is not valid UTF-8 (which Elastic's source cannot encode) is
+    hashed from its bytes on disk. Moving the folder therefore changes every id."""
+    try:
+        raw = path.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes, kept by Python as surrogate escapes
+        raw = os.fsencode(path)
+    return hashlib.md5(raw, usedforsecurity=False).hexdigest()
 
 
 def _display(name: str) -> str:

@@ -4,7 +4,6 @@ Works with MySQL and MariaDB."""
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +20,7 @@ from sources.mysql.errors import (
     lost,
     translate,
 )
+from sources.mysql.values import Bits
 
 # Spatial columns are read as WKT text (ST_AsText) instead of binary WKB.
 SPATIAL_TYPES = {
@@ -142,9 +142,12 @@ class MySQLSession:
         return f"{quote_ident(self.database)}.{quote_ident(table)}"
 
     async def primary_key(self, table: str) -> list[str]:
+        """The key columns as Elastic's connector finds them (its ids depend on it): the
+        columns marked `PRI`, in table order (not key order). Without a PRIMARY KEY, the
+        server marks the columns of a UNIQUE NOT NULL index so."""
         rows = await self._fetch(
-            "SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = %s "
-            "AND TABLE_NAME = %s AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION",
+            "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s "
+            "AND TABLE_NAME = %s AND COLUMN_KEY = 'PRI' ORDER BY ORDINAL_POSITION",
             (self.database, table),
         )
         return [row[0] for row in rows]
@@ -159,24 +162,6 @@ class MySQLSession:
 
     async def columns(self, table: str) -> list[str]:
         return [name for name, _type in await self.column_types(table)]
-
-    async def json_columns(self, table: str) -> set[str]:
-        """JSON columns: MySQL's JSON type, and MariaDB's (a LONGTEXT with a json_valid
-        check constraint)."""
-        found = {name for name, kind in await self.column_types(table) if kind == "json"}
-        try:
-            rows = await self._fetch(
-                "SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS "
-                "WHERE CONSTRAINT_SCHEMA = %s AND TABLE_NAME = %s",
-                (self.database, table),
-            )
-        except Exception:  # MySQL's CHECK_CONSTRAINTS has no TABLE_NAME column
-            rows = []
-        for (clause,) in rows:
-            text = str(clause).strip()
-            if text.startswith("json_valid(`") and text.endswith("`)"):
-                found.add(text[len("json_valid(`") : -2].replace("``", "`"))
-        return found
 
     async def table_rows(
         self, table: str, *, since_column: str | None = None, since: Any = None
@@ -195,12 +180,11 @@ class MySQLSession:
                 query += f" WHERE {column} >= %s"
                 args = (since,)
             query += f" ORDER BY {column}"
-        json_columns = await self.json_columns(table)
-        async for row in self._stream(f"table {table}", query, args, json_columns):
+        async for row in self._stream(f"table {table}", query, args):
             yield row
 
     def query_rows(self, query: str) -> AsyncIterator[dict[str, Any]]:
-        return self._stream("a custom query", query, None, set())
+        return self._stream("a custom query", query, None)
 
     async def check_query(self, query: str) -> str | None:
         """Why the server would refuse the query (EXPLAIN, not run), or None."""
@@ -210,9 +194,7 @@ class MySQLSession:
             return str(exc)
         return None
 
-    async def _stream(
-        self, what: str, query: str, args: Any, json_columns: set[str]
-    ) -> AsyncIterator[dict[str, Any]]:
+    async def _stream(self, what: str, query: str, args: Any) -> AsyncIterator[dict[str, Any]]:
         """Rows of `query`; `what` ("table orders") names it if the connection is lost,
         with how many rows had been read."""
         finished = False
@@ -232,14 +214,15 @@ class MySQLSession:
                 raise
             names = [column[0] for column in cursor.description]
             kinds = [column[1] for column in cursor.description]
+            widths = [column[3] or 0 for column in cursor.description]
             while True:
                 rows = await cursor.fetchmany(self.fetch_size)
                 if not rows:
                     break
                 for row in rows:
                     yield {
-                        name: _normalise(value, kind, name in json_columns)
-                        for name, kind, value in zip(names, kinds, row, strict=True)
+                        name: _normalise(value, kind, width)
+                        for name, kind, width, value in zip(names, kinds, widths, row, strict=True)
                     }
                     rows_read += 1
             await cursor.close()
@@ -269,17 +252,14 @@ def _refused(exc: pymysql.err.MySQLError) -> bool:
     return code is not None and code < 2000 and code not in CONNECTION_LOST_CODES
 
 
-def _normalise(value: Any, kind: int, is_json: bool) -> Any:
-    """Driver values made unambiguous: TIMESTAMP in UTC, BIT as a number, JSON parsed."""
+def _normalise(value: Any, kind: int, width: int) -> Any:
+    """Driver values made unambiguous: TIMESTAMP in UTC, BIT told apart from binary strings
+    (`Bits`, with the column's width). JSON stays the server's text, as in Elastic's
+    documents (an object there would clash with the text field Elastic's documents map)."""
     if value is None:
         return None
     if kind == FIELD_TYPE.TIMESTAMP and isinstance(value, datetime):
         return value.replace(tzinfo=UTC)
     if kind == FIELD_TYPE.BIT and isinstance(value, bytes):
-        return int.from_bytes(value, "big")
-    if is_json or kind == FIELD_TYPE.JSON:
-        try:
-            return json.loads(value)
-        except (TypeError, ValueError):
-            return value
+        return Bits(value, width)
     return value

@@ -2,12 +2,14 @@
 
 Configuration keys are those of Elastic's MySQL connector, then Sluice's extras.
 Documents follow Elastic's shape: the columns by name, plus `Table`; `_id` is
-`<table>_<primary key values>` (`<tables sorted>_<id values>` for custom queries).
+`<table>_<primary key values>` (`<tables sorted>_<id values>` for custom queries). The
+README of sources/ lists the rules and the known value differences.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sources.database.rules import parse_query_rules
@@ -26,6 +28,7 @@ from sources.errors import (
 )
 from sources.mysql.errors import SERVER, Target
 from sources.mysql.session import MySQLSession, quote_ident
+from sources.mysql.values import mysql_value
 
 
 class MySQLSource(SQLSource):
@@ -138,8 +141,21 @@ class MySQLSource(SQLSource):
 
     scope_field = "Table"  # Elastic's MySQL connector names the field so
 
-    def metadata(self, tables: Sequence[str]) -> dict[str, Any]:
-        return {"Table": tables[0] if len(tables) == 1 else list(tables)}
+    special_values = staticmethod(mysql_value)
+
+    def key_text(self, value: Any) -> str:
+        """As Elastic's connector writes a key value: TIMESTAMP values (which the session
+        reads in UTC) without an offset, as the driver returns them there."""
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            value = value.replace(tzinfo=None)
+        return str(value)
+
+    def query_keys(self, keys: list[str]) -> list[str]:
+        return sorted(keys)  # Elastic's connector sorts a custom query's key columns
+
+    def metadata(self, tables: Sequence[str], *, query: bool) -> dict[str, Any]:
+        # Elastic writes the rule's list of tables for a custom query, even of one table.
+        return {"Table": list(tables) if query else tables[0]}
 
     def grant_hint(self, table: str) -> str:
         return (

@@ -3,7 +3,8 @@
 Configuration keys are those of Elastic's PostgreSQL connector, then Sluice's extras.
 Documents follow Elastic's shape so an index built by Elastic's service keeps working:
 fields are `<schema>_<table>_<column>` (lower case), plus `database`, `table`, `schema`;
-`_id` is `<database>_<schema>_<table>_<primary key values>`.
+`_id` is `<database>_<schema>_<table>_<primary key values>`. The README of sources/ lists
+the rules and the known value differences.
 """
 
 from __future__ import annotations
@@ -155,8 +156,9 @@ class PostgreSQLSource(SQLSource):
     def id_prefix(self) -> str:
         return f"{self.database}_{self.schema}_"
 
-    def metadata(self, tables: Sequence[str]) -> dict[str, Any]:
-        table: Any = tables[0] if len(tables) == 1 else list(tables)
+    def metadata(self, tables: Sequence[str], *, query: bool) -> dict[str, Any]:
+        # Elastic writes the rule's list of tables for a custom query, even of one table.
+        table: Any = list(tables) if query else tables[0]
         return {"database": self.database, "table": table, "schema": self.schema}
 
     def grant_hint(self, table: str) -> str:

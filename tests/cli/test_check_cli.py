@@ -3,6 +3,7 @@ against the local server, the fake secured Elasticsearch, stunnel TLS and bad co
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -69,13 +70,16 @@ def test_invalid_index_name_exits_1(local_config):
 
 @pytest.mark.es
 def test_json_output(local_config):
-    result = sluice("check", "-c", str(local_config), "--json", "--pipeline", "no-such-pipe-x")
-    assert result.returncode == 1  # the pipeline doesn't exist
+    result = sluice(
+        "check", "-c", str(local_config), "--json", "--pipeline", "no-such-pipe-x", "--index", "X"
+    )
+    assert result.returncode == 1  # the index name is invalid
     document = json.loads(result.stdout)
     assert document["exit_code"] == 1
     assert [r["id"] for r in document["results"]] == [i for i, _ in planned_checks()]
     pipeline = next(r for r in document["results"] if r["id"] == "pipeline")
-    assert pipeline["status"] == "fail" and pipeline["field"] == "pipeline"
+    # Sluice syncs without a missing pipeline: a warning, not a failure
+    assert pipeline["status"] == "warn" and pipeline["field"] == "pipeline"
     assert document["summary"]["fail"] == 1
     assert sum(document["summary"].values()) == len(planned_checks())
 
@@ -208,3 +212,51 @@ def test_plaintext_secret_readable_by_others_is_warned_about(command, tmp_path):
     result = sluice(*command, "-c", str(config))
     assert result.returncode == 0, result.stderr
     assert "plain text" not in result.stderr
+
+
+# ------------------------------------------------------------------ what Elastic's service reads
+
+
+@pytest.mark.es
+def test_flag_left_true_on_a_cluster_without_the_connector_api_is_a_warning(tmp_path):
+    from core.checks.cluster import detect_connector_api
+
+    settings = {k: v for k, v in es_settings().items() if k != "max_retries"}
+    if asyncio.run(detect_connector_api(settings)):
+        pytest.skip("this cluster has the Connector API")
+    result = sluice("check", "-c", str(write_config(tmp_path / "c.yml", **settings)))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "[WARN] Connector API                 elasticsearch.feature_use_connectors_api is " in (
+        result.stdout
+    )
+    assert "Elastic's service would fail at check-in" in result.stdout
+    assert (
+        "fix (elasticsearch.feature_use_connectors_api): set "
+        "elasticsearch.feature_use_connectors_api: false in config.yml"
+    ) in result.stdout
+
+    fixed = write_config(tmp_path / "f.yml", **settings, feature_use_connectors_api=False)
+    result = sluice("check", "-c", str(fixed))
+    assert "[ OK ] Connector API" in result.stdout
+
+
+def test_keys_elastics_service_does_not_read_are_warned_about(tls_urls, test_certs, tmp_path):
+    config = write_config(
+        tmp_path / "pin.yml",
+        host=tls_urls["good"],
+        ca_fingerprint=sha256_fingerprint(test_certs.ca),
+        bearer_auth="b3arer-t0ken-xyz",
+    )
+    result = sluice("check", "-c", str(config), "--timeout", "5")
+    warnings = [line for line in result.stderr.splitlines() if "Elastic's service" in line]
+    assert warnings[0].startswith(
+        f"sluice: warning: {config}:3:3: elasticsearch.ca_fingerprint: Elastic's service does "
+        "not read this key: it would verify the cluster's certificate against its default"
+    )
+    assert "set elasticsearch.ca_certs" in warnings[0]
+    assert warnings[1].startswith(
+        f"sluice: warning: {config}:4:3: elasticsearch.bearer_auth: Elastic's service does not "
+        "read this key: it would log in as elastic/changeme"
+    )
+    assert "set elasticsearch.api_key" in warnings[1]
+    assert "b3arer-t0ken-xyz" not in result.stdout + result.stderr

@@ -12,6 +12,7 @@ import yaml
 
 from core.es.tls import redact_userinfo
 from tests.cli.connector_fixtures import cli_environment, one_line
+from tests.fakes.fake_connector_api import FakeConnectorApi
 
 pytestmark = pytest.mark.es
 
@@ -143,3 +144,21 @@ def test_a_defaulted_host_is_warned_about_once(cli_env, tmp_path, words):
         "(Elastic's default) — set it to your cluster's address"
     )
     assert err.splitlines().count(warning) == 1 and err.count("elasticsearch.host") == 2
+
+
+# ------------------------------------------------------------------ Connector API or indices
+
+
+@pytest.mark.parametrize(("flag", "via_api"), [(False, False), (True, True), (None, True)])
+def test_commands_honour_feature_use_connectors_api(cli_env, tmp_path, flag, via_api):
+    """false: the connector indices directly, as Elastic's service then does, even where the
+    Connector API answers; true or absent: the API."""
+    with FakeConnectorApi(cli_env.settings["host"]) as fake:
+        settings = {**cli_env.settings, "host": fake.url}
+        if flag is not None:
+            settings["feature_use_connectors_api"] = flag
+        config = _config(tmp_path / "flag.yml", {"elasticsearch": settings})
+        code, _out, err = cli_env.run("connector", "list", "-c", str(config))
+        assert code == 0, err
+        used_api = [r.path for r in fake.requests if r.path.startswith("/_connector")]
+        assert bool(used_api) == via_api, used_api

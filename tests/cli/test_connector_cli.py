@@ -7,7 +7,9 @@ import uuid
 import pytest
 import yaml
 
-from tests.cli.connector_fixtures import ID_RE, cli_environment, json_out, one_line
+from core.protocol import IndexConnectorStore
+from tests.cli.connector_fixtures import ID_RE, ORIGIN, cli_environment, json_out, one_line
+from tests.core.protocol import golden
 
 pytestmark = pytest.mark.es
 
@@ -397,3 +399,86 @@ def test_generated_ids_starting_with_a_dash_are_ids_not_options(cli_env):
     assert dashed in out
     code, out, err = cli_env.run("job", "list", dashed)
     assert code == 0, err
+
+
+def _index_shape(cli_env, index: str) -> dict:
+    """Settings and mappings of `index`, without what differs between any two indices."""
+
+    async def read(client):
+        settings = (await client.indices.get_settings(index=index))[index]["settings"]["index"]
+        mappings = (await client.indices.get_mapping(index=index))[index]["mappings"]
+        return settings, mappings
+
+    settings, mappings = cli_env.es(read)
+    for key in ("uuid", "creation_date", "provided_name", "version"):
+        settings.pop(key, None)
+    return {"settings": settings, "mappings": mappings}
+
+
+def test_create_makes_the_content_index_the_wizard_makes(cli_env):
+    """`connector create` and the wizard (its index step) create the content index with the
+    same settings, mappings and language analyzer."""
+    from tui.services import Cluster
+
+    cli_index = cli_env.index_name()
+    code, out, err = cli_env.run(
+        "connector",
+        "create",
+        "--service-type",
+        "dir",
+        "--name",
+        "same index",
+        "--index-name",
+        cli_index,
+        "--language",
+        "fr",
+        "--set",
+        "directory=/srv/docs",
+    )
+    assert code == 0, err
+    cli_env.remember(out)
+    wizard_index = cli_env.index_name()
+
+    async def wizard(_client):
+        async with Cluster(cli_env.settings) as cluster:
+            return await cluster.create_index(wizard_index, "fr")
+
+    assert cli_env.es(wizard) is True
+    by_cli, by_wizard = _index_shape(cli_env, cli_index), _index_shape(cli_env, wizard_index)
+    assert by_cli == by_wizard
+    assert by_cli["settings"]["analysis"]["analyzer"]["default"]["type"] == "french"
+    assert by_cli["mappings"]["properties"]["body"] == {"type": "text"}
+
+
+def test_show_and_list_read_a_connector_elastic_checked_in(cli_env):
+    """The golden record of a connector Elastic's service checked in (tests/golden/records):
+    shown with its status, configuration (the secret masked) and schedules."""
+    connector_id = f"golden-{uuid.uuid4().hex[:10]}"
+    _, doc = golden.record("connector_elastic_connected.json")
+    doc["index_name"] = cli_env.index_name()
+    secret = doc["configuration"]["password"]["value"]
+
+    async def put(client):
+        await IndexConnectorStore(client).ensure_indices()
+        await client.options(headers=ORIGIN).index(
+            index=".elastic-connectors", id=connector_id, document=doc, refresh=True
+        )
+
+    cli_env.es(put)
+    cli_env.connector_ids.append(connector_id)
+
+    code, out, err = cli_env.run("connector", "show", connector_id)
+    assert code == 0, err
+    assert "connected" in out and "pg.internal.example" in out and "5432" in out
+    assert "0 0 2 * * ?" in out
+    assert secret not in out and secret not in err
+    code, out, err = cli_env.run("connector", "show", connector_id, "--json")
+    assert code == 0, err
+    shown = json_out(out)
+    assert (shown["id"], shown["status"]) == (connector_id, "connected")
+    assert shown["configuration"]["port"]["value"] == 5432
+    assert shown["last_seen"] == doc["last_seen"]
+    assert secret not in out
+    code, out, err = cli_env.run("connector", "list", "--json")
+    assert code == 0, err
+    assert connector_id in [c["id"] for c in json_out(out)]

@@ -176,3 +176,43 @@ def test_show_and_list_tell_two_instances_on_one_host_apart(cli_env):
     assert listed[0]["worker_hostname"] == "shared-host"
     assert listed[0]["worker"]["pid"] == 2222
     assert listed[0]["worker"]["instance_id"] == "bbbbbbbbbbbb"
+
+
+def test_show_tells_what_a_sync_went_on_despite(cli_env, tmp_path, monkeypatch):
+    """A missing ingest pipeline: the sync completes without it, and `job show` says so."""
+    from core.protocol import open_store
+
+    monkeypatch.setenv("SLUICE_STATE_DIR", str(tmp_path / "state"))
+    folder = tmp_path / "files"
+    folder.mkdir()
+    (folder / "a.txt").write_text("hello")
+    connector_id = cli_env.create("--set", f"directory={folder}")
+
+    async def no_pipeline(client):
+        store = await open_store(client)
+        await store.update_pipeline(connector_id, {"name": "sluice-test-no-pipeline"})
+
+    cli_env.es(no_pipeline)
+    code, out, err = cli_env.run("sync", connector_id, "--json")
+    assert code == 0, out + err
+    summary = json_out(out)
+    job_id = summary["job_id"]
+    assert [n.split(":")[0] for n in summary["notices"]] == [
+        "ingest pipeline 'sluice-test-no-pipeline' doesn't exist on this cluster"
+    ]
+    code, out, err = cli_env.run("sync", connector_id)  # the text summary says it as well
+    assert code == 0, out + err
+    assert "note: ingest pipeline 'sluice-test-no-pipeline' doesn't exist" in out
+
+    code, out, err = cli_env.run("job", "show", job_id)
+    assert code == 0, err
+    fields = dict(line.split(":", 1) for line in out.splitlines())
+    assert fields["status"].strip() == "completed"
+    notice = fields["notice"].strip()
+    assert notice.startswith(
+        "ingest pipeline 'sluice-test-no-pipeline' doesn't exist on this cluster: indexed "
+        "without it"
+    )
+    shown = json_out(cli_env.run("job", "show", job_id, "--json")[1])
+    assert shown["notices"] == [notice]
+    assert shown["metadata"]["sluice"]["notices"] == shown["notices"]

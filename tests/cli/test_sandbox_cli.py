@@ -68,6 +68,7 @@ def test_start_status_reuse_kill_and_stop(folder):
     started = sluice(folder, "sandbox", "start")
     assert started.returncode == 0, started.stderr
     assert f"http://127.0.0.1:{port}" in started.stdout and "NOT FOR PRODUCTION" in started.stdout
+    assert "`elasticsearch.feature_use_connectors_api: false`" in started.stdout
 
     # the command has exited; the server lives on, in its own session, and answers
     code, facts = status(folder)

@@ -201,13 +201,13 @@ async def test_every_column_type_is_converted(database: str, mariadb: bool):
         "id": 1, "tiny": -128, "small": -32768, "medium": 8388607, "num": 2147483647,
         "big": 18446744073709551615, "price": 12345.67891,
         "huge": "123456789012345678901234567890.1234567890", "ratio": 1.5, "dbl": 2.25,
-        "flag": 1, "bits": 170, "label": "label é", "letter": "ab", "body": "long body ✓",
+        "flag": 1, "bits": "10101010", "label": "label é", "letter": "ab", "body": "long body ✓",
         "raw": base64.b64encode(bytes.fromhex("deadbeef")).decode(),
         "fixed": base64.b64encode(bytes.fromhex("01020000")).decode(),
         "blob_col": base64.b64encode(b"\x00\xff").decode(), "day": "2024-02-29",
         "clock": "PT13H45M30S", "at_local": "2024-05-01T10:00:00.123456",
         "at_ts": "2024-05-01T08:00:00+00:00", "yr": 2024, "e": "happy", "s": "x,z",
-        "doc": {"a": [1, 2], "b": None}, "g": "POINT(1 2)",
+        "doc": '{"a": [1, 2], "b": null}', "g": "POINT(1 2)",
         "poly": "POLYGON((0 0,1 1,1 0,0 0))", "geom": "LINESTRING(0 0,1 1)",
         "Table": "all_types",
     }  # fmt: skip
@@ -240,6 +240,30 @@ async def test_table_without_primary_key(database: str):
     ids = [doc["_id"] for doc in docs]
     assert len(ids) == 3 and len(set(ids)) == 2
     assert all(i.startswith("events_row_") for i in ids)
+
+
+async def test_key_columns_and_values_as_elastic_writes_them(database: str):
+    """Elastic's ids: the columns the server marks PRI, in column order (a UNIQUE NOT NULL
+    index counts when there is no PRIMARY KEY), and str() of the driver's values (a BIT is
+    bytes there; a TIMESTAMP has no offset)."""
+    connection = await admin_connection(database)
+    try:
+        await execute(
+            connection,
+            "CREATE TABLE keyed (b BIT(4) NOT NULL, at TIMESTAMP NOT NULL, n INT, "
+            "PRIMARY KEY (at, b))",
+            "INSERT INTO keyed VALUES (b'0101', '2024-05-01 08:00:00', 1)",
+            "CREATE TABLE coded (a INT, code VARCHAR(5) NOT NULL UNIQUE)",
+            "INSERT INTO coded VALUES (1, 'X1')",
+        )
+        (keyed,) = await docs_of(config(database, tables="keyed"))
+        assert keyed["_id"] == "keyed_b'\\x05'_2024-05-01 08:00:00"
+        assert keyed["b"] == "0101" and keyed["at"] == "2024-05-01T08:00:00+00:00"
+        (coded,) = await docs_of(config(database, tables="coded"))
+        assert coded["_id"] == "coded_X1"
+    finally:
+        await execute(connection, "DROP TABLE IF EXISTS keyed, coded")
+        connection.close()
 
 
 async def test_big_table_streams_with_flat_memory(database: str):

@@ -269,6 +269,10 @@ class PinnedFeed:
         return []
 
 
+async def _connector_api_available(settings: Any) -> bool:
+    return True  # as CLUSTER says: config.yml leaves feature_use_connectors_api out
+
+
 def pin(monkeypatch: Any, workdir: Path) -> None:
     """Install the pinned inputs and work in `workdir` (so paths read `config.yml`)."""
     monkeypatch.chdir(workdir)
@@ -281,6 +285,7 @@ def pin(monkeypatch: Any, workdir: Path) -> None:
         services, "planned_checks", lambda settings, **kw: [(r.id, r.title) for r in CLUSTER]
     )
     monkeypatch.setattr(services, "run_checks", _cluster_checks)
+    monkeypatch.setattr(services, "connector_api_available", _connector_api_available)
     monkeypatch.setattr(
         services,
         "keyring_status",

@@ -160,6 +160,43 @@ async def test_failures_show_and_export_from_the_dashboard(
     assert str(docs_dir / "broken.pdf") in rows[1]
 
 
+async def test_a_missing_pipeline_is_shown_on_the_dashboard(
+    tmp_path, es_config, docs_dir, unique, cleanup_indices
+):
+    """The sync goes on without the pipeline; the dashboard says so, for a sync run here
+    and for a job read back from its record (as a service's job is)."""
+    from tui.feeds import ServiceJobFeed
+
+    index = f"search-sluice-test-pipe-{unique}"
+    cleanup_indices.append(index)
+    connector_id = await syncable_connector(es_config, f"pipe {unique}", index, str(docs_dir))
+    client = build_client(es_config)
+    try:
+        store = await open_store(client)
+        await store.update_pipeline(connector_id, {"name": "sluice-test-no-pipeline"})
+    finally:
+        await client.close()
+    app = SluiceApp(review_state(tmp_path, es_config, connector_id, index), test_mode=True)
+    async with app.run_test(size=SIZE) as pilot:
+        dashboard = await start_local_sync(pilot, app)
+        await wait_for(pilot, lambda: dashboard.feed.poll().finished, timeout=120, what="done")
+        assert dashboard.feed.poll().status == "completed"
+        notice = dashboard.query_one("#dash-notice")
+        await wait_for(
+            pilot,
+            lambda: "sluice-test-no-pipeline" in text_of(notice),
+            what="the dashboard to show the notice",
+        )
+        assert text_of(notice).startswith(
+            "⚠ ingest pipeline 'sluice-test-no-pipeline' doesn't exist on this cluster: "
+            "indexed without it"
+        )
+        assert notice.display
+    job = await last_job(es_config, connector_id)
+    feed = ServiceJobFeed(es_config, connector_id, job.id, "pipe")
+    assert feed._state_of(job).notices == (text_of(notice).removeprefix("⚠ "),)
+
+
 async def _suspended_job(es_config, connector_id: str) -> str:
     """A job a closed terminal left behind: claimed, then suspended."""
     from core.protocol import JobType, TriggerMethod

@@ -104,6 +104,8 @@ class DashboardScreen(Screen):
     DashboardScreen #dash-stall.-shown { display: block; }
     DashboardScreen #dash-error { color: $text-error; height: auto; display: none; }
     DashboardScreen #dash-error.-shown { display: block; }
+    DashboardScreen #dash-notice { color: $text-warning; height: auto; display: none; }
+    DashboardScreen #dash-notice.-shown { display: block; }
     DashboardScreen TabbedContent { height: 1fr; }
     DashboardScreen DataTable { height: 1fr; }
     DashboardScreen #dash-tip { color: $text-muted; height: auto; padding: 0 1; }
@@ -138,6 +140,7 @@ class DashboardScreen(Screen):
             yield Static("", id="dash-times")
             yield Static("", id="dash-stall")
             yield Static("", id="dash-error")
+            yield Static("", id="dash-notice")
         with TabbedContent(id="dash-tabs"):
             with TabPane("Failures", id="tab-failures"):
                 yield DataTable(id="failures", cursor_type="row", zebra_stripes=True)
@@ -238,6 +241,12 @@ class DashboardScreen(Screen):
             error.add_class("-shown")
         else:
             error.remove_class("-shown")
+        notice = self.query_one("#dash-notice", Static)
+        if state.notices:  # what the sync went on despite, e.g. a missing ingest pipeline
+            notice.update("\n".join(f"⚠ {escape(text)}" for text in state.notices))
+            notice.add_class("-shown")
+        else:
+            notice.remove_class("-shown")
 
     def _paint_progress(self, state: FeedState) -> None:
         """The current phase's bar: documents read, then stale documents deleted; 100 % only

@@ -73,8 +73,13 @@ async def test_index_without_search_prefix_is_advice(es_config):
 async def test_ingest_pipeline_exists_or_not(es, es_config):
     name = f"sluice-test-{uuid.uuid4().hex[:8]}"
     missing = (await run(es_config, pipeline=name))["pipeline"]
-    assert missing.status == "fail"
-    assert missing.message.startswith(f"ingest pipeline '{name}' doesn't exist")
+    # a warning, as the engine indexes without it; it says what each service does
+    assert missing.status == "warn"
+    assert missing.message == (
+        f"ingest pipeline '{name}' doesn't exist: Sluice indexes without it (no pipeline "
+        "processing); Elastic's connector service fails the sync"
+    )
+    assert missing.hint.startswith("create it, or set the connector's pipeline to one that")
     assert missing.field == "pipeline"
 
     await es.ingest.put_pipeline(id=name, processors=[{"set": {"field": "x", "value": 1}}])

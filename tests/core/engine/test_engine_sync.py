@@ -250,14 +250,126 @@ async def test_phases_are_reported_in_order(es, index_name):
     ]
 
 
-async def test_missing_pipeline_is_skipped_not_fatal(es, index_name, contents):
+async def test_missing_pipeline_is_skipped_not_fatal_but_said(es, index_name, contents):
     source = MemorySource(make_docs(3))
-    engine = SyncEngine(es, SMALL)
+    board = ProgressBoard()
+    engine = SyncEngine(es, SMALL, listener=board)
     result = await engine.run(
         source, SyncRequest(index_name=index_name, pipeline="sluice-no-such-pipeline")
     )
     assert result.status is SyncStatus.COMPLETED and result.pipeline is None
     assert len(await contents(index_name)) == 3
+    assert result.notices == [
+        "ingest pipeline 'sluice-no-such-pipeline' doesn't exist on this cluster: indexed "
+        "without it (no pipeline processing; Elastic's connector service would fail this "
+        "sync) — create it, or set the connector's pipeline to one that exists"
+    ]
+    assert board.snapshot.notices == tuple(result.notices)  # what a dashboard shows
+
+
+# ---------------------------------------------------------------- mapping preflight
+
+
+async def elastic_dir_index(es, index: str) -> None:
+    """An index as Elastic's `dir` source leaves it: times as float epoch seconds."""
+    await es.indices.create(
+        index=index,
+        mappings={
+            "properties": {
+                "ctime": {"type": "float"},
+                "mtime": {"type": "float"},
+                "mode": {"type": "keyword"},
+                "size_bytes": {"type": "long"},
+                "_timestamp": {"type": "date"},
+            }
+        },
+    )
+    for n in range(2):
+        await es.index(index=index, id=f"old-{n}", document={"ctime": 1.7e9 + n, "mode": "644"})
+    await es.indices.refresh(index=index)
+
+
+def files(count: int, **fields: Any) -> dict[str, dict[str, Any]]:
+    return {
+        f"doc-{i}": {
+            "title": f"file {i}",
+            "path": f"/srv/files/f{i}.txt",
+            "mode": "rw-r--r--",
+            "_timestamp": "2026-01-01T00:00:00+00:00",
+            **fields,
+        }
+        for i in range(count)
+    }
+
+
+async def test_an_index_whose_mapping_does_not_fit_fails_before_any_write(
+    es, index_name, contents, tmp_path
+):
+    await elastic_dir_index(es, index_name)
+    docs = files(50, ctime="2026-01-02T03:04:05+00:00", mtime="2026-01-02T03:04:05+00:00")
+    log_path = tmp_path / "failures.ndjson"
+    result, _ = await sync(es, MemorySource(docs), index_name, failure_log=FailureLog(log_path))
+
+    assert result.status is SyncStatus.ERROR
+    assert result.error == (
+        f"the index {index_name} does not fit these documents: field ctime is mapped as float "
+        'but Sluice sends a string ("2026-01-02T03:04:05+00:…"): not a number; field mtime is '
+        'mapped as float but Sluice sends a string ("2026-01-02T03:04:05+00:…"): not a number '
+        f"(seen in /srv/files/f0.txt) — sync into a new index, or reindex {index_name} with "
+        "mappings that fit"
+    )
+    c = result.counters
+    assert (c.indexed, c.updated, c.failed, c.deleted) == (0, 0, 0, 0)
+    assert list(read_failures(log_path)) == []  # no document failed one by one
+    assert set(await contents(index_name)) == {"old-0", "old-1"}  # untouched
+
+
+async def test_a_conflict_first_seen_later_stops_the_sync_before_that_document(
+    es, index_name, contents
+):
+    await elastic_dir_index(es, index_name)
+    docs = files(300, ctime=1.7e9)
+    docs["doc-200"]["size_bytes"] = "12 KB"  # the first document with this field
+    result, _ = await sync(es, MemorySource(docs), index_name)
+
+    assert result.status is SyncStatus.ERROR
+    assert "field size_bytes is mapped as long but Sluice sends a string" in (result.error or "")
+    assert "(seen in /srv/files/f200.txt)" in (result.error or "")
+    assert result.counters.indexed == 200 and result.counters.failed == 0
+    stored = await contents(index_name)
+    assert "doc-199" in stored and "doc-200" not in stored
+    assert {"old-0", "old-1"} <= set(stored)  # a failed sync deletes nothing
+
+
+async def test_documents_that_fit_an_existing_index_sync_as_before(es, index_name, contents):
+    await elastic_dir_index(es, index_name)
+    docs = files(120, ctime=1.7e9, size_bytes="2048")  # a numeric string: coerced
+    result, _ = await sync(es, MemorySource(docs), index_name)
+    assert result.status is SyncStatus.COMPLETED, result.error
+    assert set(await contents(index_name)) == set(docs)  # the old documents were stale
+
+
+async def test_an_index_that_ignores_malformed_values_is_no_conflict(es, index_name, contents):
+    """Its setting is every field's default: Elasticsearch keeps such documents (without the
+    value), so the preflight must not stop the sync."""
+    await es.indices.create(
+        index=index_name,
+        settings={"index.mapping.ignore_malformed": True},
+        mappings={"properties": {"ctime": {"type": "float"}}},
+    )
+    result, _ = await sync(es, MemorySource(files(5, ctime="2026-01-02")), index_name)
+    assert result.status is SyncStatus.COMPLETED, result.error
+    assert len(await contents(index_name)) == 5
+
+
+async def test_an_index_created_by_the_sync_is_not_preflighted(es, index_name, tmp_path):
+    """Sluice's own mappings: a bad value fails that document only, as before."""
+    docs = make_docs(20)
+    docs["doc-0"]["_timestamp"] = "not a date"
+    log_path = tmp_path / "failures.ndjson"
+    result, _ = await sync(es, MemorySource(docs), index_name, failure_log=FailureLog(log_path))
+    assert result.status is SyncStatus.COMPLETED
+    assert result.counters.failed == 1 and result.counters.indexed == 19
 
 
 def test_ledger_keeps_ids_on_disk(tmp_path: Path) -> None:

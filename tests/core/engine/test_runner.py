@@ -12,7 +12,7 @@ import pytest
 
 from core.engine.engine import StopSignal
 from core.engine.progress import SyncStatus
-from core.engine.runner import run_connector_sync, run_job
+from core.engine.runner import job_notices, run_connector_sync, run_job
 from core.es.client import PRODUCT_ORIGIN_HEADER
 from core.protocol import (
     CONNECTORS_ALIAS,
@@ -95,6 +95,37 @@ async def test_suspend_leaves_a_resumable_job(store, es):
         assert again is not None and again.status is SyncStatus.COMPLETED
     finally:
         await es.options(ignore_status=404).indices.delete(index=index)
+
+
+async def test_a_missing_pipeline_completes_the_job_and_its_record_says_so(store, es):
+    index = f"search-sluice-test-{uuid.uuid4().hex[:10]}"
+    connector = await store.create_connector(
+        index_name=index, service_type="memory", pipeline={"name": "sluice-test-no-pipeline"}
+    )
+    job = await store.get_job(await store.create_job(connector.id, JobType.FULL))
+    try:
+        result = await run_job(
+            store, es, job, lambda t, c: MemorySource(make_docs(3)), worker_hostname="t"
+        )
+        assert result.status is SyncStatus.COMPLETED and result.counters.indexed == 3
+        stored = await store.get_job(job.id)
+        assert stored.status is JobStatus.COMPLETED
+        (notice,) = stored.metadata["sluice"]["notices"]
+        assert notice.startswith(
+            "ingest pipeline 'sluice-test-no-pipeline' doesn't exist on this cluster: indexed "
+            "without it"
+        )
+        assert stored.metadata["sluice"]["notice"] is None  # stale documents: none kept
+        assert job_notices(stored.metadata) == [notice]
+    finally:
+        await es.options(ignore_status=404).indices.delete(index=index)
+
+
+def test_notices_of_records_written_before_the_list_existed():
+    assert job_notices({"sluice": {"notice": "stale documents kept: x"}}) == [
+        "stale documents kept: x"
+    ]
+    assert job_notices({}) == [] and job_notices(None) == []
 
 
 async def test_a_source_that_cannot_start_fails_the_job_with_the_reason(store, es):
@@ -195,3 +226,27 @@ async def test_a_busy_connector_names_the_job_and_the_instance_running_it(
     assert result.status is SyncStatus.ERROR
     assert "another worker (build-host (pid 4242)) is already syncing" in result.error
     assert f"job show {running}` shows it" in result.error
+
+
+async def test_an_incremental_job_continues_from_the_connectors_cursor(store, es):
+    """The job's copy of the cursor is stale (taken before the last sync ended) or absent
+    (Connector API jobs): the connector's cursor is what the job claims and continues from,
+    as in Elastic's service."""
+    index = f"search-sluice-test-{uuid.uuid4().hex[:10]}"
+    connector = await store.create_connector(index_name=index, service_type="memory", name="c")
+    incremental = await store.get_job(await store.create_job(connector.id, JobType.INCREMENTAL))
+    assert incremental.sync_cursor is None
+    source = MemorySource(make_docs(5))
+    source.cursor_mode = True
+    try:
+        full = await store.get_job(await store.create_job(connector.id, JobType.FULL))
+        done = await run_job(store, es, full, lambda t, c: source, worker_hostname="t")
+        assert done is not None and done.status is SyncStatus.COMPLETED
+        assert (await store.get_connector(connector.id)).sync_cursor == {"version": 5}
+
+        result = await run_job(store, es, incremental, lambda t, c: source, worker_hostname="t")
+        assert result is not None and result.status is SyncStatus.COMPLETED
+        assert (await store.get_connector(connector.id)).sync_cursor == {"version": 6}
+        assert (await store.get_job(incremental.id)).sync_cursor == {"version": 5}
+    finally:
+        await es.options(ignore_status=404).indices.delete(index=index)

@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import os
+import stat
+from urllib.parse import urlsplit
+
 import pytest
 from elastic_transport import TlsError
 
@@ -13,7 +17,7 @@ from core.es import (
     normalize_fingerprint,
     pin_certificate,
 )
-from core.es.tls import format_fingerprint
+from core.es.tls import ca_file_name, format_fingerprint, save_pinned_ca
 from tests.servers.certs import sha256_fingerprint
 from tests.servers.stunnel import stunnel
 
@@ -94,6 +98,32 @@ async def test_pin_certificate_saves_a_pem_usable_as_ca_certs(tls_urls, tmp_path
     assert pinned.read_text().startswith("-----BEGIN CERTIFICATE-----")
     assert sha256_fingerprint(pinned) == chain[0].sha256_fingerprint
     assert await _version({"host": tls_urls["self_signed"], "ca_certs": str(pinned)})
+
+
+async def test_save_pinned_ca_writes_a_ca_file_elastics_service_can_use(
+    tls_urls, test_certs, tmp_path, monkeypatch
+):
+    """For Elastic's service (no ca_fingerprint): the CA matching the fingerprint, next to
+    config.yml, world-readable, named after the host; it verifies the server on its own."""
+    monkeypatch.chdir(tmp_path)
+    umask = os.umask(0o077)  # even under a strict umask: the service may run as another user
+    try:
+        fingerprint = sha256_fingerprint(test_certs.ca)
+        path = await save_pinned_ca(tls_urls["good"], fingerprint.replace(":", ""), "conf")
+    finally:
+        os.umask(umask)
+    port = urlsplit(tls_urls["good"]).port
+    assert path == tmp_path / "conf" / f"127.0.0.1-{port}-ca.pem" and path.is_absolute()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert sha256_fingerprint(path) == fingerprint
+    # The PEM alone (no fingerprint) verifies the TLS proxy, as Elastic's client would use it.
+    assert await _version({"host": tls_urls["good"], "ca_certs": str(path)})
+
+
+def test_ca_file_name_is_derived_from_the_host():
+    assert ca_file_name("https://es.example.com:9243") == "es.example.com-9243-ca.pem"
+    assert ca_file_name("https://user:pw@es.example.com") == "es.example.com-443-ca.pem"
+    assert ca_file_name("https://[::1]:9200") == "_1-9200-ca.pem"
 
 
 async def test_pin_certificate_refuses_a_fingerprint_not_in_the_chain(

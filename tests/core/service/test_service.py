@@ -4,6 +4,7 @@ source validation into `connected`/`error`, scheduled and on-demand jobs run to 
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -121,3 +122,28 @@ async def test_a_failing_source_is_checked_again_and_recovers(store, es_config, 
     folder.mkdir()  # the share comes back
     await run_until(service, lambda: status_is(ConnectorStatus.CONNECTED))
     assert not (await store.get_connector(connector_id)).error
+
+
+async def test_stopping_after_a_job_ended_says_no_job_is_running(
+    store, es_config, tmp_path, caplog
+):
+    """SIGTERM after the only job had finished (before the next tick reaped it): the record
+    stays `completed` and the log says no job was running, not "suspending 1 running job"."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text("one document")
+    connector_id = await new_connector(store, {"directory": str(folder)})
+    job_id = await store.create_job(connector_id)
+    service = service_for(es_config, [connector_id], idling=60)  # no tick between end and stop
+
+    async def job_finished() -> bool:
+        return bool(service.finished_jobs)
+
+    with caplog.at_level(logging.INFO, logger="sluice.service"):
+        await run_until(service, job_finished)
+
+    assert service.finished_jobs == [(job_id, "completed")]
+    assert (await store.get_job(job_id)).status is JobStatus.COMPLETED
+    messages = [r.getMessage() for r in caplog.records if r.name == "sluice.service"]
+    assert not [m for m in messages if m.startswith("suspending")], messages
+    assert "no job running" in messages

@@ -3,6 +3,10 @@ diff against the file already there) before anything is written.
 
 The file is written by `ConfigDocument` (atomic, comments kept, `.bak` kept). Each place a
 secret can go says truthfully what protects it there (`SecretPlacement.describe()`).
+
+The file must run under Elastic's own service unchanged: the step asks the cluster whether it
+has the Connector API (no: `feature_use_connectors_api: false`), and says inline when a setting
+is one Elastic's service does not read, offering what it reads instead.
 """
 
 from __future__ import annotations
@@ -10,9 +14,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.syntax import Syntax
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
-from textual.widgets import Checkbox, Input, RadioButton, RadioSet, Static
+from textual.containers import Vertical
+from textual.widgets import Button, Checkbox, Input, RadioButton, RadioSet, Static
 
 from tui import services
 from tui.screens.steps.base import Step
@@ -24,6 +29,13 @@ from tui.widgets.toggles import MarkedCheckbox, MarkedRadioButton
 ES_API_KEY_SECRET = "es-api-key"
 ES_PASSWORD_SECRET = "es-password"
 PLACEMENTS = ("keyring", "env", "file")
+#: What the user can do on this screen about a setting Elastic's service does not read (the
+#: others show core's fix; a bearer token never gets here: the step writes step 2's login).
+COMPAT_FIXES = {
+    "ca_fingerprint": "Press “Save CA file”: the certificate with that fingerprint is saved "
+    "next to config.yml and written as ca_certs, which Elastic's service reads (Sluice keeps "
+    "the fingerprint).",
+}
 
 
 def connector_key_secret(connector_id: str) -> str:
@@ -47,6 +59,11 @@ class ConfigFileStep(Step):
     ConfigFileStep #file-consent.-shown { display: block; }
     ConfigFileStep #env-hint { display: none; margin: 0 1 1 1; }
     ConfigFileStep #env-hint.-shown { display: block; }
+    ConfigFileStep #api-note { color: $text-muted; margin: 0 1; }
+    ConfigFileStep #compat-box {
+        height: auto; border: round $warning; padding: 0 1; display: none;
+    }
+    ConfigFileStep #compat-box.-shown { display: block; }
     ConfigFileStep #preview-title { text-style: bold; margin-top: 1; }
     ConfigFileStep #config-preview {
         height: auto; border: round $secondary 60%; padding: 0 1; background: $surface;
@@ -57,6 +74,10 @@ class ConfigFileStep(Step):
         super().__init__(session)
         self._keyring = services.keyring_status()
         self._problem = ""
+        # Does the cluster of step 2 have the Connector API? None: unknown (yet).
+        self._connector_api: bool | None = None
+        self._api_asked: int | None = None  # hash of the step-2 answers it was asked with
+        self._api_checking = False
 
     def compose(self) -> ComposeResult:
         state = self.session.state
@@ -82,6 +103,11 @@ class ConfigFileStep(Step):
         yield Static("", id="placement-text")
         yield MarkedCheckbox("I accept the secret in plain text in config.yml", id="file-consent")
         yield Static("", id="env-hint")
+        yield Static("", id="api-note")
+        with Vertical(id="compat-box"):
+            yield Static("", id="compat-text")
+            yield Button("Save CA file", id="compat-save-ca", variant="warning", compact=True)
+            yield FieldStatus(id="compat-status")
         yield Static("", id="preview-title")
         yield Static("", id="config-preview")
         yield FieldStatus(id="config-status")
@@ -100,6 +126,19 @@ class ConfigFileStep(Step):
         state = self.session.state
         if not state.config_path:
             state.config_path = str(self.session.config_path)
+        settings = self.session.es_settings()
+        asked = hash(tuple(sorted((key, str(value)) for key, value in settings.items())))
+        if asked != self._api_asked:  # step 2's answers changed: ask again
+            self._api_asked, self._connector_api, self._api_checking = asked, None, True
+            self._ask_connector_api(asked, settings)
+        self.refresh_preview()
+
+    @work(exclusive=True, group="connector-api")
+    async def _ask_connector_api(self, asked: int, settings: dict) -> None:
+        answer = await services.connector_api_available(settings)
+        if asked != self._api_asked:
+            return  # asked with answers that have changed since
+        self._connector_api, self._api_checking = answer, False
         self.refresh_preview()
 
     # ------------------------------------------------------------------ answers
@@ -148,9 +187,17 @@ class ConfigFileStep(Step):
             "api_key": None,
             "username": None,
             "password": None,
+            # The wizard writes the authentication it checked in step 2, never a token left
+            # in the file (which Sluice would prefer to username/password).
+            "bearer_auth": None,
             "ca_certs": state.es_ca_certs.strip() or None,
             "ca_fingerprint": state.es_fingerprint.strip() or None,
         }
+        # Known: false where the cluster has no Connector API, else left out (Elastic's
+        # default, true). Unknown (unreachable, still asking): the file keeps what it says.
+        if not self._api_checking and self._connector_api is not None:
+            flag = services.connectors_api_flag(self._connector_api)
+            section[services.CONNECTORS_API_FLAG] = flag
         if state.es_auth == "basic":
             section["username"] = state.es_username
         for key, name, value in self._secrets():
@@ -168,6 +215,8 @@ class ConfigFileStep(Step):
 
     def refresh_preview(self) -> None:
         self._problem = ""
+        self._show_api_note()
+        self._show_compat({})
         state = self.session.state
         has_secret = bool(self._secrets())
         placement = self.placement
@@ -222,6 +271,7 @@ class ConfigFileStep(Step):
             preview.update("")
             self.changed()
             return
+        self._show_compat(document.get("elasticsearch") or {})
         if result.exists:
             if result.diff:
                 title.update(f"Changes to the existing {escape(path)} (comments kept, .bak saved):")
@@ -234,11 +284,74 @@ class ConfigFileStep(Step):
             preview.update(Syntax(result.text, "yaml", theme="ansi_dark", word_wrap=True))
         self.changed()
 
+    # ------------------------------------------------------------------ Elastic's service
+    def _show_api_note(self) -> None:
+        """What the cluster's Connector API (or its absence) means for config.yml."""
+        note = self.query_one("#api-note", Static)
+        flag = services.CONNECTORS_API_FLAG
+        if self._api_asked is None:
+            text = ""  # not asked yet (the step is not shown)
+        elif self._api_checking:
+            text = "Checking whether the cluster has the Connector API…"
+        elif self._connector_api is False:
+            text = (
+                f"This cluster has no Connector API: config.yml says {flag}: false, so "
+                "Elastic's service uses the .elastic-connectors indices directly (as Sluice "
+                "does) instead of failing at check-in."
+            )
+        elif self._connector_api is None:
+            text = (
+                f"Could not tell whether this cluster has the Connector API: {flag} stays as "
+                f"the file has it. `{services.sluice_command()} check` says whether it must "
+                "be false."
+            )
+        else:
+            text = ""
+        note.update(escape(text))
+        note.display = bool(text)
+
+    def _show_compat(self, es_section: dict) -> None:
+        """The settings about to be written that Elastic's service would not read."""
+        problems = services.elastic_incompatibilities(es_section)
+        box = self.query_one("#compat-box")
+        box.set_class(bool(problems), "-shown")
+        lines = [
+            f"[b]elasticsearch.{p.key}[/b]: {escape(p.message)}.\n"
+            f"  {escape(COMPAT_FIXES.get(p.key, p.fix))}"
+            for p in problems
+        ]
+        self.query_one("#compat-text", Static).update("\n".join(lines))
+        self.query_one("#compat-save-ca").display = any(p.key == "ca_fingerprint" for p in problems)
+
+    @on(Button.Pressed, "#compat-save-ca")
+    def _save_ca_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        state = self.session.state
+        folder = Path(state.config_path.strip() or "config.yml").expanduser().parent
+        self.query_one("#compat-status", FieldStatus).show("running", "fetching the certificate…")
+        self._save_ca(state.es_host.strip(), state.es_fingerprint.strip(), folder)
+
+    @work(exclusive=True, group="save-ca")
+    async def _save_ca(self, host: str, fingerprint: str, folder: Path) -> None:
+        status = self.query_one("#compat-status", FieldStatus)
+        try:
+            path = await services.save_pinned_ca(host, fingerprint, folder)
+        except (services.CertificateError, ValueError, OSError) as exc:
+            status.show("fail", f"CA file not saved: {exc}", "check the endpoint in step 2")
+            return
+        self.session.state.es_ca_certs = str(path)
+        self.session.save()
+        status.clear()
+        self.notify(f"Certificate saved to {path}; config.yml gets ca_certs: {path}")
+        self.refresh_preview()
+
     # ------------------------------------------------------------------ contract
     def blocker(self) -> str | None:
         state = self.session.state
         if not state.config_path.strip():
             return "Choose where config.yml goes."
+        if self._api_checking:
+            return "Checking whether the cluster has the Connector API…"
         if self._problem:
             return "The existing file has a problem (see above)."
         if self._secrets():
