@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 
 import pytest
@@ -260,6 +261,27 @@ async def test_endpoint_typed_key_by_key_never_shows_a_stale_result(tmp_path, es
             what="the final endpoint checked",
         )
         assert host.value == es_config["host"]
+
+
+async def test_checks_after_an_authentication_switch_arrive_without_another_key(
+    tmp_path, es_config
+):
+    """Picking another method and then touching nothing: the checks still run and show.
+    (A step attribute named like one of Textual's own once stopped the debounce timer from
+    firing until the next key press, leaving "checks start when you stop typing" forever.)"""
+    app = SluiceApp(str(tmp_path / "config.yml"), start_over=True, test_mode=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_elasticsearch_step(pilot, app)
+        await fill_elasticsearch(pilot, app, {**es_config, "api_key": "bm90LWl0OmF0LWFsbA=="})
+        checks = screen.query_one("#es-checks")
+        await wait_for(
+            pilot, lambda: all(v.status != "pending" for v in checks.views), what="first run"
+        )
+        screen.query_one("#es-auth").value = "basic" if es_config.get("api_key") else "none"
+        await asyncio.sleep(4)  # no key, no pilot call: only the app's own timers run
+        general = text_of(screen.query_one("#es-general"))
+        assert "when you stop typing" not in general
+        assert any(v.status != "pending" for v in checks.views)
 
 
 async def test_switching_authentication_clears_the_old_methods_result(tmp_path, nginx_url):

@@ -120,7 +120,7 @@ class DashboardScreen(Screen):
         self._failures_shown = 0
         self._history_at = 0.0
         self._cancel_requested = False
-        self._on_leave = on_leave
+        self._leave_callback = on_leave
         self._remove_stop_hook = None
         self._untrack: Callable[[], None] | None = None
 
@@ -423,8 +423,8 @@ class DashboardScreen(Screen):
                 severity="warning",
             )
             return
-        if self._on_leave is not None:
-            self._on_leave()
+        if self._leave_callback is not None:
+            self._leave_callback()
         if len(self.app.screen_stack) > 1:
             self.app.pop_screen()
         else:

@@ -135,7 +135,7 @@ class ElasticsearchStep(Step):
         super().__init__(session)
         self._debounce: Timer | None = None
         self._generation = 0
-        self._running = False
+        self._checks_running = False
         self._checked = False
         self._results: dict[str, CheckView] = {}
         self._cert: services.CertInfo | None = None
@@ -295,7 +295,7 @@ class ElasticsearchStep(Step):
         self._generation += 1
         self.workers.cancel_group(self, "es-checks")
         self._results = {}
-        self._running = False
+        self._checks_running = False
         self._checked = False
         for selector in set(FIELD_STATUS.values()):
             self.query_one(selector, FieldStatus).clear()
@@ -317,14 +317,14 @@ class ElasticsearchStep(Step):
             self.query_one(selector, FieldStatus).clear()
         general = self.query_one("#es-general", FieldStatus)
         if not settings["host"]:
-            self._running = False
+            self._checks_running = False
             general.show(
                 "fail", "enter the endpoint of your cluster", "e.g. https://localhost:9200"
             )
             self.query_one(CheckList).begin([])
             self.changed()
             return
-        self._running = True
+        self._checks_running = True
         general.show("running", f"checking {services.ellipsize(settings['host'])}…")
         planned = [
             (check_id, title)
@@ -354,7 +354,7 @@ class ElasticsearchStep(Step):
     def on_es_checks_done(self, message: EsChecksDone) -> None:
         if message.generation != self._generation:
             return
-        self._running = False
+        self._checks_running = False
         self._checked = True
         self._show_inline()
         self._maybe_offer_certificate()
@@ -387,7 +387,7 @@ class ElasticsearchStep(Step):
         general_status = self.query_one("#es-general", FieldStatus)
         if general:
             general_status.show_many(general)
-        elif self._running:
+        elif self._checks_running:
             general_status.show("running", "checking…")
         elif product and product.status == "ok":
             general_status.show("ok", product.message)
@@ -526,7 +526,7 @@ class ElasticsearchStep(Step):
             return "Enter the API key (or pick another authentication)."
         if state.es_auth == "basic" and not (state.es_username and self.session.es_password):
             return "Enter the username and password."
-        if self._running or not self._checked:
+        if self._checks_running or not self._checked:
             return "Checking the connection…"
         failed = [v for v in self._results.values() if v.status == "fail"]
         if failed:

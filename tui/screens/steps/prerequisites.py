@@ -96,7 +96,12 @@ class PrerequisitesStep(Step):
 
     @on(Input.Submitted, "#source-search")
     def _search_done(self) -> None:
-        self.query_one("#source-list", OptionList).focus()
+        """Enter in the search moves to the list with the first match highlighted, so a
+        second Enter picks it."""
+        source_list = self.query_one("#source-list", OptionList)
+        if source_list.option_count and not source_list.get_option_at_index(0).disabled:
+            source_list.highlighted = 0
+        source_list.focus()
 
     @on(OptionList.OptionSelected, "#source-list")
     def _chosen(self, event: OptionList.OptionSelected) -> None:
