@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -62,9 +62,25 @@ def es_settings() -> dict[str, Any]:
     return settings
 
 
+_cluster_used = False
+
+
 @pytest.fixture
 def es_config() -> dict[str, Any]:
+    global _cluster_used
+    _cluster_used = True
     return es_settings()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def forget_test_connectors_at_the_end() -> Iterator[None]:
+    """Connector records tests made in the shared indices are deleted after the session
+    (see tests/leftovers.py), so a real cluster's Kibana is not left full of them."""
+    yield
+    if _cluster_used:
+        from tests.leftovers import UNIQUE_TOKENS, forget_test_connectors
+
+        forget_test_connectors(es_settings(), UNIQUE_TOKENS)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from elasticsearch import AsyncElasticsearch
 
+from tests.leftovers import UNIQUE_TOKENS
 from tests.servers.fixtures import *  # noqa: F403 - nginx_url, tls_urls, ...
 from tui.app import SluiceApp
 from tui.screens.wizard import WizardScreen
@@ -101,7 +102,11 @@ def docs_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def unique() -> str:
-    return uuid.uuid4().hex[:8]
+    """A token for names of this test's records; connectors named with it are deleted at
+    the end of the session."""
+    token = uuid.uuid4().hex[:8]
+    UNIQUE_TOKENS.add(token)
+    return token
 
 
 @pytest.fixture

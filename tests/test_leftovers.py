@@ -1,0 +1,38 @@
+"""The end-of-session cleanup deletes the test connectors it should, and nothing else."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from core.protocol import open_store
+from tests.leftovers import forget_test_connectors, is_test_connector
+
+pytestmark = pytest.mark.es
+
+
+def test_only_test_connectors_are_recognised() -> None:
+    assert is_test_connector({"index_name": "search-sluice-test-1a2b"}, set())
+    assert is_test_connector({"index_name": "", "name": "monitor c0ffee12"}, {"c0ffee12"})
+    assert not is_test_connector({"index_name": "search-docs", "name": "Docs"}, {"c0ffee12"})
+    assert not is_test_connector({"index_name": None, "name": None}, set())
+
+
+async def test_test_connectors_and_their_jobs_are_deleted_others_kept(es, es_config) -> None:
+    store = await open_store(es)
+    ours = await store.create_connector(
+        index_name="search-sluice-test-leftover", service_type="dir", name="leftover"
+    )
+    job_id = await store.create_job(ours.id)
+    named = await store.create_connector(index_name="", service_type="dir", name="x 5eed5eed")
+    users = await store.create_connector(index_name="", service_type="dir", name="u 0be11a01")
+    try:
+        forgotten = await asyncio.to_thread(forget_test_connectors, es_config, {"5eed5eed"})
+        assert forgotten >= 2
+        assert await store.get_connector(ours.id, include_deleted=True) is None
+        assert await store.get_connector(named.id, include_deleted=True) is None
+        assert await store.get_job(job_id) is None
+        assert await store.get_connector(users.id) is not None
+    finally:
+        await asyncio.to_thread(forget_test_connectors, es_config, {"0be11a01"})
