@@ -33,7 +33,7 @@ services-status:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/lint-imports
+	$(BIN)/python scripts/lint_imports.py
 
 test: services-up lint
 	set -a && . ./.services.env && set +a && $(BIN)/pytest -q $(PYTEST_ARGS)
@@ -42,7 +42,7 @@ bench: services-up
 	set -a && . ./.services.env && set +a && $(BIN)/python -m benchmarks
 
 screenshots: services-up
-	set -a && . ./.services.env && set +a && $(BIN)/python -m tui.screenshots screenshots
+	set -a && . ./.services.env && set +a && $(BIN)/python -m sluice.tui.screenshots screenshots
 
 clean:
 	rm -rf .local .pytest_cache .ruff_cache .import_linter_cache *.egg-info

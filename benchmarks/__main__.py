@@ -173,7 +173,7 @@ def main() -> None:
 def measure_cleanup(url: str) -> None:
     import asyncio
 
-    from core.es import build_client
+    from sluice.core.es import build_client
 
     async def drop() -> None:
         client = build_client({"host": url})

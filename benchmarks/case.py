@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from elasticsearch.helpers import async_streaming_bulk
+from sluice.core.engine.engine import SyncEngine, SyncRequest
+from sluice.core.engine.settings import EngineSettings
+from sluice.core.es import build_client
 
 from benchmarks.workload import SyntheticSource, synthetic_docs
-from core.engine.engine import SyncEngine, SyncRequest
-from core.engine.settings import EngineSettings
-from core.es import build_client
 
 
 def _client(url: str) -> Any:
@@ -59,7 +59,7 @@ async def baseline(spec: dict[str, Any]) -> dict[str, Any]:
 
 def _source(spec: dict[str, Any]) -> Any:
     if spec.get("source") == "dir":
-        from sources.registry import create_source  # benchmarks sit above core and sources
+        from sluice.sources.registry import create_source  # benchmarks sit above core and sources
 
         return create_source("dir", {"directory": spec["directory"]})
     return SyntheticSource(spec["count"], spec["size"])

@@ -29,12 +29,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NoReturn
 
-import core
-from core.config import Config, ConfigError, load_config
-from core.es import build_client
-from core.es.tls import redact_userinfo
-from core.invocation import sluice_command
-from core.protocol import (
+from sluice.core.config import Config, ConfigError, load_config
+from sluice.core.es import build_client
+from sluice.core.es.tls import redact_userinfo
+from sluice.core.invocation import sluice_command
+from sluice.core.protocol import (
     ConnectorNotFound,
     ConnectorStore,
     ConnectorStoreError,
@@ -44,9 +43,11 @@ from core.protocol import (
     StoreUnavailable,
     open_store,
 )
-from core.protocol.timeutil import parse_time
-from core.sandbox import not_running_message, sandbox_down, sandbox_home
-from core.secrets import mask
+from sluice.core.protocol.timeutil import parse_time
+from sluice.core.sandbox import not_running_message, sandbox_down, sandbox_home
+from sluice.core.secrets import mask
+
+from sluice import core
 
 EXIT_OK = 0
 EXIT_FAILED = 1

@@ -21,9 +21,8 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
-import cli.commands
-import core
-from cli.common import (
+from sluice.cli import commands
+from sluice.cli.common import (
     ArgumentsError,
     IdFriendlyParser,
     SluiceParser,
@@ -31,6 +30,8 @@ from cli.common import (
     os_error_message,
     wants_json,
 )
+
+from sluice import core
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -41,7 +42,7 @@ EXIT_BROKEN_PIPE = 128 + 13  # 128 + SIGPIPE, as a shell reports a tool killed b
 def _command_modules() -> list[str]:
     """Names of the subcommand modules, in a stable order."""
     return sorted(
-        m.name for m in pkgutil.iter_modules(cli.commands.__path__) if not m.name.startswith("_")
+        m.name for m in pkgutil.iter_modules(commands.__path__) if not m.name.startswith("_")
     )
 
 
@@ -64,14 +65,14 @@ def build_parser() -> argparse.ArgumentParser:
         dest="command", metavar="COMMAND", title="commands", parser_class=IdFriendlyParser
     )
     for name in _command_modules():
-        module = importlib.import_module(f"cli.commands.{name}")
+        module = importlib.import_module(f"{commands.__name__}.{name}")
         module.register(subparsers)
     return parser
 
 
 def open_tui(args: argparse.Namespace) -> int:
     """Start the Textual app (imported lazily: headless commands never load Textual)."""
-    from tui.app import SluiceApp
+    from sluice.tui.app import SluiceApp
 
     app = SluiceApp(config_path=args.config, start_over=args.new)
     app.run()
@@ -124,7 +125,7 @@ def quiet_broken_pipe() -> int:
 
 def crashed(exc: Exception, args: argparse.Namespace) -> int:
     """An exception no handler expected: one line naming a redacted crash report."""
-    from core.crash import write_crash_report
+    from sluice.core.crash import write_crash_report
 
     words = [getattr(args, "command", None)]
     words.append(getattr(args, f"{words[0]}_action", None) if words[0] else None)

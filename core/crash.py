@@ -14,9 +14,10 @@ import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
-import core
-from core.paths import private_dir, state_dir
-from core.redact import redact
+from sluice.core.paths import private_dir, state_dir
+from sluice.core.redact import redact
+
+from sluice import core
 
 
 def crash_dir() -> Path:

@@ -17,10 +17,10 @@ import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-from core.checks.result import CheckResult, Outcome, fail, ok, skip, warn
-from core.invocation import sluice_command
-from core.sandbox import sandbox_available
-from core.secrets import keyring_status
+from sluice.core.checks.result import CheckResult, Outcome, fail, ok, skip, warn
+from sluice.core.invocation import sluice_command
+from sluice.core.sandbox import sandbox_available
+from sluice.core.secrets import keyring_status
 
 MIN_PYTHON = (3, 11)
 LOW_DISK_BYTES = 1 << 30  # 1 GiB
@@ -58,7 +58,7 @@ def check_config_folder(config_path: Path) -> Outcome:
 def check_config_file(config_path: Path) -> Outcome:
     """An existing config.yml with problems must show on the first screen, not when a later
     step or `sluice run` trips over it."""
-    from core.config import ConfigError, load_config
+    from sluice.core.config import ConfigError, load_config
 
     path = config_path.expanduser()
     if not path.exists():

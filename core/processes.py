@@ -144,7 +144,7 @@ def end_child_processes(grace: float = 1.0) -> None:
     """Stop the extraction workers (children of multiprocessing's fork server, so not ours
     to see), then terminate this process's own multiprocessing children, then kill what is
     left. `os._exit` skips the `atexit` hooks that would do this."""
-    extraction = sys.modules.get("core.extraction")
+    extraction = sys.modules.get("sluice.core.extraction")
     if extraction is not None:
         with contextlib.suppress(Exception):
             extraction.shutdown()

@@ -34,10 +34,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-
-from core import processes
-from core.invocation import sluice_command
-from core.paths import private_dir
+from sluice.core import processes
+from sluice.core.invocation import sluice_command
+from sluice.core.paths import private_dir
 
 #: Shown wherever the sandbox is offered or used.
 SANDBOX_WARNING = "Local sandbox (noida-db): NOT FOR PRODUCTION — no security, data on this disk."

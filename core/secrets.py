@@ -206,7 +206,7 @@ def is_reference(value: object) -> bool:
     """True for a keyring reference or a value that is exactly one `${VAR}` reference."""
     if not isinstance(value, str):
         return False
-    from core.config.envsubst import single_reference  # config imports this module
+    from sluice.core.config.envsubst import single_reference  # config imports this module
 
     return parse_reference(value) is not None or single_reference(value) is not None
 
@@ -271,7 +271,7 @@ def delete_secret(name: str) -> bool:
 def resolve_reference(value: str, environ: Mapping[str, str] | None = None) -> str:
     """The secret behind `value`: keyring references are read from the keyring, a
     `${VAR}`/`${VAR|default}` reference from `environ`; anything else is returned as is."""
-    from core.config.envsubst import single_reference  # config imports this module
+    from sluice.core.config.envsubst import single_reference  # config imports this module
 
     if parse_reference(value) is not None:
         return read_secret(value)

@@ -18,10 +18,10 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, ClassVar
 
-from core.engine.source import FAILURE_FIELD, NAME_FIELD, OPERATION_FIELD, SCOPE_FIELD, Scope
-from core.redact import remember_secret
-from sources.errors import ConfigurationError
-from sources.schema import (
+from sluice.core.engine.source import FAILURE_FIELD, NAME_FIELD, OPERATION_FIELD, SCOPE_FIELD, Scope
+from sluice.core.redact import remember_secret
+from sluice.sources.errors import ConfigurationError
+from sluice.sources.schema import (
     complete_entry,
     complete_schema,
     is_configuration,

@@ -17,16 +17,16 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any
 
-from sources.base import BaseSource
-from sources.errors import SourceError
+from sluice.sources.base import BaseSource
+from sluice.sources.errors import SourceError
 
 logger = logging.getLogger("sluice.sources.registry")
 
 ENTRY_POINT_GROUP = "sluice.sources"
 BUILT_IN: dict[str, str] = {
-    "dir": "sources.directory:DirectorySource",
-    "postgresql": "sources.postgresql:PostgreSQLSource",
-    "mysql": "sources.mysql:MySQLSource",
+    "dir": "sluice.sources.directory:DirectorySource",
+    "postgresql": "sluice.sources.postgresql:PostgreSQLSource",
+    "mysql": "sluice.sources.mysql:MySQLSource",
 }
 # Elastic's class paths for the same types (config.yml.example), recognised quietly.
 ELASTIC_CLASSES: dict[str, str] = {

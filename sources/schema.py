@@ -19,9 +19,9 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from core.echo import quoted
-from core.secrets import mask
-from sources.errors import ConfigurationError
+from sluice.core.echo import quoted
+from sluice.core.secrets import mask
+from sluice.sources.errors import ConfigurationError
 
 FIELD_ATTRIBUTES: dict[str, Any] = {
     "label": "",

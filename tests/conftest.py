@@ -18,15 +18,14 @@ from typing import Any
 
 import pytest
 from elasticsearch import AsyncElasticsearch
-
-from core.es import build_client
+from sluice.core.es import build_client
 
 ROOT = Path(__file__).resolve().parent.parent
 
 if "SLUICE_SANDBOX_PORT" not in os.environ:
     # The sandbox's stable default port belongs to the user's own sandbox: tests take a
     # free one, inherited by the processes they start.
-    from core.sandbox import free_port
+    from sluice.core.sandbox import free_port
 
     os.environ["SLUICE_SANDBOX_PORT"] = str(free_port())
 

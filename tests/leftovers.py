@@ -14,10 +14,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from elasticsearch import AsyncElasticsearch, NotFoundError
-
-from core.checks.cluster import detect_connector_api
-from core.es import build_client
-from core.protocol import CONNECTORS_ALIAS, JOBS_ALIAS
+from sluice.core.checks.cluster import detect_connector_api
+from sluice.core.es import build_client
+from sluice.core.protocol import CONNECTORS_ALIAS, JOBS_ALIAS
 
 #: Tokens the `unique` fixtures handed out: connectors named with one are the session's.
 UNIQUE_TOKENS: set[str] = set()

@@ -71,7 +71,7 @@ class Terminal:
         pid, fd = pty.fork()
         if pid == 0:  # the child: becomes the session leader of the new terminal
             os.chdir(self.cwd)
-            os.execve(sys.executable, [sys.executable, "-m", "cli", *self.args], env)
+            os.execve(sys.executable, [sys.executable, "-m", "sluice", *self.args], env)
         self.pid, self.fd = pid, fd
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", self.lines, self.columns, 0, 0))
         # A terminal nobody reads fills up and blocks the app: read it all the time.

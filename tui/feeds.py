@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from tui import services
+from sluice.tui import services
 
 FINISHED = frozenset({"completed", "error", "canceled", "suspended"})
 

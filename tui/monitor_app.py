@@ -5,15 +5,14 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from sluice.tui.app import HIDE_KEYS, KeysPanelEscape, freeze_cursor
+from sluice.tui.commands import ScreenCommands
+from sluice.tui.crash import CrashReportingApp
+from sluice.tui.screens.monitor import REFRESH_SECONDS, MonitorScreen
+from sluice.tui.theme import DEFAULT_THEME, THEMES, other_theme
 from textual import events
 from textual.app import App
 from textual.binding import Binding
-
-from tui.app import HIDE_KEYS, KeysPanelEscape, freeze_cursor
-from tui.commands import ScreenCommands
-from tui.crash import CrashReportingApp
-from tui.screens.monitor import REFRESH_SECONDS, MonitorScreen
-from tui.theme import DEFAULT_THEME, THEMES, other_theme
 
 
 class MonitorApp(KeysPanelEscape, CrashReportingApp):

@@ -20,12 +20,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sluice.tui import services
+from sluice.tui.app import SluiceApp
+from sluice.tui.monitor_app import MonitorApp
+from sluice.tui.screens.wizard import WizardScreen
 from textual.pilot import Pilot
-
-from tui import services
-from tui.app import SluiceApp
-from tui.monitor_app import MonitorApp
-from tui.screens.wizard import WizardScreen
 
 SIZE = (100, 32)
 SMALL = (80, 24)

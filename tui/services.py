@@ -14,26 +14,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core import checks as _checks
-from core import connector_api_key as _api_key
-from core import content_index as _content_index
-from core import doctor as _doctor
-from core import echo as _echo
-from core import invocation as _invocation
-from core import protocol as _protocol
-from core import sandbox as _sandbox
-from core import secrets as _secrets
-from core.checks import index_names as _index_names
-from core.checks.cluster import detect_connector_api
-from core.config import ConfigDocument, ConfigError, load_config, new_config_text
-from core.config import elastic_compat as _elastic_compat
-from core.es import build_client
-from core.es import tls as _tls
-from core.protocol import Connector, ConnectorStore, JobType, SyncJob, open_store
-from core.protocol.open import backend_preference
-from sources import registry as _registry
-from sources import schema as _schema
-from sources.errors import SourceError
+from sluice.core import checks as _checks
+from sluice.core import connector_api_key as _api_key
+from sluice.core import content_index as _content_index
+from sluice.core import doctor as _doctor
+from sluice.core import echo as _echo
+from sluice.core import invocation as _invocation
+from sluice.core import protocol as _protocol
+from sluice.core import sandbox as _sandbox
+from sluice.core import secrets as _secrets
+from sluice.core.checks import index_names as _index_names
+from sluice.core.checks.cluster import detect_connector_api
+from sluice.core.config import ConfigDocument, ConfigError, load_config, new_config_text
+from sluice.core.config import elastic_compat as _elastic_compat
+from sluice.core.es import build_client
+from sluice.core.es import tls as _tls
+from sluice.core.protocol import Connector, ConnectorStore, JobType, SyncJob, open_store
+from sluice.core.protocol.open import backend_preference
+from sluice.sources import registry as _registry
+from sluice.sources import schema as _schema
+from sluice.sources.errors import SourceError
 
 # --------------------------------------------------------------------------- sources
 
@@ -109,7 +109,7 @@ async def test_source(
 
 def sample_data_directory() -> Path | None:
     """The repository's `sample-data/` folder, for a first try with the `dir` source."""
-    from sources.directory.source import sample_data_directory as find
+    from sluice.sources.directory.source import sample_data_directory as find
 
     return find()
 
@@ -360,7 +360,7 @@ ApiKeyUnavailable = _api_key.ApiKeyUnavailable
 
 
 def _needs_configuration() -> Any:
-    from core.protocol import ConnectorStatus
+    from sluice.core.protocol import ConnectorStatus
 
     return ConnectorStatus.NEEDS_CONFIGURATION
 
@@ -422,7 +422,7 @@ def preview_config(document: ConfigDocument) -> ConfigPreview:
 
 
 def _secrets_masked(text: str) -> str:
-    from core.config.redaction import mask_secret_lines
+    from sluice.core.config.redaction import mask_secret_lines
 
     return mask_secret_lines(text)
 
@@ -463,7 +463,7 @@ def secret_reference_preview(placement: SecretPlacement, name: str, value: str) 
 
 def save_to_env_file(path: Path, name: str, value: str) -> Path:
     """Put `SLUICE_...=value` for secret `name` in an EnvironmentFile (0600)."""
-    from core.envfile import set_env_value
+    from sluice.core.envfile import set_env_value
 
     return set_env_value(path, _secrets.env_var_name(name), value)
 
@@ -520,7 +520,7 @@ __all__ = [
 
 def job_failures(job_id: str, limit: int = 200) -> list[tuple[str, str, str, str, str]]:
     """(time, document id, operation, reason, name) from a job's failure log, oldest first."""
-    from core.engine.failures import failure_log_path, read_failures
+    from sluice.core.engine.failures import failure_log_path, read_failures
 
     rows = []
     for entry in read_failures(failure_log_path(job_id), limit=limit):
@@ -541,14 +541,14 @@ def job_failures(job_id: str, limit: int = 200) -> list[tuple[str, str, str, str
 
 def job_notices(job: SyncJob) -> list[str]:
     """What the job's record tells the user although the sync went on."""
-    from core.engine.runner import job_notices as notices_of
+    from sluice.core.engine.runner import job_notices as notices_of
 
     return notices_of(job.metadata)
 
 
 def export_job_failures(job_id: str, destination: Path) -> int | None:
     """Export a job's failure log (CSV or NDJSON by suffix); None when there is none here."""
-    from core.engine.failures import export_failures, failure_log_path
+    from sluice.core.engine.failures import export_failures, failure_log_path
 
     source = failure_log_path(job_id)
     if not source.exists():
@@ -561,7 +561,7 @@ def engine_available() -> bool:
     import importlib.util
 
     try:
-        return importlib.util.find_spec("core.engine.runner") is not None
+        return importlib.util.find_spec("sluice.core.engine.runner") is not None
     except ModuleNotFoundError:
         return False
 
@@ -581,7 +581,7 @@ class LocalSync:
     ):
         import threading
 
-        from core.engine.progress import ProgressBoard
+        from sluice.core.engine.progress import ProgressBoard
 
         self.settings = dict(settings)
         self.connector_id = connector_id
@@ -612,8 +612,8 @@ class LocalSync:
             self.done = True
 
     async def _main(self) -> None:
-        from core.engine import runner  # the job runner of the sync engine
-        from sources.registry import create_source
+        from sluice.core.engine import runner  # the job runner of the sync engine
+        from sluice.sources.registry import create_source
 
         result = await runner.run_connector_sync(
             self.settings,
@@ -637,7 +637,7 @@ class LocalSync:
         self.job_id = job_id
 
     def _engine_settings(self) -> Any:
-        from core.engine.settings import EngineSettings
+        from sluice.core.engine.settings import EngineSettings
 
         if not self.config_path:
             return EngineSettings()
@@ -655,7 +655,7 @@ class LocalSync:
         self.cancel_event.set()
 
     def state(self) -> Any:
-        from tui.feeds import FeedState
+        from sluice.tui.feeds import FeedState
 
         snapshot = self.board.snapshot
         # The outcome shows once the job record holds it too: quitting at "canceled" must

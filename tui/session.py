@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tui import services
-from tui.state import WizardState, load_state, save_state, state_path
+from sluice.tui import services
+from sluice.tui.state import WizardState, load_state, save_state, state_path
 
 
 @dataclass

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
-from core.processes import end_child_processes, silence_terminal
+from sluice.core.processes import end_child_processes, silence_terminal
 
 #: Seconds a suspending sync gets to write its job record before the process leaves anyway.
 SUSPEND_DEADLINE = 8.0

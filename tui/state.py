@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from core.paths import private_dir
+from sluice.core.paths import private_dir
 
 STATE_DIR = ".sluice"
 STATE_FILE = "wizard-state.json"

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from core.checks import CheckResult
+    from sluice.core.checks import CheckResult
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -58,9 +58,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def handle(args: argparse.Namespace) -> int:
     # Imported here: the Elasticsearch client costs a second to import, and every other
     # subcommand (and `sluice --help`) would pay it otherwise.
-    from cli.common import config_warnings, warn
-    from core.config import ConfigError, load_config
-    from core.es.tls import redact_userinfo
+    from sluice.cli.common import config_warnings, warn
+    from sluice.core.config import ConfigError, load_config
+    from sluice.core.es.tls import redact_userinfo
 
     path = args.check_config or getattr(args, "config", None) or "config.yml"
     if args.timeout <= 0:
@@ -109,7 +109,7 @@ def usage_failure(lines: list[str], as_json: bool) -> int:
 async def _collect(
     settings: Any, args: argparse.Namespace, on_result: Callable[[CheckResult], None] | None
 ) -> list[CheckResult]:
-    from core.checks import planned_checks, run_checks
+    from sluice.core.checks import planned_checks, run_checks
 
     order = [check_id for check_id, _ in planned_checks(settings)]
     results: dict[str, CheckResult] = {}
@@ -127,7 +127,7 @@ class OrderedPrinter:
     so the report reads the same every time yet appears while slow checks still run."""
 
     def __init__(self, out: TextIO) -> None:
-        from core.checks import planned_checks
+        from sluice.core.checks import planned_checks
 
         self.out = out
         self.order = [check_id for check_id, _ in planned_checks()]

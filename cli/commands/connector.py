@@ -13,7 +13,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cli.common import (
+from sluice.cli.common import (
     EXIT_USAGE,
     CliError,
     IdFriendlyParser,
@@ -34,11 +34,11 @@ from cli.common import (
     warn,
     when,
 )
-from core import workflows
-from core.config import ConfigDocument
-from core.echo import quoted
-from core.invocation import sluice_command
-from core.protocol import (
+from sluice.core import workflows
+from sluice.core.config import ConfigDocument
+from sluice.core.echo import quoted
+from sluice.core.invocation import sluice_command
+from sluice.core.protocol import (
     Connector,
     ConnectorNotFound,
     ConnectorStatus,
@@ -47,18 +47,18 @@ from core.protocol import (
     next_run,
     validate_cron,
 )
-from core.protocol.naming import index_name_warning
-from core.protocol.timeutil import utc_now
-from core.workflows import (
+from sluice.core.protocol.naming import index_name_warning
+from sluice.core.protocol.timeutil import utc_now
+from sluice.core.workflows import (
     ConnectorNotCreated,
     InvalidConnectorInput,
     NewConnector,
     storage_problem,
     validate_new_connector,
 )
-from sources.errors import SourceError
-from sources.registry import get_source_class
-from sources.schema import coerce_value, validate_configuration
+from sluice.sources.errors import SourceError
+from sluice.sources.registry import get_source_class
+from sluice.sources.schema import coerce_value, validate_configuration
 
 CONNECTOR_ID = document_id("connector")
 

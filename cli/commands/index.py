@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from cli.common import (
+from sluice.cli.common import (
     add_config_option,
     add_json_option,
     command,
@@ -14,7 +14,7 @@ from cli.common import (
     print_json,
     print_table,
 )
-from core.protocol.es_errors import translated
+from sluice.core.protocol.es_errors import translated
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

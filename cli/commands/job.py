@@ -11,7 +11,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from cli.common import (
+from sluice.cli.common import (
     CliError,
     IdFriendlyParser,
     add_config_option,
@@ -27,10 +27,10 @@ from cli.common import (
     print_table,
     when,
 )
-from core.engine.failures import export_failures, failure_log_path, read_failures
-from core.engine.runner import job_notices
-from core.invocation import sluice_command
-from core.protocol import ConnectorNotFound, JobNotFound, JobStatus, JobType, SyncJob
+from sluice.core.engine.failures import export_failures, failure_log_path, read_failures
+from sluice.core.engine.runner import job_notices
+from sluice.core.invocation import sluice_command
+from sluice.core.protocol import ConnectorNotFound, JobNotFound, JobStatus, JobType, SyncJob
 
 CONNECTOR_ID = document_id("connector")
 JOB_ID = document_id("sync job")

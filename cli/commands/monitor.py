@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-from cli.common import add_config_option, config_message, config_path, fail, load_cli_config
-from core.config import ConfigError
+from sluice.cli.common import add_config_option, config_message, config_path, fail, load_cli_config
+from sluice.core.config import ConfigError
 
 MIN_INTERVAL = 1.0
 
@@ -35,7 +35,7 @@ def run_monitor(args: argparse.Namespace) -> int:
         config = load_cli_config(args)
     except ConfigError as exc:
         return fail(config_message(path, exc), 2)
-    from tui.monitor_app import MonitorApp  # lazily: headless commands never load Textual
+    from sluice.tui.monitor_app import MonitorApp  # lazily: headless commands never load Textual
 
     app = MonitorApp(dict(config.elasticsearch), refresh_seconds=max(args.interval, MIN_INTERVAL))
     app.run()

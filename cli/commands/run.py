@@ -14,11 +14,11 @@ import logging
 import signal
 import sys
 
-from cli.common import CliError, add_config_option, command, load_cli_config, usage_error
-from core.checks import collect_checks
-from core.processes import silence_terminal
-from core.service import ConnectorService, configure_logging
-from sources.registry import create_source, get_source_class
+from sluice.cli.common import CliError, add_config_option, command, load_cli_config, usage_error
+from sluice.core.checks import collect_checks
+from sluice.core.processes import silence_terminal
+from sluice.core.service import ConnectorService, configure_logging
+from sluice.sources.registry import create_source, get_source_class
 
 log = logging.getLogger("sluice.service")
 

@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from cli.common import (
+from sluice.cli.common import (
     CliError,
     add_config_option,
     add_json_option,
@@ -23,8 +23,8 @@ from cli.common import (
     print_json,
     warn,
 )
-from core import sandbox as sb
-from core.invocation import sluice_command
+from sluice.core import sandbox as sb
+from sluice.core.invocation import sluice_command
 
 EXIT_NOT_RUNNING = 3
 

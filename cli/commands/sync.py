@@ -18,7 +18,7 @@ import sys
 import threading
 from typing import Any
 
-from cli.common import (
+from sluice.cli.common import (
     add_config_option,
     add_job_type_options,
     add_json_option,
@@ -29,13 +29,13 @@ from cli.common import (
     open_connection,
     when,
 )
-from core.engine.failures import failure_log_path
-from core.engine.progress import ProgressBoard, ProgressSnapshot, SyncStatus
-from core.engine.runner import run_connector_sync
-from core.engine.settings import EngineSettings
-from core.processes import silence_terminal
-from core.protocol import JobType, discard_job, resumable_job
-from sources.registry import create_source
+from sluice.core.engine.failures import failure_log_path
+from sluice.core.engine.progress import ProgressBoard, ProgressSnapshot, SyncStatus
+from sluice.core.engine.runner import run_connector_sync
+from sluice.core.engine.settings import EngineSettings
+from sluice.core.processes import silence_terminal
+from sluice.core.protocol import JobType, discard_job, resumable_job
+from sluice.sources.registry import create_source
 
 PROGRESS_INTERVAL = 0.25
 

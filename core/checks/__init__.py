@@ -1,14 +1,14 @@
 """Live checks of the environment and the Elasticsearch cluster, for the TUI's checklist and
 `sluice check`: each yields a `CheckResult` (status, one-line message, fix, config field)."""
 
-from core.checks.index_names import (
+from sluice.core.checks.index_names import (
     index_name_advice,
     index_name_problems,
     suggested_index_name,
     unused_index_name,
 )
-from core.checks.result import STATUSES, CheckResult, Status
-from core.checks.runner import CHECKS, collect_checks, planned_checks, run_checks
+from sluice.core.checks.result import STATUSES, CheckResult, Status
+from sluice.core.checks.runner import CHECKS, collect_checks, planned_checks, run_checks
 
 __all__ = [
     "CHECKS",

@@ -13,9 +13,8 @@ from typing import Any
 
 from elastic_transport import TransportError
 from elasticsearch import ApiError, AuthenticationException, UnsupportedProductError
-
-from core.checks.context import DEFAULT_CHECK_TIMEOUT, CheckContext
-from core.checks.failures import (
+from sluice.core.checks.context import DEFAULT_CHECK_TIMEOUT, CheckContext
+from sluice.core.checks.failures import (
     error_reason,
     error_type,
     explain_network_failure,
@@ -23,9 +22,9 @@ from core.checks.failures import (
     is_missing_api,
     is_security_disabled,
 )
-from core.checks.result import Outcome, fail, ok, skip, warn
-from core.config.elastic_compat import FLAG, connectors_api_incompatibility
-from core.es.client import build_client
+from sluice.core.checks.result import Outcome, fail, ok, skip, warn
+from sluice.core.config.elastic_compat import FLAG, connectors_api_incompatibility
+from sluice.core.es.client import build_client
 
 # Facts keys.
 SECURITY = "security"  # "on" | "off" | "absent"

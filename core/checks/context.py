@@ -9,9 +9,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from elasticsearch import AsyncElasticsearch
-
-from core.es.client import Auth, ConnectionSettingsError, resolve_auth
-from core.es.tls import TlsOptions, redact_userinfo
+from sluice.core.es.client import Auth, ConnectionSettingsError, resolve_auth
+from sluice.core.es.tls import TlsOptions, redact_userinfo
 
 #: Checks wait at most this long for one answer (a check that takes longer is the answer).
 DEFAULT_CHECK_TIMEOUT = 15.0

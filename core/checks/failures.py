@@ -16,8 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 from elastic_transport import ConnectionTimeout, SerializationError, TransportError
 from elasticsearch import ApiError
-
-from core.checks.result import Outcome, fail
+from sluice.core.checks.result import Outcome, fail
 
 # OpenSSL reasons meaning "the other side is not speaking TLS".
 _NOT_TLS_REASONS = ("WRONG_VERSION_NUMBER", "record layer failure", "HTTP_REQUEST", "packet length")

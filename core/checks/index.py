@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from elastic_transport import TransportError
 from elasticsearch import ApiError, NotFoundError
-
-from core.checks.context import CheckContext
-from core.checks.failures import error_reason, explain_network_failure
-from core.checks.index_names import index_name_advice, index_name_problems, suggested_index_name
-from core.checks.result import Outcome, fail, ok, skip, warn
-from core.echo import quoted
+from sluice.core.checks.context import CheckContext
+from sluice.core.checks.failures import error_reason, explain_network_failure
+from sluice.core.checks.index_names import (
+    index_name_advice,
+    index_name_problems,
+    suggested_index_name,
+)
+from sluice.core.checks.result import Outcome, fail, ok, skip, warn
+from sluice.core.echo import quoted
 
 
 def plural(count: int, word: str) -> str:

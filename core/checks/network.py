@@ -15,11 +15,10 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import httpx
-
-from core.checks.context import CheckContext
-from core.checks.failures import explain_network_failure, find_cause, host_port
-from core.checks.result import Outcome, fail, ok, skip, warn
-from core.es.tls import (
+from sluice.core.checks.context import CheckContext
+from sluice.core.checks.failures import explain_network_failure, find_cause, host_port
+from sluice.core.checks.result import Outcome, fail, ok, skip, warn
+from sluice.core.es.tls import (
     CertificateError,
     CertInfo,
     build_ssl_context,

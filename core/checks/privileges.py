@@ -16,18 +16,17 @@ from typing import Any
 
 from elastic_transport import TransportError
 from elasticsearch import ApiError
-
-from core.checks.cluster import (
+from sluice.core.checks.cluster import (
     CONNECTOR_API,
     MANAGE_CONNECTOR_SINCE,
     SECURITY,
     SERVERLESS,
     VERSION,
 )
-from core.checks.context import CheckContext
-from core.checks.failures import error_reason, explain_network_failure, is_missing_api
-from core.checks.index_names import ACL_PREFIX, index_name_problems
-from core.checks.result import Outcome, fail, ok, skip, warn
+from sluice.core.checks.context import CheckContext
+from sluice.core.checks.failures import error_reason, explain_network_failure, is_missing_api
+from sluice.core.checks.index_names import ACL_PREFIX, index_name_problems
+from sluice.core.checks.result import Outcome, fail, ok, skip, warn
 
 CONNECTOR_INDICES = ".elastic-connectors*"
 DATA_PRIVILEGES = ("read", "write", "create_index", "view_index_metadata")

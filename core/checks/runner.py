@@ -14,21 +14,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from elasticsearch import AsyncElasticsearch
-
-from core.checks.cluster import (
+from sluice.core.checks.cluster import (
     check_api_keys,
     check_authentication,
     check_connector_api,
     check_license,
     check_product,
 )
-from core.checks.context import DEFAULT_CHECK_TIMEOUT, CheckContext
-from core.checks.index import check_index, check_index_name, check_pipeline
-from core.checks.network import check_connection, check_tls
-from core.checks.privileges import check_privileges
-from core.checks.result import CheckResult, Outcome, fail, skip
-from core.es.client import ConnectionSettingsError, build_client, host_url, tls_options
-from core.secrets import mask
+from sluice.core.checks.context import DEFAULT_CHECK_TIMEOUT, CheckContext
+from sluice.core.checks.index import check_index, check_index_name, check_pipeline
+from sluice.core.checks.network import check_connection, check_tls
+from sluice.core.checks.privileges import check_privileges
+from sluice.core.checks.result import CheckResult, Outcome, fail, skip
+from sluice.core.es.client import ConnectionSettingsError, build_client, host_url, tls_options
+from sluice.core.secrets import mask
 
 CheckFunction = Callable[[CheckContext], Awaitable[Outcome]]
 

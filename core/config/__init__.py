@@ -15,14 +15,14 @@ Sluice-only keys are `SLUICE_ONLY_KEYS` (ignored by Elastic's service), and `key
 references, which only Sluice resolves (see `core.secrets`).
 """
 
-from core.config.defaults import DEFAULTS, ELASTIC_SOURCES, EXTRACTION_SERVICE_DEFAULTS
-from core.config.document import ConfigDocument
-from core.config.envsubst import escape_dollars
-from core.config.loader import config_from_text, load_config
-from core.config.model import Config
-from core.config.problems import ConfigError, Problem
-from core.config.schema import SLUICE_ONLY_KEYS, known_paths
-from core.config.template import new_config_text
+from sluice.core.config.defaults import DEFAULTS, ELASTIC_SOURCES, EXTRACTION_SERVICE_DEFAULTS
+from sluice.core.config.document import ConfigDocument
+from sluice.core.config.envsubst import escape_dollars
+from sluice.core.config.loader import config_from_text, load_config
+from sluice.core.config.model import Config
+from sluice.core.config.problems import ConfigError, Problem
+from sluice.core.config.schema import SLUICE_ONLY_KEYS, known_paths
+from sluice.core.config.template import new_config_text
 
 __all__ = [
     "DEFAULTS",

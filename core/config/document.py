@@ -16,19 +16,18 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.error import YAMLError as RuamelError
 from ruamel.yaml.scalarstring import ScalarString
-
-from core.config import safeyaml
-from core.config.atomic import atomic_write
-from core.config.comments import put_trailing, take_trailing
-from core.config.files import read_config_text
-from core.config.problems import ConfigError, Problem
-from core.config.redaction import (
+from sluice.core.config import safeyaml
+from sluice.core.config.atomic import atomic_write
+from sluice.core.config.comments import put_trailing, take_trailing
+from sluice.core.config.files import read_config_text
+from sluice.core.config.problems import ConfigError, Problem
+from sluice.core.config.redaction import (
     has_plaintext_secret,
     mask_secret_lines,
     scrub_removed_secrets,
 )
-from core.config.roundtrip import merge, plain, round_trip_yaml
-from core.config.safeyaml import YamlSyntaxError
+from sluice.core.config.roundtrip import merge, plain, round_trip_yaml
+from sluice.core.config.safeyaml import YamlSyntaxError
 
 _MISSING = object()
 

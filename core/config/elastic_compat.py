@@ -20,8 +20,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from core.config.defaults import DEFAULTS
-from core.config.problems import Problem
+from sluice.core.config.defaults import DEFAULTS
+from sluice.core.config.problems import Problem
 
 FLAG = "feature_use_connectors_api"
 #: Keys Sluice reads in `elasticsearch` and Elastic's service ignores.

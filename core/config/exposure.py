@@ -9,12 +9,12 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from core.config.envsubst import has_reference
-from core.config.parse import Parsed
-from core.config.problems import Problem
-from core.config.schema import Path as KeyPath
-from core.config.schema import format_path
-from core.secrets import SECRET_FIELD_NAMES, parse_reference
+from sluice.core.config.envsubst import has_reference
+from sluice.core.config.parse import Parsed
+from sluice.core.config.problems import Problem
+from sluice.core.config.schema import Path as KeyPath
+from sluice.core.config.schema import format_path
+from sluice.core.secrets import SECRET_FIELD_NAMES, parse_reference
 
 #: Values that hold no secret: nothing, and the placeholder of Elastic's config.yml.example.
 _NOT_SECRETS = frozenset({"", "changeme"})

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from core.config.problems import ConfigError, Problem
+from sluice.core.config.problems import ConfigError, Problem
 
 #: A real config.yml is a few kilobytes; Elastic's example with every key is 10 KiB.
 MAX_BYTES = 1024 * 1024

@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from core.config.defaults import default_config
-from core.config.elastic_compat import compat_warnings
-from core.config.envsubst import (
+from sluice.core.config.defaults import default_config
+from sluice.core.config.elastic_compat import compat_warnings
+from sluice.core.config.envsubst import (
     STRICT_DISABLE_VARIABLE,
     MissingVariable,
     single_reference,
@@ -22,15 +21,15 @@ from core.config.envsubst import (
     substitute_text,
     substitute_value,
 )
-from core.config.exposure import exposed_secret_problem
-from core.config.files import read_config_text
-from core.config.model import Config
-from core.config.parse import Parsed, YamlSyntaxError, parse_text
-from core.config.problems import MAX_LISTED, ConfigError, Problem, cap_problems
-from core.config.schema import Path as KeyPath
-from core.config.schema import Validator, format_path
-from core.redact import remember_secret
-from core.secrets import SECRET_FIELD_NAMES, SecretError, parse_reference, read_secret
+from sluice.core.config.exposure import exposed_secret_problem
+from sluice.core.config.files import read_config_text
+from sluice.core.config.model import Config
+from sluice.core.config.parse import Parsed, YamlSyntaxError, parse_text
+from sluice.core.config.problems import MAX_LISTED, ConfigError, Problem, cap_problems
+from sluice.core.config.schema import Path as KeyPath
+from sluice.core.config.schema import Validator, format_path
+from sluice.core.redact import remember_secret
+from sluice.core.secrets import SECRET_FIELD_NAMES, SecretError, parse_reference, read_secret
 
 
 def load_config(

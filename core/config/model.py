@@ -9,11 +9,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from core.config.defaults import ELASTIC_SOURCES, EXTRACTION_SERVICE_DEFAULTS
-from core.config.parse import Parsed
-from core.config.problems import Problem
-from core.config.schema import format_path
-from core.secrets import SECRET_FIELD_NAMES, mask
+from sluice.core.config.defaults import ELASTIC_SOURCES, EXTRACTION_SERVICE_DEFAULTS
+from sluice.core.config.parse import Parsed
+from sluice.core.config.problems import Problem
+from sluice.core.config.schema import format_path
+from sluice.core.secrets import SECRET_FIELD_NAMES, mask
 
 PLACEHOLDER = "changeme"
 
@@ -45,7 +45,7 @@ class Config:
         resolve_secrets: bool = True,
     ) -> Config:
         """Validate a config built in memory (dotted or nested keys, `${VAR}` allowed)."""
-        from core.config.loader import config_from_mapping
+        from sluice.core.config.loader import config_from_mapping
 
         return config_from_mapping(
             data, path=path, environ=environ, resolve_secrets=resolve_secrets

@@ -8,10 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-
-from core.config.problems import Problem
-from core.config.safeyaml import MAX_DEPTH, YamlSyntaxError, load
-from core.config.schema import Path, format_path
+from sluice.core.config.problems import Problem
+from sluice.core.config.safeyaml import MAX_DEPTH, YamlSyntaxError, load
+from sluice.core.config.schema import Path, format_path
 
 __all__ = ["Parsed", "YamlSyntaxError", "parse_text"]
 

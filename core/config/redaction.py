@@ -8,8 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import yaml
-
-from core.secrets import SECRET_FIELD_NAMES, is_reference, mask
+from sluice.core.secrets import SECRET_FIELD_NAMES, is_reference, mask
 
 
 def has_plaintext_secret(node: Any) -> bool:

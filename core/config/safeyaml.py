@@ -26,7 +26,7 @@ try:
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
     CParser = None
 
-from core.config.problems import Problem
+from sluice.core.config.problems import Problem
 
 #: Deepest nesting of mappings and lists (aliases expanded). A real config.yml nests 4 deep.
 MAX_DEPTH = 64

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from core.address import address_problem
-from core.config.problems import Problem
-from core.secrets import SECRET_FIELD_NAMES, mask
+from sluice.core.address import address_problem
+from sluice.core.config.problems import Problem
+from sluice.core.secrets import SECRET_FIELD_NAMES, mask
 
 Path = tuple[str | int, ...]
 #: Looks up where a path was written: `(line, column)` 1-based, or None.

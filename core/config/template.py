@@ -6,9 +6,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
-from core.config.document import ConfigDocument
-from core.secrets import parse_reference
+from sluice.core.config.document import ConfigDocument
+from sluice.core.secrets import parse_reference
 
 HEADER = """\
 config.yml of Elastic's connector service, written by Sluice.

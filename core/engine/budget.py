@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from core.engine.settings import EngineSettings
+from sluice.core.engine.settings import EngineSettings
 
 
 class ErrorBudgetExceeded(Exception):

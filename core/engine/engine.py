@@ -38,13 +38,12 @@ from typing import Any
 import orjson
 from elasticsearch import AsyncElasticsearch, AuthorizationException, NotFoundError
 from elasticsearch.exceptions import ApiError, TransportError
-
-from core.content_index import create_content_index
-from core.engine.budget import ErrorBudget, ErrorBudgetExceeded
-from core.engine.failures import FailureLog
-from core.engine.ids import normalize_id
-from core.engine.mapping_fit import MappingFit, mismatch_message
-from core.engine.progress import (
+from sluice.core.content_index import create_content_index
+from sluice.core.engine.budget import ErrorBudget, ErrorBudgetExceeded
+from sluice.core.engine.failures import FailureLog
+from sluice.core.engine.ids import normalize_id
+from sluice.core.engine.mapping_fit import MappingFit, mismatch_message
+from sluice.core.engine.progress import (
     Counters,
     Failure,
     FailureEvent,
@@ -57,12 +56,12 @@ from core.engine.progress import (
     RateMeter,
     SyncStatus,
 )
-from core.engine.queue import ByteBoundedQueue
-from core.engine.rules import SyncRules
-from core.engine.settings import EngineSettings
-from core.engine.sink import BulkOp, StallWatch, delete_op, index_op, run_sink_worker
-from core.engine.snapshot import IdLedger, scan_index_ids
-from core.engine.source import (
+from sluice.core.engine.queue import ByteBoundedQueue
+from sluice.core.engine.rules import SyncRules
+from sluice.core.engine.settings import EngineSettings
+from sluice.core.engine.sink import BulkOp, StallWatch, delete_op, index_op, run_sink_worker
+from sluice.core.engine.snapshot import IdLedger, scan_index_ids
+from sluice.core.engine.source import (
     FAILURE_FIELD,
     NAME_FIELD,
     OPERATION_FIELD,
@@ -70,7 +69,7 @@ from core.engine.source import (
     DocumentSource,
     Operation,
 )
-from core.engine.unread import UnreadPart, keep_unread
+from sluice.core.engine.unread import UnreadPart, keep_unread
 
 log = logging.getLogger("sluice.engine")
 

@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-
-from core.engine.progress import Failure
-from core.paths import private_dir, state_dir
+from sluice.core.engine.progress import Failure
+from sluice.core.paths import private_dir, state_dir
 
 
 def failure_log_path(job_id: str) -> Path:

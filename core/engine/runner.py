@@ -18,15 +18,14 @@ from typing import Any
 
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.exceptions import ApiError, TransportError
-
-from core.engine.engine import StopSignal, SyncEngine, SyncRequest, SyncResult
-from core.engine.failures import FailureLog, failure_log_path
-from core.engine.progress import Counters, Listener, SyncStatus
-from core.engine.settings import EngineSettings
-from core.engine.source import DocumentSource
-from core.es import build_client
-from core.invocation import sluice_command
-from core.protocol import (
+from sluice.core.engine.engine import StopSignal, SyncEngine, SyncRequest, SyncResult
+from sluice.core.engine.failures import FailureLog, failure_log_path
+from sluice.core.engine.progress import Counters, Listener, SyncStatus
+from sluice.core.engine.settings import EngineSettings
+from sluice.core.engine.source import DocumentSource
+from sluice.core.es import build_client
+from sluice.core.invocation import sluice_command
+from sluice.core.protocol import (
     ACTIVE_STATUSES,
     KEEP,
     ConnectorStore,
@@ -42,7 +41,7 @@ from core.protocol import (
     make_resumable,
     open_store,
 )
-from core.protocol.index_store import family
+from sluice.core.protocol.index_store import family
 
 log = logging.getLogger("sluice.runner")
 

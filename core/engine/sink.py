@@ -28,11 +28,10 @@ import orjson
 from elastic_transport import ConnectionError, ConnectionTimeout, TlsError
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.exceptions import ApiError, TransportError
-
-from core.engine.progress import Resumed, Stalled
-from core.engine.queue import ByteBoundedQueue
-from core.engine.settings import EngineSettings
-from core.es.transport import parse_retry_after
+from sluice.core.engine.progress import Resumed, Stalled
+from sluice.core.engine.queue import ByteBoundedQueue
+from sluice.core.engine.settings import EngineSettings
+from sluice.core.es.transport import parse_retry_after
 
 log = logging.getLogger("sluice.engine.sink")
 

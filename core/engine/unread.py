@@ -20,9 +20,8 @@ from typing import Any
 
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.exceptions import ApiError, TransportError
-
-from core.engine.snapshot import IdLedger
-from core.engine.source import SCOPE_FIELD, Document, Scope
+from sluice.core.engine.snapshot import IdLedger
+from sluice.core.engine.source import SCOPE_FIELD, Document, Scope
 
 log = logging.getLogger("sluice.engine")
 

@@ -1,6 +1,6 @@
 """Elasticsearch connection: the one client factory the whole program uses, and TLS trust."""
 
-from core.es.client import (
+from sluice.core.es.client import (
     PRODUCT_ORIGIN_HEADER,
     Auth,
     ConnectionSettingsError,
@@ -9,7 +9,7 @@ from core.es.client import (
     resolve_auth,
     tls_options,
 )
-from core.es.tls import (
+from sluice.core.es.tls import (
     CertificateError,
     CertInfo,
     TlsOptions,
@@ -18,7 +18,7 @@ from core.es.tls import (
     normalize_fingerprint,
     pin_certificate,
 )
-from core.es.transport import BackoffPolicy, parse_retry_after
+from sluice.core.es.transport import BackoffPolicy, parse_retry_after
 
 __all__ = [
     "PRODUCT_ORIGIN_HEADER",

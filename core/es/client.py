@@ -25,13 +25,12 @@ from elastic_transport.client_utils import url_to_node_config
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.exceptions import GeneralAvailabilityWarning
 from elasticsearch.serializer import OrjsonSerializer
-
-from core.address import address_problem
-from core.echo import quoted
-from core.es.node import TLS_EXTRA, SluiceHttpxNode
-from core.es.tls import TlsOptions, build_ssl_context, normalize_fingerprint, redact_userinfo
-from core.es.transport import BackoffAsyncTransport, BackoffPolicy
-from core.redact import remember_secret
+from sluice.core.address import address_problem
+from sluice.core.echo import quoted
+from sluice.core.es.node import TLS_EXTRA, SluiceHttpxNode
+from sluice.core.es.tls import TlsOptions, build_ssl_context, normalize_fingerprint, redact_userinfo
+from sluice.core.es.transport import BackoffAsyncTransport, BackoffPolicy
+from sluice.core.redact import remember_secret
 
 #: Header Elastic's own service sends; recent clusters require it for the connector indices.
 PRODUCT_ORIGIN_HEADER = {"X-elastic-product-origin": "connectors"}

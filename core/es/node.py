@@ -16,8 +16,7 @@ from typing import Any
 import httpx
 from elastic_transport import ConnectionError, HttpxAsyncHttpNode, NodeConfig, TlsError
 from elastic_transport._node._base_async import BaseAsyncNode
-
-from core.es.tls import (
+from sluice.core.es.tls import (
     CertificateError,
     TlsOptions,
     build_ssl_context,

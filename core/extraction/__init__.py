@@ -13,20 +13,20 @@ script must guard its entry point with `if __name__ == "__main__":` (console scr
 
 from __future__ import annotations
 
-from core.extraction.api import (
+from sluice.core.extraction.api import (
     DEFAULT_MAX_BYTES,
     DEFAULT_TIMEOUT,
     extract_small_text,
     extract_text,
 )
-from core.extraction.errors import (
+from sluice.core.extraction.errors import (
     ExtractionError,
     ExtractionTimeoutError,
     FileTooLargeError,
     UnsupportedFormatError,
 )
-from core.extraction.formats import SUPPORTED_EXTENSIONS, supported_extension
-from core.extraction.pool import configure, shutdown, worker_count
+from sluice.core.extraction.formats import SUPPORTED_EXTENSIONS, supported_extension
+from sluice.core.extraction.pool import configure, shutdown, worker_count
 
 __all__ = [
     "DEFAULT_MAX_BYTES",

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import os
 
-from core.extraction import formats
-from core.extraction.errors import FileTooLargeError, UnsupportedFormatError
-from core.extraction.pool import run_in_pool
-from core.extraction.worker import extract
+from sluice.core.extraction import formats
+from sluice.core.extraction.errors import FileTooLargeError, UnsupportedFormatError
+from sluice.core.extraction.pool import run_in_pool
+from sluice.core.extraction.worker import extract
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024  # Elastic's service skips bigger files too
 DEFAULT_TIMEOUT = 30.0

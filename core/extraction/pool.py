@@ -19,9 +19,8 @@ from multiprocessing import forkserver, resource_tracker
 from typing import Any, TypeVar
 
 import pebble
-
-from core.extraction.errors import ExtractionError, ExtractionTimeoutError
-from core.extraction.worker import init_worker
+from sluice.core.extraction.errors import ExtractionError, ExtractionTimeoutError
+from sluice.core.extraction.worker import init_worker
 
 T = TypeVar("T")
 
@@ -56,7 +55,7 @@ def worker_count() -> int:
 def _context() -> Any:
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["core.extraction.worker"])
+        context.set_forkserver_preload(["sluice.core.extraction.worker"])
         return context
     return multiprocessing.get_context("spawn")
 

@@ -11,8 +11,8 @@ import io
 import re
 from collections.abc import Callable, Iterator
 
-from core.extraction import formats
-from core.extraction.text import decode_bytes, tidy
+from sluice.core.extraction import formats
+from sluice.core.extraction.text import decode_bytes, tidy
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.I)
 _BLOCK_TAGS = (

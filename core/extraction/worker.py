@@ -11,10 +11,10 @@ import resource
 import signal
 import stat
 
-from core.extraction import formats
-from core.extraction.errors import ExtractionError, FileTooLargeError, UnsupportedFormatError
-from core.extraction.readers import READERS
-from core.extraction.text import NotTextError
+from sluice.core.extraction import formats
+from sluice.core.extraction.errors import ExtractionError, FileTooLargeError, UnsupportedFormatError
+from sluice.core.extraction.readers import READERS
+from sluice.core.extraction.text import NotTextError
 
 _REASON_LIMIT = 300
 

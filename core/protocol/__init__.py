@@ -6,9 +6,9 @@ direct index access otherwise). The module functions build the service loop on t
 `validate_cron` read Quartz cron schedules.
 """
 
-from core.protocol.api_store import ApiConnectorStore
-from core.protocol.documents import DEFAULT_INTERVAL, DEFAULT_PIPELINE
-from core.protocol.errors import (
+from sluice.core.protocol.api_store import ApiConnectorStore
+from sluice.core.protocol.documents import DEFAULT_INTERVAL, DEFAULT_PIPELINE
+from sluice.core.protocol.errors import (
     ConnectorNotFound,
     ConnectorStoreError,
     InvalidRequest,
@@ -18,11 +18,11 @@ from core.protocol.errors import (
     StoreUnavailable,
     TooManyConflicts,
 )
-from core.protocol.identity import WorkerIdentity
-from core.protocol.index_store import IndexConnectorStore
-from core.protocol.jobs import cleanup_stale_jobs, pending_jobs
-from core.protocol.mappings import CONNECTORS_ALIAS, JOBS_ALIAS, IndexNames
-from core.protocol.models import (
+from sluice.core.protocol.identity import WorkerIdentity
+from sluice.core.protocol.index_store import IndexConnectorStore
+from sluice.core.protocol.jobs import cleanup_stale_jobs, pending_jobs
+from sluice.core.protocol.mappings import CONNECTORS_ALIAS, JOBS_ALIAS, IndexNames
+from sluice.core.protocol.models import (
     ACCESS_CONTROL_INDEX_PREFIX,
     ACTIVE_STATUSES,
     CLAIMABLE_STATUSES,
@@ -36,16 +36,16 @@ from core.protocol.models import (
     SyncStats,
     TriggerMethod,
 )
-from core.protocol.open import connector_api_available, open_store
-from core.protocol.resume import discard_job, make_resumable, resumable_job
-from core.protocol.scheduling import (
+from sluice.core.protocol.open import connector_api_available, open_store
+from sluice.core.protocol.resume import discard_job, make_resumable, resumable_job
+from sluice.core.protocol.scheduling import (
     CronError,
     create_due_scheduled_jobs,
     latest_run,
     next_run,
     validate_cron,
 )
-from core.protocol.store import KEEP, ConnectorStore
+from sluice.core.protocol.store import KEEP, ConnectorStore
 
 __all__ = [
     "ACCESS_CONTROL_INDEX_PREFIX",

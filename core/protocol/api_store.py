@@ -18,24 +18,23 @@ from typing import Any
 
 from elasticsearch import ApiError, AsyncElasticsearch, NotFoundError, TransportError
 from elasticsearch.exceptions import GeneralAvailabilityWarning
-
-from core.es.client import RETRY_ON_STATUS
-from core.protocol import documents
-from core.protocol.errors import (
+from sluice.core.es.client import RETRY_ON_STATUS
+from sluice.core.protocol import documents
+from sluice.core.protocol.errors import (
     ConnectorNotFound,
     ConnectorStoreError,
     InvalidRequest,
     JobNotFound,
 )
-from core.protocol.es_errors import translated
-from core.protocol.identity import WorkerIdentity, with_worker
-from core.protocol.index_store import (
+from sluice.core.protocol.es_errors import translated
+from sluice.core.protocol.identity import WorkerIdentity, with_worker
+from sluice.core.protocol.index_store import (
     IndexConnectorStore,
     check_scheduling,
     merged_configuration,
     merged_scheduling,
 )
-from core.protocol.models import (
+from sluice.core.protocol.models import (
     CLAIMABLE_STATUSES,
     DOTTED_SYNC_CURSOR,
     Connector,
@@ -47,9 +46,9 @@ from core.protocol.models import (
     SyncStats,
     TriggerMethod,
 )
-from core.protocol.store import KEEP
-from core.protocol.timeutil import iso_now
-from core.protocol.write_tokens import merged_metadata
+from sluice.core.protocol.store import KEEP
+from sluice.core.protocol.timeutil import iso_now
+from sluice.core.protocol.write_tokens import merged_metadata
 
 PAGE = 100
 #: Sends of a cancel request whose answers are lost, and the pause unit between them.

@@ -12,8 +12,8 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from core.protocol.mappings import DEFAULT_PIPELINE_NAME
-from core.protocol.models import (
+from sluice.core.protocol.mappings import DEFAULT_PIPELINE_NAME
+from sluice.core.protocol.models import (
     ACCESS_CONTROL_INDEX_PREFIX,
     Connector,
     ConnectorStatus,

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from core.protocol.timeutil import iso_now
+from sluice.core.protocol.timeutil import iso_now
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,10 +25,9 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from elasticsearch import AsyncElasticsearch, BadRequestError, ConflictError, NotFoundError
-
-from core.es.client import PRODUCT_ORIGIN_HEADER
-from core.protocol import documents
-from core.protocol.errors import (
+from sluice.core.es.client import PRODUCT_ORIGIN_HEADER
+from sluice.core.protocol import documents
+from sluice.core.protocol.errors import (
     ConnectorNotFound,
     ConnectorStoreError,
     InvalidRequest,
@@ -36,15 +35,15 @@ from core.protocol.errors import (
     JobNotFound,
     TooManyConflicts,
 )
-from core.protocol.es_errors import error_type, translated
-from core.protocol.identity import WorkerIdentity, with_worker
-from core.protocol.mappings import (
+from sluice.core.protocol.es_errors import error_type, translated
+from sluice.core.protocol.identity import WorkerIdentity, with_worker
+from sluice.core.protocol.mappings import (
     CONNECTORS_MAPPINGS,
     JOBS_MAPPINGS,
     SETTINGS,
     IndexNames,
 )
-from core.protocol.models import (
+from sluice.core.protocol.models import (
     ACTIVE_STATUSES,
     CLAIMABLE_STATUSES,
     DOTTED_SYNC_CURSOR,
@@ -60,11 +59,11 @@ from core.protocol.models import (
     scheduled_at_field,
     sync_status_fields,
 )
-from core.protocol.scheduling import validate_cron
-from core.protocol.store import KEEP, ConnectorStore
-from core.protocol.timeutil import iso_now, to_iso
-from core.protocol.transitions import JOB_TRANSITIONS, check_connector_transition
-from core.protocol.write_tokens import (
+from sluice.core.protocol.scheduling import validate_cron
+from sluice.core.protocol.store import KEEP, ConnectorStore
+from sluice.core.protocol.timeutil import iso_now, to_iso
+from sluice.core.protocol.transitions import JOB_TRANSITIONS, check_connector_transition
+from sluice.core.protocol.write_tokens import (
     CONNECTOR_SECTION,
     JOB_SECTION,
     carries,

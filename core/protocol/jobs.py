@@ -12,15 +12,15 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from core.protocol.models import (
+from sluice.core.protocol.models import (
     ACTIVE_STATUSES,
     CLAIMABLE_STATUSES,
     Connector,
     JobType,
     SyncJob,
 )
-from core.protocol.store import ConnectorStore
-from core.protocol.timeutil import to_iso, utc_now
+from sluice.core.protocol.store import ConnectorStore
+from sluice.core.protocol.timeutil import to_iso, utc_now
 
 logger = logging.getLogger("sluice.protocol.jobs")
 

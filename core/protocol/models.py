@@ -14,8 +14,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from core.protocol.identity import WorkerIdentity, worker_of
-from core.protocol.timeutil import parse_time
+from sluice.core.protocol.identity import WorkerIdentity, worker_of
+from sluice.core.protocol.timeutil import parse_time
 
 
 class ConnectorStatus(StrEnum):

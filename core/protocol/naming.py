@@ -7,7 +7,7 @@ would refuse; Sluice follows Elasticsearch).
 
 from __future__ import annotations
 
-from core.echo import quoted
+from sluice.core.echo import quoted
 
 _FORBIDDEN = set('\\/*?"<>| ,#:')
 SEARCH_PREFIX = "search-"

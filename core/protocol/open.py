@@ -6,13 +6,12 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from elasticsearch import ApiError, AsyncElasticsearch, TransportError
-
-from core.config.elastic_compat import wants_index_mode
-from core.protocol.api_store import ApiConnectorStore
-from core.protocol.errors import StoreUnavailable
-from core.protocol.es_errors import transport_problem
-from core.protocol.index_store import IndexConnectorStore
-from core.protocol.store import ConnectorStore
+from sluice.core.config.elastic_compat import wants_index_mode
+from sluice.core.protocol.api_store import ApiConnectorStore
+from sluice.core.protocol.errors import StoreUnavailable
+from sluice.core.protocol.es_errors import transport_problem
+from sluice.core.protocol.index_store import IndexConnectorStore
+from sluice.core.protocol.store import ConnectorStore
 
 Backend = Literal["api", "index"]
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from core.protocol.jobs import STALE_AFTER
-from core.protocol.models import JobStatus, JobType, SyncJob
-from core.protocol.store import ConnectorStore
-from core.protocol.timeutil import utc_now
+from sluice.core.protocol.jobs import STALE_AFTER
+from sluice.core.protocol.models import JobStatus, JobType, SyncJob
+from sluice.core.protocol.store import ConnectorStore
+from sluice.core.protocol.timeutil import utc_now
 
 #: Content syncs only: access-control jobs are not run by Sluice's engine.
 CONTENT_JOB_TYPES = (JobType.FULL, JobType.INCREMENTAL)

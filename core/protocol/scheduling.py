@@ -21,18 +21,17 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from croniter import CroniterError, croniter
-
-from core.protocol.models import (
+from sluice.core.protocol.models import (
     CLAIMABLE_STATUSES,
     Connector,
     ConnectorStatus,
     JobType,
     TriggerMethod,
 )
-from core.protocol.timeutil import utc_now
+from sluice.core.protocol.timeutil import utc_now
 
 if TYPE_CHECKING:
-    from core.protocol.store import ConnectorStore
+    from sluice.core.protocol.store import ConnectorStore
 
 logger = logging.getLogger("sluice.protocol.scheduling")
 

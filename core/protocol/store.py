@@ -20,8 +20,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from core.protocol.identity import WorkerIdentity
-from core.protocol.models import (
+from sluice.core.protocol.identity import WorkerIdentity
+from sluice.core.protocol.models import (
     Connector,
     ConnectorStatus,
     FilteringValidationState,

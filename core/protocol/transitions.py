@@ -6,8 +6,8 @@ works against the API (and Kibana never sees a status sequence it does not expec
 
 from __future__ import annotations
 
-from core.protocol.errors import InvalidTransition
-from core.protocol.models import ConnectorStatus, JobStatus
+from sluice.core.protocol.errors import InvalidTransition
+from sluice.core.protocol.models import ConnectorStatus, JobStatus
 
 _C = ConnectorStatus
 CONNECTOR_TRANSITIONS: dict[ConnectorStatus, frozenset[ConnectorStatus]] = {

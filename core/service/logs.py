@@ -9,7 +9,7 @@ from typing import Any, TextIO
 
 import orjson
 
-import core
+from sluice import core
 
 
 class EcsFormatter(logging.Formatter):

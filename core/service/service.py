@@ -20,13 +20,12 @@ from typing import Any
 import orjson
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.exceptions import ApiError, TransportError
-
-from core.config import Config
-from core.engine.engine import StopSignal
-from core.engine.runner import SourceFactory, run_job
-from core.engine.settings import EngineSettings
-from core.es import build_client
-from core.protocol import (
+from sluice.core.config import Config
+from sluice.core.engine.engine import StopSignal
+from sluice.core.engine.runner import SourceFactory, run_job
+from sluice.core.engine.settings import EngineSettings
+from sluice.core.es import build_client
+from sluice.core.protocol import (
     Connector,
     ConnectorStatus,
     ConnectorStore,

@@ -14,7 +14,7 @@ Workflows never import `sources` (the layers contract: core is the bottom layer)
 passes in what a source provides (its default configuration, features and validator).
 """
 
-from core.workflows.create_connector import (
+from sluice.core.workflows.create_connector import (
     ConnectorNotCreated,
     CreatedConnector,
     InvalidConnectorInput,
@@ -22,7 +22,7 @@ from core.workflows.create_connector import (
     create_connector,
     validate_new_connector,
 )
-from core.workflows.storable import storage_problem
+from sluice.core.workflows.storable import storage_problem
 
 __all__ = [
     "ConnectorNotCreated",

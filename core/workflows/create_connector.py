@@ -18,23 +18,26 @@ from pathlib import Path
 from typing import Any
 
 from elasticsearch import ApiError, AsyncElasticsearch, TransportError
-
-from core.config import ConfigDocument, ConfigError
-from core.connector_api_key import ApiKeyUnavailable, ConnectorApiKey, create_connector_api_key
-from core.content_index import ContentIndexError, create_content_index
-from core.echo import quoted
-from core.es.client import PRODUCT_ORIGIN_HEADER
-from core.invocation import sluice_command
-from core.protocol import (
+from sluice.core.config import ConfigDocument, ConfigError
+from sluice.core.connector_api_key import (
+    ApiKeyUnavailable,
+    ConnectorApiKey,
+    create_connector_api_key,
+)
+from sluice.core.content_index import ContentIndexError, create_content_index
+from sluice.core.echo import quoted
+from sluice.core.es.client import PRODUCT_ORIGIN_HEADER
+from sluice.core.invocation import sluice_command
+from sluice.core.protocol import (
     Connector,
     ConnectorNotFound,
     ConnectorStatus,
     ConnectorStore,
     ConnectorStoreError,
 )
-from core.protocol.es_errors import translated
-from core.protocol.naming import index_name_problem
-from core.workflows.storable import storage_problem
+from sluice.core.protocol.es_errors import translated
+from sluice.core.protocol.naming import index_name_problem
+from sluice.core.workflows.storable import storage_problem
 
 #: `key -> message` for every invalid field of a configuration (sources.schema provides it).
 Validator = Callable[[Mapping[str, Mapping[str, Any]]], Mapping[str, str]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import ssl
 
-from sources.errors import HostUnreachableError, SourceError, TLSError
+from sluice.sources.errors import HostUnreachableError, SourceError, TLSError
 
 HOST_FIELDS = ("host", "port")
 TLS_FIELDS = ("ssl_enabled", "ssl_ca")

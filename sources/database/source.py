@@ -15,14 +15,14 @@ from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar, Protocol
 
-from core.engine.source import Operation, Scope
-from sources.base import BaseSource, Document, advanced_rules, source_failure
-from sources.database.cursor import later, make_cursor, marks_of
-from sources.database.ids import row_hash_id, row_id
-from sources.database.rules import QueryRule, parse_query_rules, validate_query_rules
-from sources.database.tables import configured_tables, is_wildcard
-from sources.database.values import Converter, convert_row
-from sources.errors import (
+from sluice.core.engine.source import Operation, Scope
+from sluice.sources.base import BaseSource, Document, advanced_rules, source_failure
+from sluice.sources.database.cursor import later, make_cursor, marks_of
+from sluice.sources.database.ids import row_hash_id, row_id
+from sluice.sources.database.rules import QueryRule, parse_query_rules, validate_query_rules
+from sluice.sources.database.tables import configured_tables, is_wildcard
+from sluice.sources.database.values import Converter, convert_row
+from sluice.sources.errors import (
     AdvancedRulesError,
     HostUnreachableError,
     InsufficientPrivilegesError,

@@ -6,7 +6,7 @@ import os
 import re
 import ssl
 
-from sources.errors import ConfigurationError
+from sluice.sources.errors import ConfigurationError
 
 _PEM_MARKER = "-----BEGIN CERTIFICATE-----"
 

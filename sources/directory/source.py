@@ -18,11 +18,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from core import extraction
-from core.echo import quoted
-from sources.base import BaseSource, Document, folder_scope, source_failure, with_error
-from sources.directory.walker import FoundFile, Selection, walk
-from sources.errors import ConfigurationError, InsufficientPrivilegesError, PathNotFoundError
+from sluice.core import extraction
+from sluice.core.echo import quoted
+from sluice.sources.base import BaseSource, Document, folder_scope, source_failure, with_error
+from sluice.sources.directory.walker import FoundFile, Selection, walk
+from sluice.sources.errors import ConfigurationError, InsufficientPrivilegesError, PathNotFoundError
 
 DEFAULT_MAX_FILE_SIZE = extraction.DEFAULT_MAX_BYTES
 _WALK_BATCH = 256

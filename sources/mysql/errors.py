@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pymysql
-
-from sources.database.network import (
+from sluice.sources.database.network import (
     HOST_FIELDS,
     TLS_FIELDS,
     ConnectionLostError,
@@ -14,7 +13,7 @@ from sources.database.network import (
     connection_error,
     connection_lost,
 )
-from sources.errors import (
+from sluice.sources.errors import (
     AuthenticationError,
     ConnectionProblemError,
     DatabaseNotFoundError,

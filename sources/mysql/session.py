@@ -11,8 +11,7 @@ from typing import Any
 import aiomysql
 import pymysql
 from pymysql.constants import CLIENT, FIELD_TYPE
-
-from sources.mysql.errors import (
+from sluice.sources.mysql.errors import (
     CONNECTION_LOST_CODES,
     ServerWithoutTLS,
     Target,
@@ -20,7 +19,7 @@ from sources.mysql.errors import (
     lost,
     translate,
 )
-from sources.mysql.values import Bits
+from sluice.sources.mysql.values import Bits
 
 # Spatial columns are read as WKT text (ST_AsText) instead of binary WKB.
 SPATIAL_TYPES = {

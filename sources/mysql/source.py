@@ -12,23 +12,23 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sources.database.rules import parse_query_rules
-from sources.database.source import (
+from sluice.sources.database.rules import parse_query_rules
+from sluice.sources.database.source import (
     DEFAULT_FETCH_SIZE,
     DEFAULT_RETRY_COUNT,
     SQLSource,
     common_fields,
 )
-from sources.database.tables import is_wildcard
-from sources.database.tls import client_context
-from sources.errors import (
+from sluice.sources.database.tables import is_wildcard
+from sluice.sources.database.tls import client_context
+from sluice.sources.errors import (
     ConfigurationError,
     InsufficientPrivilegesError,
     TableNotFoundError,
 )
-from sources.mysql.errors import SERVER, Target
-from sources.mysql.session import MySQLSession, quote_ident
-from sources.mysql.values import mysql_value
+from sluice.sources.mysql.errors import SERVER, Target
+from sluice.sources.mysql.session import MySQLSession, quote_ident
+from sluice.sources.mysql.values import mysql_value
 
 
 class MySQLSource(SQLSource):

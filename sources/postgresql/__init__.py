@@ -1,6 +1,6 @@
 """The `postgresql` source. Elastic's class path for it is
 `connectors.sources.postgresql:PostgreSQLDataSource`."""
 
-from sources.postgresql.source import PostgreSQLSource
+from sluice.sources.postgresql.source import PostgreSQLSource
 
 __all__ = ["PostgreSQLSource"]

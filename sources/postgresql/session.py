@@ -7,9 +7,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
-
-from sources.errors import SourceError
-from sources.postgresql.errors import SERVER, Target, lost, translate
+from sluice.sources.errors import SourceError
+from sluice.sources.postgresql.errors import SERVER, Target, lost, translate
 
 #: Tables estimated below this many rows are counted exactly (for the progress bar).
 EXACT_COUNT_BELOW = 1_000_000

@@ -12,24 +12,24 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sources.database.rules import parse_query_rules
-from sources.database.source import (
+from sluice.sources.database.rules import parse_query_rules
+from sluice.sources.database.source import (
     DEFAULT_FETCH_SIZE,
     DEFAULT_RETRY_COUNT,
     SQLSource,
     common_fields,
 )
-from sources.database.tables import is_wildcard
-from sources.database.tls import client_context
-from sources.errors import (
+from sluice.sources.database.tables import is_wildcard
+from sluice.sources.database.tls import client_context
+from sluice.sources.errors import (
     ConfigurationError,
     DatabaseNotFoundError,
     InsufficientPrivilegesError,
     TableNotFoundError,
 )
-from sources.postgresql.errors import SERVER, Target
-from sources.postgresql.session import PostgreSQLSession, quote_ident
-from sources.postgresql.values import postgres_value
+from sluice.sources.postgresql.errors import SERVER, Target
+from sluice.sources.postgresql.session import PostgreSQLSession, quote_ident
+from sluice.sources.postgresql.values import postgres_value
 
 
 class PostgreSQLSource(SQLSource):

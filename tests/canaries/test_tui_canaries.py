@@ -9,14 +9,14 @@ import stat
 
 import pytest
 from rich.console import Console
+from sluice.core.crash import write_crash_report
+from sluice.core.es import build_client
+from sluice.core.protocol import open_store
+from sluice.tui.app import SluiceApp
+from sluice.tui.crash import crash_message
 
-from core.crash import write_crash_report
-from core.es import build_client
-from core.protocol import open_store
 from tests.canaries.conftest import ES_PASSWORD, leaking_files, leaks, paths_holding
 from tests.tui.conftest import SIZE, fill_elasticsearch, next_step, wait_for, wizard
-from tui.app import SluiceApp
-from tui.crash import crash_message
 
 pytestmark = pytest.mark.es
 
@@ -125,7 +125,7 @@ async def test_wizard_keeps_the_password_only_where_chosen(
 def test_crash_report_and_message_hold_no_secret(tmp_path, state_dir):
     """An exception whose text carries the password (as a library's might): the report file
     and the terminal message are scrubbed."""
-    from core.config import load_config
+    from sluice.core.config import load_config
 
     config = tmp_path / "config.yml"
     config.write_text(
@@ -168,7 +168,7 @@ async def test_unexpected_error_in_the_app_prints_no_traceback(tmp_path, state_d
 
 
 def _boom() -> None:
-    from core.redact import remember_secret
+    from sluice.core.redact import remember_secret
 
     remember_secret(ES_PASSWORD)
     raise RuntimeError(f"boom {ES_PASSWORD}")
@@ -176,8 +176,9 @@ def _boom() -> None:
 
 def test_screenshots_show_no_secret():
     """`make screenshots` types a demo API key into the wizard: no image may show it."""
+    from sluice.tui.screenshots import DEMO_KEY
+
     from tests.conftest import ROOT
-    from tui.screenshots import DEMO_KEY
 
     images = sorted((ROOT / "screenshots").glob("*.svg"))
     assert images

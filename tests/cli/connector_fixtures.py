@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 import yaml
+from sluice.cli.main import main
+from sluice.core.es import build_client
 
-from cli.main import main
-from core.es import build_client
 from tests.conftest import ROOT, es_settings
 
 ORIGIN = {"X-elastic-product-origin": "connectors"}
@@ -54,7 +54,7 @@ class CliEnv:
 
     def run_process(self, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "cli", *args, "-c", str(self.config)],
+            [sys.executable, "-m", "sluice", *args, "-c", str(self.config)],
             input=stdin,
             capture_output=True,
             text=True,

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from sluice.core.checks import planned_checks
 
-from core.checks import planned_checks
 from tests.conftest import es_settings
 from tests.servers.certs import sha256_fingerprint
 from tests.servers.fixtures import *  # noqa: F403  (fake_es, tls_urls, test_certs...)
@@ -219,7 +219,7 @@ def test_plaintext_secret_readable_by_others_is_warned_about(command, tmp_path):
 
 @pytest.mark.es
 def test_flag_left_true_on_a_cluster_without_the_connector_api_is_a_warning(tmp_path):
-    from core.checks.cluster import detect_connector_api
+    from sluice.core.checks.cluster import detect_connector_api
 
     settings = {k: v for k, v in es_settings().items() if k != "max_retries"}
     if asyncio.run(detect_connector_api(settings)):

@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 import yaml
+from sluice.core.protocol import IndexConnectorStore
 
-from core.protocol import IndexConnectorStore
 from tests.cli.connector_fixtures import ID_RE, ORIGIN, cli_environment, json_out, one_line
 from tests.core.protocol import golden
 
@@ -382,7 +382,7 @@ def test_config_problems_exit_2_and_unreachable_cluster_exits_1(cli_env, tmp_pat
 
 def test_generated_ids_starting_with_a_dash_are_ids_not_options(cli_env):
     """1 in 64 generated ids starts with '-'; `sluice connector show -Abc...` must work."""
-    from core.protocol import open_store
+    from sluice.core.protocol import open_store
 
     dashed = "-" + uuid.uuid4().hex[:19]
 
@@ -418,7 +418,7 @@ def _index_shape(cli_env, index: str) -> dict:
 def test_create_makes_the_content_index_the_wizard_makes(cli_env):
     """`connector create` and the wizard (its index step) create the content index with the
     same settings, mappings and language analyzer."""
-    from tui.services import Cluster
+    from sluice.tui.services import Cluster
 
     cli_index = cli_env.index_name()
     code, out, err = cli_env.run(

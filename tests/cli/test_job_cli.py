@@ -108,7 +108,7 @@ def test_failures_into_a_closed_pipe_stop_quietly(cli_env, tmp_path, monkeypatch
     state = tmp_path / "state"
     monkeypatch.setenv("SLUICE_STATE_DIR", str(state))  # inherited by the subprocess
     job_id = _job_with_failures(cli_env, state, 3000)  # ~400 KB: more than a pipe holds
-    command = [sys.executable, "-m", "cli", "job", "failures", job_id, "--limit", "3000"]
+    command = [sys.executable, "-m", "sluice", "job", "failures", job_id, "--limit", "3000"]
     proc = subprocess.Popen(
         [*command, "-c", str(cli_env.config)],
         stdout=subprocess.PIPE,
@@ -143,7 +143,7 @@ def test_failures_output_into_a_missing_folder_is_one_line(cli_env, tmp_path, mo
 def test_show_and_list_tell_two_instances_on_one_host_apart(cli_env):
     """Elastic's `worker_hostname` is the same for both; the instance (process id, id,
     start) recorded by the claim is what `job show` and `job list` tell apart."""
-    from core.protocol import WorkerIdentity, open_store
+    from sluice.core.protocol import WorkerIdentity, open_store
 
     first = cli_env.create("--set", "directory=/x")
     second = cli_env.create("--set", "directory=/y")
@@ -180,7 +180,7 @@ def test_show_and_list_tell_two_instances_on_one_host_apart(cli_env):
 
 def test_show_tells_what_a_sync_went_on_despite(cli_env, tmp_path, monkeypatch):
     """A missing ingest pipeline: the sync completes without it, and `job show` says so."""
-    from core.protocol import open_store
+    from sluice.core.protocol import open_store
 
     monkeypatch.setenv("SLUICE_STATE_DIR", str(tmp_path / "state"))
     folder = tmp_path / "files"

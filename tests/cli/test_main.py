@@ -8,13 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import core
-from cli.main import main
+from sluice.cli.main import main
+
+from sluice import core
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "cli", *args], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "sluice", *args], capture_output=True, text=True, timeout=60
     )
 
 
@@ -41,11 +42,11 @@ def test_unknown_argument_prints_usage_and_exits_2(capsys):
 
 
 CRASHING = (
-    "import sys, cli.common\n"
+    "import sys, sluice.cli.common\n"
     "def boom(path):\n"
     "    raise RuntimeError('the unexpected happened')\n"
-    "cli.common.load_config = boom\n"
-    "from cli.main import main\n"
+    "sluice.cli.common.load_config = boom\n"
+    "from sluice.cli.main import main\n"
     "sys.exit(main(sys.argv[1:]))\n"
 )
 

@@ -45,7 +45,7 @@ def write_service_config(env: CliEnv, connector_ids: list[str]) -> None:
 def start_service(env: CliEnv, log: Path) -> subprocess.Popen[bytes]:
     handle = open(log, "wb")  # noqa: SIM115 - lives as long as the process
     return subprocess.Popen(
-        [sys.executable, "-m", "cli", "run", "-c", str(env.config), "--skip-checks"],
+        [sys.executable, "-m", "sluice", "run", "-c", str(env.config), "--skip-checks"],
         stdout=handle,
         stderr=subprocess.STDOUT,
         cwd=ROOT,

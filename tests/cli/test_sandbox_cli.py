@@ -15,8 +15,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sluice.core.sandbox import free_port, sandbox_available, start_sandbox, stop_home
 
-from core.sandbox import free_port, sandbox_available, start_sandbox, stop_home
 from tests.cli.connector_fixtures import one_line
 
 pytestmark = pytest.mark.skipif(not sandbox_available(), reason="sandbox extra not installed")
@@ -35,7 +35,7 @@ def folder(tmp_path, monkeypatch):
 def sluice(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
-        [sys.executable, "-m", "cli", *args],
+        [sys.executable, "-m", "sluice", *args],
         cwd=folder,
         env=env,
         capture_output=True,

@@ -122,7 +122,7 @@ def test_failures_of_a_job_are_listed_and_exported(cli_env, tmp_path):
 def _interrupted_job(env: CliEnv, connector_id: str, *, silent: bool = False) -> str:
     """A job another worker took and left: `suspended`, or (silent) `in_progress` with a
     heartbeat long past."""
-    from core.protocol import JOBS_ALIAS, JobType, TriggerMethod, open_store
+    from sluice.core.protocol import JOBS_ALIAS, JobType, TriggerMethod, open_store
 
     async def make(client: Any) -> str:
         store = await open_store(client)
@@ -182,8 +182,8 @@ def test_sync_new_cancels_the_suspended_job(cli_env, tmp_path):
 def test_the_progress_line_shows_a_stall_and_the_deletion_first():
     import time
 
-    from cli.commands.sync import progress_line
-    from core.engine.progress import Counters, Phase, ProgressSnapshot, Stalled
+    from sluice.cli.commands.sync import progress_line
+    from sluice.core.engine.progress import Counters, Phase, ProgressSnapshot, Stalled
 
     snap = ProgressSnapshot(
         Phase.DELETING,

@@ -7,7 +7,7 @@ import subprocess
 import sysconfig
 from pathlib import Path
 
-from core.invocation import sluice_command
+from sluice.core.invocation import sluice_command
 
 SCRIPTS = Path(sysconfig.get_path("scripts"))
 

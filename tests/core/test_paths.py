@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import stat
 
-from core.paths import private_dir, state_dir
+from sluice.core.paths import private_dir, state_dir
 
 
 def mode(path) -> int:

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from core.sandbox import (
+from sluice.core.sandbox import (
     SandboxError,
     clear_stale_lock,
     configured_port,
@@ -188,7 +187,7 @@ TEXT = {"capture_output": True, "text": True, "timeout": 60}
 
 APP = """
 import sys, threading, time
-from core.sandbox import start_sandbox
+from sluice.core.sandbox import start_sandbox
 box = {}
 worker = threading.Thread(target=lambda: box.update(sb=start_sandbox(sys.argv[1])))
 worker.start(); worker.join()  # like the TUI: started from a short-lived worker thread
@@ -231,7 +230,7 @@ def test_sandbox_down_is_quick_and_only_for_the_sandbox_address(home, port):
 
 
 def test_missing_binary_is_a_clear_error(tmp_path, monkeypatch):
-    monkeypatch.setattr("core.sandbox.sandbox_binary", lambda: None)
+    monkeypatch.setattr("sluice.core.sandbox.sandbox_binary", lambda: None)
     with pytest.raises(SandboxError, match="sluice\\[sandbox\\]"):
         start_sandbox(tmp_path)
 

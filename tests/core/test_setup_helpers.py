@@ -7,20 +7,20 @@ import base64
 import os
 
 import pytest
-
-from core.connector_api_key import (
+from sluice.core.connector_api_key import (
     ApiKeyUnavailable,
     create_connector_api_key,
     role_descriptors,
 )
-from core.content_index import (
+from sluice.core.content_index import (
     ContentIndexError,
     content_index_body,
     create_content_index,
     list_content_indices,
 )
-from core.doctor import planned_environment_checks, run_environment_checks
-from core.es import build_client
+from sluice.core.doctor import planned_environment_checks, run_environment_checks
+from sluice.core.es import build_client
+
 from tests.fakes.fake_api_key import FakeApiKeys
 
 
@@ -129,7 +129,7 @@ async def test_connector_api_key_explains_why_not(mode, words):
 
 
 def test_env_file_is_private_and_replaces_values(tmp_path):
-    from core.envfile import set_env_value
+    from sluice.core.envfile import set_env_value
 
     path = set_env_value(tmp_path / "sluice.env", "SLUICE_KEY", "one")
     set_env_value(path, "OTHER", "x")

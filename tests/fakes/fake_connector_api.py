@@ -32,12 +32,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-
-from core.protocol.documents import default_filtering, default_scheduling
-from core.protocol.errors import InvalidTransition
-from core.protocol.mappings import CONNECTORS_MAPPINGS, JOBS_MAPPINGS, SETTINGS, IndexNames
-from core.protocol.scheduling import validate_cron
-from core.protocol.transitions import JOB_TRANSITIONS, check_connector_transition
+from sluice.core.protocol.documents import default_filtering, default_scheduling
+from sluice.core.protocol.errors import InvalidTransition
+from sluice.core.protocol.mappings import CONNECTORS_MAPPINGS, JOBS_MAPPINGS, SETTINGS, IndexNames
+from sluice.core.protocol.scheduling import validate_cron
+from sluice.core.protocol.transitions import JOB_TRANSITIONS, check_connector_transition
 
 ORIGIN = {"X-elastic-product-origin": "connectors"}
 HOP_HEADERS = {"host", "content-length", "connection", "transfer-encoding", "accept-encoding"}
@@ -407,7 +406,7 @@ class ConnectorApi:
         return self._update(cid, change)
 
     def status(self, cid: str, body: dict[str, Any], **_: Any) -> tuple[int, Any]:
-        from core.protocol.models import ConnectorStatus
+        from sluice.core.protocol.models import ConnectorStatus
 
         target = ConnectorStatus(body.get("status"))
 
@@ -597,7 +596,7 @@ class ConnectorApi:
 
     def cancel_job(self, job: str, **_: Any) -> tuple[int, Any]:
         def change(doc: dict[str, Any]) -> None:
-            from core.protocol.models import JobStatus
+            from sluice.core.protocol.models import JobStatus
 
             current = JobStatus(doc["status"])
             stamp = now_iso()
@@ -619,7 +618,7 @@ class ConnectorApi:
 
     def job_error(self, job: str, body: dict[str, Any], **_: Any) -> tuple[int, Any]:
         def change(doc: dict[str, Any]) -> None:
-            from core.protocol.models import JobStatus
+            from sluice.core.protocol.models import JobStatus
 
             current = JobStatus(doc["status"])
             if JobStatus.ERROR not in JOB_TRANSITIONS[current]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from sources.base import BaseSource, Document
+from sluice.sources.base import BaseSource, Document
 
 
 class EchoSource(BaseSource):

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import pytest
+from sluice.core.engine.source import SCOPE_FIELD, DocumentSource, IncrementalSource
+from sluice.sources.base import (
+    ERROR_FIELD,
+    advanced_rules,
+    folder_scope,
+    source_failure,
+    with_error,
+)
+from sluice.sources.directory import DirectorySource
+from sluice.sources.errors import ConfigurationError
+from sluice.sources.mysql import MySQLSource
+from sluice.sources.postgresql import PostgreSQLSource
+from sluice.sources.schema import FIELD_ATTRIBUTES
 
-from core.engine.source import SCOPE_FIELD, DocumentSource, IncrementalSource
-from sources.base import ERROR_FIELD, advanced_rules, folder_scope, source_failure, with_error
-from sources.directory import DirectorySource
-from sources.errors import ConfigurationError
-from sources.mysql import MySQLSource
-from sources.postgresql import PostgreSQLSource
-from sources.schema import FIELD_ATTRIBUTES
 from tests.sources.plugin_sources import EchoSource
 
 PG_PLAIN = {

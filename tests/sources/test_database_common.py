@@ -11,14 +11,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sluice.sources.database.cursor import decode_mark, encode_mark, later, make_cursor, marks_of
+from sluice.sources.database.ids import row_hash_id, row_id
+from sluice.sources.database.rules import parse_query_rules, validate_query_rules
+from sluice.sources.database.tables import configured_tables, is_wildcard
+from sluice.sources.database.tls import client_context
+from sluice.sources.database.values import iso_duration, to_json_value
+from sluice.sources.errors import ConfigurationError
 
-from sources.database.cursor import decode_mark, encode_mark, later, make_cursor, marks_of
-from sources.database.ids import row_hash_id, row_id
-from sources.database.rules import parse_query_rules, validate_query_rules
-from sources.database.tables import configured_tables, is_wildcard
-from sources.database.tls import client_context
-from sources.database.values import iso_duration, to_json_value
-from sources.errors import ConfigurationError
 from tests.sources.helpers import make_certificates
 
 

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sluice.core import extraction
+from sluice.core.engine.source import FAILURE_FIELD, NAME_FIELD, OPERATION_FIELD, SCOPE_FIELD
+from sluice.sources.base import ERROR_FIELD
+from sluice.sources.directory import DirectorySource, file_id, sample_data_directory
+from sluice.sources.errors import ConfigurationError, PathNotFoundError
 
-from core import extraction
-from core.engine.source import FAILURE_FIELD, NAME_FIELD, OPERATION_FIELD, SCOPE_FIELD
-from sources.base import ERROR_FIELD
-from sources.directory import DirectorySource, file_id, sample_data_directory
-from sources.errors import ConfigurationError, PathNotFoundError
 from tests.data import documents
 
 NON_UTF8_NAME = b"latin1-caf\xe9.txt"

@@ -15,8 +15,7 @@ from typing import Any
 import aiomysql
 import psutil
 import pytest
-
-from core.engine.source import (
+from sluice.core.engine.source import (
     FAILURE_FIELD,
     NAME_FIELD,
     OPERATION_FIELD,
@@ -24,8 +23,8 @@ from core.engine.source import (
     Operation,
     Scope,
 )
-from sources.database.network import ConnectionLostError
-from sources.errors import (
+from sluice.sources.database.network import ConnectionLostError
+from sluice.sources.errors import (
     AdvancedRulesError,
     AuthenticationError,
     DatabaseNotFoundError,
@@ -35,7 +34,8 @@ from sources.errors import (
     TableNotFoundError,
     TLSError,
 )
-from sources.mysql import MySQLSource
+from sluice.sources.mysql import MySQLSource
+
 from tests.conftest import service_url
 from tests.sources.helpers import FakeTLSServer, free_port, make_certificates, parse_url
 

@@ -16,11 +16,10 @@ from typing import Any
 import asyncpg
 import psutil
 import pytest
-
-from core.engine.engine import SyncEngine, SyncRequest
-from core.engine.failures import FailureLog, read_failures
-from core.engine.source import Operation
-from sources.errors import (
+from sluice.core.engine.engine import SyncEngine, SyncRequest
+from sluice.core.engine.failures import FailureLog, read_failures
+from sluice.core.engine.source import Operation
+from sluice.sources.errors import (
     AdvancedRulesError,
     AuthenticationError,
     ConfigurationError,
@@ -31,7 +30,8 @@ from sources.errors import (
     TableNotFoundError,
     TLSError,
 )
-from sources.postgresql import PostgreSQLSource
+from sluice.sources.postgresql import PostgreSQLSource
+
 from tests.conftest import service_url
 from tests.sources.helpers import FakeTLSServer, free_port, make_certificates, parse_url
 

@@ -6,16 +6,16 @@ import logging
 from pathlib import Path
 
 import pytest
-
-from sources.directory import DirectorySource
-from sources.mysql import MySQLSource
-from sources.postgresql import PostgreSQLSource
-from sources.registry import (
+from sluice.sources.directory import DirectorySource
+from sluice.sources.mysql import MySQLSource
+from sluice.sources.postgresql import PostgreSQLSource
+from sluice.sources.registry import (
     ENTRY_POINT_GROUP,
     UnknownSourceError,
     available_sources,
     get_source_class,
 )
+
 from tests.sources.plugin_sources import EchoSource
 
 # As in Elastic's config.yml.example.
@@ -53,7 +53,7 @@ def test_elastic_sources_map_falls_back_to_built_ins(caplog: pytest.LogCaptureFi
     assert get_source_class("dir", ELASTIC_SOURCES) is DirectorySource
     assert get_source_class("postgresql", ELASTIC_SOURCES) is PostgreSQLSource
     assert get_source_class("mysql", ELASTIC_SOURCES) is MySQLSource
-    assert "using Sluice's built-in sources.directory:DirectorySource" in caplog.text
+    assert "using Sluice's built-in sluice.sources.directory:DirectorySource" in caplog.text
     types = {info.service_type for info in available_sources(ELASTIC_SOURCES)}
     assert types >= {"dir", "mysql", "postgresql"}
     assert "mongodb" not in types  # Elastic's class is not installed and Sluice has none

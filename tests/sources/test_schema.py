@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-from sources.errors import ConfigurationError
-from sources.schema import (
+from sluice.sources.errors import ConfigurationError
+from sluice.sources.schema import (
     FIELD_ATTRIBUTES,
     LONG_MAX,
     LONG_MIN,

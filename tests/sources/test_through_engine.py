@@ -19,13 +19,13 @@ import aiomysql
 import asyncpg
 import orjson
 import pytest
+from sluice.core.engine.engine import SyncEngine, SyncRequest
+from sluice.core.engine.failures import FailureLog, read_failures
+from sluice.core.engine.ids import normalize_id
+from sluice.core.engine.progress import SyncStatus
+from sluice.core.es import build_client
+from sluice.sources.registry import create_source
 
-from core.engine.engine import SyncEngine, SyncRequest
-from core.engine.failures import FailureLog, read_failures
-from core.engine.ids import normalize_id
-from core.engine.progress import SyncStatus
-from core.es import build_client
-from sources.registry import create_source
 from tests.conftest import es_settings
 from tests.sources.helpers import parse_url, run_as_nobody
 

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 from elasticsearch import AsyncElasticsearch
+from sluice.tui.app import SluiceApp
+from sluice.tui.screens.wizard import WizardScreen
 
 from tests.leftovers import UNIQUE_TOKENS
 from tests.servers.fixtures import *  # noqa: F403 - nginx_url, tls_urls, ...
-from tui.app import SluiceApp
-from tui.screens.wizard import WizardScreen
 
 SIZE = (100, 34)
 

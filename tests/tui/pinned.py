@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from core.checks.result import CheckResult
-from core.engine.progress import Failure
-from core.protocol import Connector, SyncJob
-from core.secrets import KeyringStatus
-from tui import services
-from tui.feeds import FailureRow, FeedState
+from sluice.core.checks.result import CheckResult
+from sluice.core.engine.progress import Failure
+from sluice.core.protocol import Connector, SyncJob
+from sluice.core.secrets import KeyringStatus
+from sluice.tui import services
+from sluice.tui.feeds import FailureRow, FeedState
 
 WHEN = datetime(2026, 3, 14, 9, 26, 53, tzinfo=UTC)
 CONNECTOR_ID = "Zx1cE4oBq2r7sLuice01"
@@ -299,7 +299,7 @@ def pin(monkeypatch: Any, workdir: Path) -> None:
     monkeypatch.setattr(services, "sandbox_available", lambda: True)
     monkeypatch.setattr(services, "engine_available", lambda: True)
     monkeypatch.setattr(services, "sluice_command", lambda: "sluice")  # PATH differs by machine
-    from tui.screens.dashboard import DashboardScreen
+    from sluice.tui.screens.dashboard import DashboardScreen
 
     # one sparkline sample (at mount) whatever the machine's speed
     monkeypatch.setattr(DashboardScreen, "RATE_SAMPLE_SECONDS", 3600.0)

@@ -1,6 +1,6 @@
 """Smoke test: the app starts and shows its first screen."""
 
-from tui.app import SluiceApp
+from sluice.tui.app import SluiceApp
 
 
 async def test_app_starts_on_first_step(tmp_path):

@@ -12,18 +12,18 @@ from typing import Any
 
 import pytest
 import yaml
+from sluice.core.checks.cluster import detect_connector_api
+from sluice.core.config import load_config
+from sluice.core.config.elastic_compat import FLAG
+from sluice.core.es import build_client
+from sluice.core.protocol import IndexConnectorStore, open_store
+from sluice.tui.app import SluiceApp
+from sluice.tui.screens.steps.config_file import ConfigFileStep
+from sluice.tui.state import WizardState, save_state
 
-from core.checks.cluster import detect_connector_api
-from core.config import load_config
-from core.config.elastic_compat import FLAG
-from core.es import build_client
-from core.protocol import IndexConnectorStore, open_store
 from tests.fakes.fake_connector_api import FakeConnectorApi
 from tests.servers.certs import sha256_fingerprint
 from tests.tui.conftest import SIZE, text_of, wait_for, wizard
-from tui.app import SluiceApp
-from tui.screens.steps.config_file import ConfigFileStep
-from tui.state import WizardState, save_state
 
 pytestmark = pytest.mark.es
 

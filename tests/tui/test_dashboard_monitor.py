@@ -4,22 +4,22 @@
 from __future__ import annotations
 
 import pytest
+from sluice.core.es import build_client
+from sluice.core.protocol import JobStatus, open_store
+from sluice.tui.app import SluiceApp
+from sluice.tui.monitor_app import MonitorApp
+from sluice.tui.screens.dashboard import DashboardScreen
+from sluice.tui.screens.modals import ConfirmScreen
+from sluice.tui.state import WizardState, save_state
 
-from core.es import build_client
-from core.protocol import JobStatus, open_store
 from tests.tui.conftest import SIZE, text_of, wait_for, wizard
-from tui.app import SluiceApp
-from tui.monitor_app import MonitorApp
-from tui.screens.dashboard import DashboardScreen
-from tui.screens.modals import ConfirmScreen
-from tui.state import WizardState, save_state
 
 pytestmark = pytest.mark.es
 
 
 async def syncable_connector(es_config, name: str, index: str, directory: str) -> str:
     """A connector ready to sync: configured, with its index attached."""
-    from sources.registry import get_source_class
+    from sluice.sources.registry import get_source_class
 
     client = build_client(es_config)
     try:

@@ -7,17 +7,17 @@ import os
 import signal
 
 import pytest
+from sluice.core.es import build_client
+from sluice.core.protocol import JobStatus, open_store
+from sluice.tui import services
+from sluice.tui.app import SluiceApp
+from sluice.tui.screens.dashboard import DashboardScreen
+from sluice.tui.screens.modals import ConfirmScreen
 from textual.widgets import ProgressBar
 
-from core.es import build_client
-from core.protocol import JobStatus, open_store
 from tests.data import documents
 from tests.tui.conftest import SIZE, text_of, wait_for, wizard
 from tests.tui.test_dashboard_monitor import review_state, syncable_connector
-from tui import services
-from tui.app import SluiceApp
-from tui.screens.dashboard import DashboardScreen
-from tui.screens.modals import ConfirmScreen
 
 pytestmark = [
     pytest.mark.es,
@@ -165,7 +165,7 @@ async def test_a_missing_pipeline_is_shown_on_the_dashboard(
 ):
     """The sync goes on without the pipeline; the dashboard says so, for a sync run here
     and for a job read back from its record (as a service's job is)."""
-    from tui.feeds import ServiceJobFeed
+    from sluice.tui.feeds import ServiceJobFeed
 
     index = f"search-sluice-test-pipe-{unique}"
     cleanup_indices.append(index)
@@ -199,7 +199,7 @@ async def test_a_missing_pipeline_is_shown_on_the_dashboard(
 
 async def _suspended_job(es_config, connector_id: str) -> str:
     """A job a closed terminal left behind: claimed, then suspended."""
-    from core.protocol import JobType, TriggerMethod
+    from sluice.core.protocol import JobType, TriggerMethod
 
     client = build_client(es_config)
     try:

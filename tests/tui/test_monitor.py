@@ -15,14 +15,14 @@ import socket
 from urllib.parse import urlsplit
 
 import pytest
+from sluice.core.es import build_client
+from sluice.core.protocol import open_store
+from sluice.tui.app import SluiceApp
+from sluice.tui.monitor_app import MonitorApp
+from sluice.tui.widgets.connector_table import STALE_STYLE
 from textual.widgets import HelpPanel
 
-from core.es import build_client
-from core.protocol import open_store
 from tests.tui.conftest import text_of, wait_for
-from tui.app import SluiceApp
-from tui.monitor_app import MonitorApp
-from tui.widgets.connector_table import STALE_STYLE
 
 INTERVAL = 1.0
 #: A banner must land within one refresh (a read's deadline is under the interval); the
@@ -191,8 +191,8 @@ async def test_escape_closes_the_keys_panel_of_the_wizard(tmp_path):
 async def test_job_history_tells_two_instances_on_one_host_apart(es_config, unique):
     """Both jobs have the same `worker_hostname`; the Worker column shows which process
     (recorded by the claim in `metadata.sluice.worker`) ran each."""
-    from core.protocol import CONNECTORS_ALIAS, JOBS_ALIAS, WorkerIdentity
-    from tui.screens.monitor import JobHistoryScreen
+    from sluice.core.protocol import CONNECTORS_ALIAS, JOBS_ALIAS, WorkerIdentity
+    from sluice.tui.screens.monitor import JobHistoryScreen
 
     client = build_client(es_config)
     store = await open_store(client)

@@ -4,10 +4,10 @@ state never holds a secret."""
 from __future__ import annotations
 
 import pytest
+from sluice.tui.app import SluiceApp
+from sluice.tui.state import load_state, save_state, state_path
 
 from tests.tui.conftest import SIZE, fill_elasticsearch, next_step, wait_for, wizard
-from tui.app import SluiceApp
-from tui.state import load_state, save_state, state_path
 
 pytestmark = pytest.mark.es
 
@@ -79,7 +79,7 @@ def test_corrupt_state_file_starts_fresh(tmp_path):
 
 
 async def test_sandbox_from_the_wizard_and_back_on_resume(tmp_path):
-    from core.sandbox import find_sandbox, sandbox_available
+    from sluice.core.sandbox import find_sandbox, sandbox_available
 
     if not sandbox_available():
         pytest.skip("sandbox extra not installed")
@@ -111,9 +111,9 @@ async def test_sandbox_from_the_wizard_and_back_on_resume(tmp_path):
 def test_sandbox_keeps_its_port_and_data_across_start_over(tmp_path):
     """Issue 11 item 15: after `sluice --new` the sandbox came back on a new random port,
     leaving config.yml pointing at nothing."""
-    from core.sandbox import sandbox_available
-    from tui import services
-    from tui.session import Session
+    from sluice.core.sandbox import sandbox_available
+    from sluice.tui import services
+    from sluice.tui.session import Session
 
     if not sandbox_available():
         pytest.skip("sandbox extra not installed")

@@ -11,15 +11,15 @@ import dataclasses
 from datetime import datetime, timedelta
 
 import pytest
+from sluice.core.protocol import Connector, StoreUnavailable
+from sluice.tui import services
+from sluice.tui.app import SluiceApp
+from sluice.tui.monitor_app import MonitorApp
+from sluice.tui.screens import monitor
+from sluice.tui.state import WizardState, save_state
+from sluice.tui.widgets import connector_table
 
-from core.protocol import Connector, StoreUnavailable
 from tests.tui import pinned
-from tui import services
-from tui.app import SluiceApp
-from tui.monitor_app import MonitorApp
-from tui.screens import monitor
-from tui.state import WizardState, save_state
-from tui.widgets import connector_table
 
 SMALL = (80, 24)
 
@@ -122,7 +122,7 @@ def test_step2_light_theme(workdir, snap_compare):
 
 def _dashboard(size, feed=None):
     async def open_dashboard(pilot):
-        from tui.screens.dashboard import DashboardScreen
+        from sluice.tui.screens.dashboard import DashboardScreen
 
         await pilot.app.push_screen(DashboardScreen(feed or pinned.PinnedFeed()))
         await settle(pilot)

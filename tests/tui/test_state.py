@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import stat
 
-from tui.state import WizardState, load_state, save_state, state_path
+from sluice.tui.state import WizardState, load_state, save_state, state_path
 
 
 def test_wizard_state_is_private(tmp_path):

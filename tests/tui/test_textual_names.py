@@ -15,7 +15,7 @@ from textual.app import App
 from textual.message_pump import MessagePump
 from textual.widget import Widget
 
-import tui
+from sluice import tui
 
 
 def textual_private_names(cls: type) -> set[str]:
@@ -44,7 +44,7 @@ def textual_private_names(cls: type) -> set[str]:
 
 def sluice_pumps() -> list[type]:
     classes = []
-    for info in pkgutil.walk_packages(tui.__path__, "tui."):
+    for info in pkgutil.walk_packages(tui.__path__, "sluice.tui."):
         module = importlib.import_module(info.name)
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if cls.__module__ == module.__name__ and issubclass(cls, MessagePump):

@@ -3,15 +3,15 @@ and folds advanced fields, check lists say their status in words."""
 
 from __future__ import annotations
 
+from sluice.tui.widgets.check_list import CheckList, CheckView
+from sluice.tui.widgets.field_status import FieldStatus
+from sluice.tui.widgets.schema_form import SchemaForm
+from sluice.tui.widgets.secret_input import SecretInput
+from sluice.tui.widgets.summary import Summary
 from textual.app import App, ComposeResult
 from textual.widgets import Collapsible
 
 from tests.tui.conftest import text_of
-from tui.widgets.check_list import CheckList, CheckView
-from tui.widgets.field_status import FieldStatus
-from tui.widgets.schema_form import SchemaForm
-from tui.widgets.secret_input import SecretInput
-from tui.widgets.summary import Summary
 
 SCHEMA = {
     "host": {"label": "Host", "order": 1, "type": "str", "display": "text", "value": ""},
@@ -169,7 +169,7 @@ async def test_summary_values_wrap_between_words():
 
 def test_a_finished_sync_shows_its_documents_not_the_deletion_phase():
     """The deletion phase ends with the sync: no "Deleting · deleted 0 of 0" afterwards."""
-    from tui.feeds import FeedState
+    from sluice.tui.feeds import FeedState
 
     running = FeedState(status="running", deleting=True, extracted=8, total=8, stale_total=3)
     assert running.in_deletion and running.progress == (0, 3)

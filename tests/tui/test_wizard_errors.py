@@ -7,13 +7,13 @@ import asyncio
 import socket
 
 import pytest
+from sluice.core.es import build_client
+from sluice.core.protocol import open_store
+from sluice.tui.app import SluiceApp
+from sluice.tui.state import WizardState, save_state
 
-from core.es import build_client
-from core.protocol import open_store
 from tests.servers.fixtures import NGINX_PASSWORD, NGINX_USER
 from tests.tui.conftest import SIZE, fill_elasticsearch, text_of, wait_for, wizard
-from tui.app import SluiceApp
-from tui.state import WizardState, save_state
 
 pytestmark = pytest.mark.es
 

@@ -7,12 +7,12 @@ import json
 
 import pytest
 import yaml
+from sluice.core.es import build_client
+from sluice.core.protocol import open_store
+from sluice.tui.app import SluiceApp
+from sluice.tui.state import state_path
 
-from core.es import build_client
-from core.protocol import open_store
 from tests.tui.conftest import SIZE, fill_elasticsearch, next_step, ready, wait_for, wizard
-from tui.app import SluiceApp
-from tui.state import state_path
 
 pytestmark = pytest.mark.es
 

@@ -8,25 +8,24 @@ resumes at the same step.
 
 from __future__ import annotations
 
+from sluice.tui.commands import PaletteCommand
+from sluice.tui.screens.steps.base import Step
+from sluice.tui.screens.steps.config_file import ConfigFileStep
+from sluice.tui.screens.steps.connector import ConnectorStep
+from sluice.tui.screens.steps.elasticsearch import ElasticsearchStep
+from sluice.tui.screens.steps.index import IndexStep
+from sluice.tui.screens.steps.prerequisites import PrerequisitesStep
+from sluice.tui.screens.steps.review import ReviewStep
+from sluice.tui.screens.steps.source_details import SourceDetailsStep
+from sluice.tui.session import Session
+from sluice.tui.widgets.badges import escape
+from sluice.tui.widgets.step_list import StepList
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, ContentSwitcher, Footer, Header, Static
-
-from tui.commands import PaletteCommand
-from tui.screens.steps.base import Step
-from tui.screens.steps.config_file import ConfigFileStep
-from tui.screens.steps.connector import ConnectorStep
-from tui.screens.steps.elasticsearch import ElasticsearchStep
-from tui.screens.steps.index import IndexStep
-from tui.screens.steps.prerequisites import PrerequisitesStep
-from tui.screens.steps.review import ReviewStep
-from tui.screens.steps.source_details import SourceDetailsStep
-from tui.session import Session
-from tui.widgets.badges import escape
-from tui.widgets.step_list import StepList
 
 STEP_CLASSES: tuple[type[Step], ...] = (
     PrerequisitesStep,

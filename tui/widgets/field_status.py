@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from sluice.tui.widgets.badges import SYMBOLS, escape, shorten_long_words
 from textual.widgets import Static
-
-from tui.widgets.badges import SYMBOLS, escape, shorten_long_words
 
 
 class FieldStatus(Static):

@@ -3,10 +3,9 @@ a colour: Textual's stock ones draw the same "X"/"●" on and off and change onl
 
 from __future__ import annotations
 
+from sluice.tui.widgets.badges import escape
 from textual.widgets import Checkbox, OptionList, RadioButton
 from textual.widgets.option_list import Option
-
-from tui.widgets.badges import escape
 
 
 class MarkedCheckbox(Checkbox):

@@ -6,8 +6,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-
-from core.checks import collect_checks
+from sluice.core.checks import collect_checks
 
 pytestmark = pytest.mark.es
 

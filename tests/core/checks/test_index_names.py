@@ -4,8 +4,7 @@ rejects, so these are pure-function tests of the documented rules)."""
 from __future__ import annotations
 
 import pytest
-
-from core.checks import (
+from sluice.core.checks import (
     index_name_advice,
     index_name_problems,
     suggested_index_name,

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
-from core.checks import CHECKS, planned_checks, run_checks
-from core.checks.result import CheckResult
-from core.es import build_client
+from sluice.core.checks import CHECKS, planned_checks, run_checks
+from sluice.core.checks.result import CheckResult
+from sluice.core.es import build_client
+
 from tests.fakes.fake_security import Canned
 
 
@@ -107,7 +108,7 @@ async def test_a_broken_answer_is_a_failed_check_not_an_exception(fake_es):
 async def test_a_bug_in_a_check_is_reported_with_secrets_masked(monkeypatch, fake_es):
     from dataclasses import replace
 
-    from core.checks import runner
+    from sluice.core.checks import runner
 
     secret = "Very-Secret-Password-42"
 

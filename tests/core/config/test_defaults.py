@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.config import DEFAULTS, ELASTIC_SOURCES, config_from_text
+from sluice.core.config import DEFAULTS, ELASTIC_SOURCES, config_from_text
 
 #: `_default_config()["sources"]` of elastic/connectors main.
 ELASTIC_MAIN_SOURCES = {

@@ -5,9 +5,8 @@ Connector API."""
 from __future__ import annotations
 
 import pytest
-
-from core.config import config_from_text, load_config
-from core.config.elastic_compat import (
+from sluice.core.config import config_from_text, load_config
+from sluice.core.config.elastic_compat import (
     FLAG,
     connectors_api_incompatibility,
     flag_for_cluster,

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-from core.config import ConfigDocument, ConfigError, config_from_text, load_config
-from core.config.problems import MAX_LISTED
+from sluice.core.config import ConfigDocument, ConfigError, config_from_text, load_config
+from sluice.core.config.problems import MAX_LISTED
 
 ROOT = Path(__file__).resolve().parents[3]
 SECONDS = 5.0

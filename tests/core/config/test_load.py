@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from core.config import (
+from sluice.core.config import (
     DEFAULTS,
     ELASTIC_SOURCES,
     Config,

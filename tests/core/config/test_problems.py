@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from core.config import ConfigError, config_from_text, load_config
+from sluice.core.config import ConfigError, config_from_text, load_config
 
 
 def problems_of(text: str, environ: dict[str, str] | None = None) -> list[str]:

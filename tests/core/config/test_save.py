@@ -6,8 +6,7 @@ import os
 import stat
 
 import pytest
-
-from core.config import ConfigDocument, ConfigError, load_config
+from sluice.core.config import ConfigDocument, ConfigError, load_config
 
 ORIGINAL = """\
 # my config

@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 from elasticsearch import AsyncElasticsearch
-
-from core.protocol import IndexConnectorStore
-from core.protocol.mappings import IndexNames
+from sluice.core.protocol import IndexConnectorStore
+from sluice.core.protocol.mappings import IndexNames
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ import copy
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from core.engine.source import Operation
+from sluice.core.engine.source import Operation
 
 
 class SourceBroke(RuntimeError):

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 from elasticsearch import AsyncElasticsearch
+from sluice.core.engine.engine import StopSignal, SyncEngine, SyncRequest
+from sluice.core.engine.failures import FailureLog, read_failures
+from sluice.core.engine.progress import FinishedEvent, PhaseEvent, ProgressBoard, SyncStatus
+from sluice.core.engine.settings import EngineSettings
+from sluice.core.engine.source import Operation, Scope
 
-from core.engine.engine import StopSignal, SyncEngine, SyncRequest
-from core.engine.failures import FailureLog, read_failures
-from core.engine.progress import FinishedEvent, PhaseEvent, ProgressBoard, SyncStatus
-from core.engine.settings import EngineSettings
-from core.engine.source import Operation, Scope
 from tests.core.engine.conftest import index_contents
 from tests.core.engine.memory_source import MemorySource, make_docs
 
@@ -375,7 +375,7 @@ async def test_an_index_created_by_the_sync_is_not_preflighted(es, index_name, t
 
 
 def test_ledger_keeps_ids_on_disk(tmp_path: Path) -> None:
-    from core.engine.snapshot import IdLedger
+    from sluice.core.engine.snapshot import IdLedger
 
     ledger = IdLedger(tmp_path)
     ledger.add_existing([(f"id{i}", None) for i in range(2000)])
@@ -485,7 +485,7 @@ async def test_deleting_stale_documents_has_its_own_progress(es, index_name):
 
 
 def test_progress_is_per_phase_with_its_own_eta():
-    from core.engine.progress import Counters, Phase, ProgressSnapshot
+    from sluice.core.engine.progress import Counters, Phase, ProgressSnapshot
 
     extracting = ProgressSnapshot(
         Phase.EXTRACTING, Counters(extracted=600), 10.0, 50.0, total=1000, phase_rate=40.0
@@ -515,7 +515,7 @@ def test_progress_is_per_phase_with_its_own_eta():
 
 
 def test_the_rate_is_a_sliding_window_that_falls_to_zero():
-    from core.engine.progress import RateMeter
+    from sluice.core.engine.progress import RateMeter
 
     meter = RateMeter(window=10.0)
     for second in range(11):
@@ -604,7 +604,7 @@ async def test_a_scope_given_as_a_plain_mapping_works_too(es, index_name, conten
 
 
 def test_the_ledger_pages_stale_ids_while_some_are_kept(tmp_path: Path) -> None:
-    from core.engine.snapshot import IdLedger
+    from sluice.core.engine.snapshot import IdLedger
 
     ledger = IdLedger(tmp_path)
     try:

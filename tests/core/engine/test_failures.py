@@ -8,9 +8,8 @@ import stat
 from pathlib import Path
 
 import pytest
-
-from core.engine.failures import FailureLog, failure_log_path, read_failures
-from core.engine.progress import Failure
+from sluice.core.engine.failures import FailureLog, failure_log_path, read_failures
+from sluice.core.engine.progress import Failure
 
 
 def mode(path: Path) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from core.engine.ids import MAX_ID_BYTES, normalize_id
+from sluice.core.engine.ids import MAX_ID_BYTES, normalize_id
 
 
 def test_short_ids_are_kept() -> None:

@@ -9,8 +9,7 @@ from typing import Any
 
 import orjson
 import pytest
-
-from core.engine.mapping_fit import MappingFit, mismatch_message
+from sluice.core.engine.mapping_fit import MappingFit, mismatch_message
 
 #: The mapped types under test, each a field of one strict index.
 FIELDS: dict[str, dict[str, Any]] = {

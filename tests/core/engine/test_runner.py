@@ -9,12 +9,11 @@ import time
 import uuid
 
 import pytest
-
-from core.engine.engine import StopSignal
-from core.engine.progress import SyncStatus
-from core.engine.runner import job_notices, run_connector_sync, run_job
-from core.es.client import PRODUCT_ORIGIN_HEADER
-from core.protocol import (
+from sluice.core.engine.engine import StopSignal
+from sluice.core.engine.progress import SyncStatus
+from sluice.core.engine.runner import job_notices, run_connector_sync, run_job
+from sluice.core.es.client import PRODUCT_ORIGIN_HEADER
+from sluice.core.protocol import (
     CONNECTORS_ALIAS,
     JOBS_ALIAS,
     JobStatus,
@@ -22,6 +21,7 @@ from core.protocol import (
     WorkerIdentity,
     open_store,
 )
+
 from tests.core.engine.memory_source import MemorySource, make_docs
 from tests.servers.fault_proxy import FaultProxy
 

@@ -7,12 +7,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from core.config import SLUICE_ONLY_KEYS, config_from_text
-from core.engine.engine import SyncEngine, SyncRequest
-from core.engine.failures import FailureLog, read_failures
-from core.engine.progress import FinishedEvent, Resumed, Stalled, SyncStatus
-from core.engine.settings import EngineSettings
-from core.es import build_client
+from sluice.core.config import SLUICE_ONLY_KEYS, config_from_text
+from sluice.core.engine.engine import SyncEngine, SyncRequest
+from sluice.core.engine.failures import FailureLog, read_failures
+from sluice.core.engine.progress import FinishedEvent, Resumed, Stalled, SyncStatus
+from sluice.core.engine.settings import EngineSettings
+from sluice.core.es import build_client
+
 from tests.core.engine.memory_source import MemorySource, make_docs
 from tests.fakes.fake_black_hole import FakeBlackHole
 from tests.fakes.fake_bulk_rejections import FakeBulkRejections

@@ -8,8 +8,7 @@ import logging
 
 import pytest
 from elasticsearch import AuthenticationException
-
-from core.es import ConnectionSettingsError, build_client
+from sluice.core.es import ConnectionSettingsError, build_client
 
 SECRET = "s3cret-Passw0rd-xyz"
 

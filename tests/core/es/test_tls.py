@@ -9,15 +9,15 @@ from urllib.parse import urlsplit
 
 import pytest
 from elastic_transport import TlsError
-
-from core.es import (
+from sluice.core.es import (
     CertificateError,
     build_client,
     fetch_certificate_chain,
     normalize_fingerprint,
     pin_certificate,
 )
-from core.es.tls import ca_file_name, format_fingerprint, save_pinned_ca
+from sluice.core.es.tls import ca_file_name, format_fingerprint, save_pinned_ca
+
 from tests.servers.certs import sha256_fingerprint
 from tests.servers.stunnel import stunnel
 

@@ -11,9 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-
-from core import extraction
-from core.extraction import (
+from sluice.core import extraction
+from sluice.core.extraction import (
     ExtractionError,
     ExtractionTimeoutError,
     FileTooLargeError,
@@ -21,7 +20,8 @@ from core.extraction import (
     extract_text,
     supported_extension,
 )
-from core.extraction.pool import run_in_pool, worker_pids
+from sluice.core.extraction.pool import run_in_pool, worker_pids
+
 from tests.conftest import ROOT
 from tests.core.extraction import pool_probes
 from tests.data import documents
@@ -249,7 +249,7 @@ def test_extraction_works_when_stderr_has_no_descriptor(tmp_path: Path):
         "class Capture(io.StringIO):\n"  # what Textual's print capture answers
         "    def fileno(self): return -1\n"
         "sys.stderr = Capture()\n"
-        "from core.extraction import extract_text, shutdown\n"
+        "from sluice.core.extraction import extract_text, shutdown\n"
         f"text = asyncio.run(extract_text({str(pdf)!r}, filename='report.pdf'))\n"
         "shutdown()\n"
         "print(text)\n"

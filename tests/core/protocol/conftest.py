@@ -18,16 +18,16 @@ from typing import Any
 
 import pytest
 from elasticsearch import AsyncElasticsearch
-
-from core.es import build_client
-from core.protocol import (
+from sluice.core.es import build_client
+from sluice.core.protocol import (
     ApiConnectorStore,
     Connector,
     ConnectorStore,
     IndexConnectorStore,
     connector_api_available,
 )
-from core.protocol.mappings import IndexNames
+from sluice.core.protocol.mappings import IndexNames
+
 from tests.fakes.fake_connector_api import FakeConnectorApi
 
 pytestmark = pytest.mark.es

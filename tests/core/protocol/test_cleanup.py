@@ -6,9 +6,8 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-
-from core.protocol import JobStatus, JobType, cleanup_stale_jobs, pending_jobs
-from core.protocol.timeutil import utc_now
+from sluice.core.protocol import JobStatus, JobType, cleanup_stale_jobs, pending_jobs
+from sluice.core.protocol.timeutil import utc_now
 
 pytestmark = pytest.mark.es
 
@@ -97,7 +96,7 @@ async def test_orphan_lock_without_a_running_job_is_released(harness):
     await harness.store.complete_job(done)
     waiting = await harness.store.create_job(connector.id)
     orphaned = await harness.store.read_connector_versioned(connector.id)
-    from core.protocol.index_store import IndexConnectorStore, locked_document
+    from sluice.core.protocol.index_store import IndexConnectorStore, locked_document
 
     direct = IndexConnectorStore(harness.es, index_prefix=harness.names.prefix)
     assert await direct._write_if_unchanged(

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from core.protocol import (
+from sluice.core.protocol import (
     ConnectorNotFound,
     ConnectorStatus,
     FilteringValidationState,

@@ -6,10 +6,16 @@ from __future__ import annotations
 import re
 
 import pytest
+from sluice.core.es import build_client
+from sluice.core.protocol import (
+    ApiConnectorStore,
+    IndexConnectorStore,
+    JobType,
+    SyncStats,
+    open_store,
+)
+from sluice.core.protocol.mappings import IndexNames
 
-from core.es import build_client
-from core.protocol import ApiConnectorStore, IndexConnectorStore, JobType, SyncStats, open_store
-from core.protocol.mappings import IndexNames
 from tests.fakes.fake_connector_api import FakeConnectorApi
 
 pytestmark = pytest.mark.es

@@ -23,12 +23,11 @@ from typing import Any
 
 import pytest
 from elasticsearch import AsyncElasticsearch
-
-from core.engine.progress import SyncStatus
-from core.engine.runner import run_job
-from core.engine.source import Operation
-from core.es import build_client
-from core.protocol import (
+from sluice.core.engine.progress import SyncStatus
+from sluice.core.engine.runner import run_job
+from sluice.core.engine.source import Operation
+from sluice.core.es import build_client
+from sluice.core.protocol import (
     ApiConnectorStore,
     Connector,
     ConnectorStatus,
@@ -43,10 +42,11 @@ from core.protocol import (
     pending_jobs,
     validate_cron,
 )
-from core.protocol.mappings import IndexNames
-from core.workflows import NewConnector, create_connector
-from sources.registry import create_source, get_source_class
-from sources.schema import validate_configuration
+from sluice.core.protocol.mappings import IndexNames
+from sluice.core.workflows import NewConnector, create_connector
+from sluice.sources.registry import create_source, get_source_class
+from sluice.sources.schema import validate_configuration
+
 from tests.core.protocol import golden
 from tests.core.protocol.golden import ORIGIN, shape_problems
 from tests.fakes.fake_connector_api import FakeConnectorApi

@@ -6,8 +6,7 @@ import asyncio
 import os
 
 import pytest
-
-from core.protocol import (
+from sluice.core.protocol import (
     ApiConnectorStore,
     ConnectorStatus,
     InvalidRequest,

@@ -15,8 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-
-from core.protocol import JobStatus, cleanup_stale_jobs
+from sluice.core.protocol import JobStatus, cleanup_stale_jobs
 
 pytestmark = [pytest.mark.es, pytest.mark.slow]
 

@@ -6,8 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
-from core.protocol import (
+from sluice.core.protocol import (
     ConnectorStatus,
     IndexConnectorStore,
     JobType,
@@ -17,7 +16,7 @@ from core.protocol import (
     next_run,
     validate_cron,
 )
-from core.protocol.timeutil import to_iso
+from sluice.core.protocol.timeutil import to_iso
 
 T0 = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)  # a Wednesday
 

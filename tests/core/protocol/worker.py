@@ -18,8 +18,8 @@ import json
 import os
 import time
 
-from core.es import build_client
-from core.protocol import SyncStats, open_store, pending_jobs
+from sluice.core.es import build_client
+from sluice.core.protocol import SyncStats, open_store, pending_jobs
 
 
 async def run(args: argparse.Namespace) -> None:

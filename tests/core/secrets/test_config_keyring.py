@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from core.config import ConfigDocument, ConfigError, load_config
-from core.secrets import store_secret
+from sluice.core.config import ConfigDocument, ConfigError, load_config
+from sluice.core.secrets import store_secret
 
 API_KEY = "cXdlcnR5OnVpb3Bhc2RmZ2hqa2w0NTY3ODkwMTIzNA=="
 CONNECTOR_KEY = "Y29ubmVjdG9yLWtleS1mb3ItbXlzcWwtMTIzNDU2Nzg="

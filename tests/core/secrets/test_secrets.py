@@ -6,8 +6,7 @@ from __future__ import annotations
 import keyring
 import pytest
 import secretstorage
-
-from core.secrets import (
+from sluice.core.secrets import (
     SecretPlacement,
     SecretResolveError,
     SecretStoreError,

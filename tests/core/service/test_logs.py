@@ -7,8 +7,7 @@ import json
 import logging
 
 import pytest
-
-from core.service.logs import configure_logging
+from sluice.core.service.logs import configure_logging
 
 
 @pytest.fixture(autouse=True)

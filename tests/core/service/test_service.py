@@ -10,11 +10,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-
-from core.config import Config
-from core.protocol import ConnectorStatus, ConnectorStore, JobStatus, open_store
-from core.service import ConnectorService
-from sources.registry import create_source, get_source_class
+from sluice.core.config import Config
+from sluice.core.protocol import ConnectorStatus, ConnectorStore, JobStatus, open_store
+from sluice.core.service import ConnectorService
+from sluice.sources.registry import create_source, get_source_class
 
 pytestmark = pytest.mark.es
 

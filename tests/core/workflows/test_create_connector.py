@@ -13,21 +13,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from core.config import ConfigDocument, ConfigError
-from core.config.problems import Problem
-from core.es import build_client
-from core.protocol import ConnectorStatus, IndexConnectorStore, InvalidRequest, StoreUnavailable
-from core.protocol.mappings import IndexNames
-from core.workflows import (
+from sluice.core.config import ConfigDocument, ConfigError
+from sluice.core.config.problems import Problem
+from sluice.core.es import build_client
+from sluice.core.protocol import (
+    ConnectorStatus,
+    IndexConnectorStore,
+    InvalidRequest,
+    StoreUnavailable,
+)
+from sluice.core.protocol.mappings import IndexNames
+from sluice.core.workflows import (
     ConnectorNotCreated,
     InvalidConnectorInput,
     NewConnector,
     create_connector,
     validate_new_connector,
 )
-from sources.registry import get_source_class
-from sources.schema import validate_configuration
+from sluice.sources.registry import get_source_class
+from sluice.sources.schema import validate_configuration
+
 from tests.fakes.fake_security import Canned, FakeElasticsearch
 
 pytestmark = pytest.mark.es

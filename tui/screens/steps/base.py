@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from sluice.tui import services
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
-from tui import services
-
 if TYPE_CHECKING:
-    from tui.session import Session
+    from sluice.tui.session import Session
 
 
 class Step(VerticalScroll):

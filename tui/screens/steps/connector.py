@@ -6,18 +6,17 @@ are shown with Copy buttons, since Kibana and config.yml need them.
 
 from __future__ import annotations
 
+from sluice.tui import services
+from sluice.tui.screens.steps.base import Step
+from sluice.tui.widgets.badges import escape
+from sluice.tui.widgets.copyable import CopyableValue
+from sluice.tui.widgets.field_status import FieldStatus
+from sluice.tui.widgets.form import FieldRow
 from textual import on, work
 from textual.app import ComposeResult
 from textual.message import Message
 from textual.widgets import Button, Collapsible, Input, OptionList, Select, Static
 from textual.widgets.option_list import Option
-
-from tui import services
-from tui.screens.steps.base import Step
-from tui.widgets.badges import escape
-from tui.widgets.copyable import CopyableValue
-from tui.widgets.field_status import FieldStatus
-from tui.widgets.form import FieldRow
 
 
 class ConnectorsListed(Message):

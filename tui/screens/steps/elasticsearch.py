@@ -15,20 +15,19 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from sluice.tui import services
+from sluice.tui.screens.steps.base import Step
+from sluice.tui.widgets.badges import escape
+from sluice.tui.widgets.check_list import CheckList, CheckView
+from sluice.tui.widgets.field_status import FieldStatus
+from sluice.tui.widgets.form import FieldRow
+from sluice.tui.widgets.secret_input import SecretInput
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Button, Input, Select, Static
-
-from tui import services
-from tui.screens.steps.base import Step
-from tui.widgets.badges import escape
-from tui.widgets.check_list import CheckList, CheckView
-from tui.widgets.field_status import FieldStatus
-from tui.widgets.form import FieldRow
-from tui.widgets.secret_input import SecretInput
 
 DEBOUNCE_SECONDS = 0.6
 AUTH_CHOICES = [
@@ -540,7 +539,7 @@ class ElasticsearchStep(Step):
         return True
 
     def palette_commands(self) -> list:
-        from tui.commands import PaletteCommand
+        from sluice.tui.commands import PaletteCommand
 
         commands = [
             PaletteCommand(

@@ -9,6 +9,13 @@ flagged as the user types it, before Next.
 
 from __future__ import annotations
 
+from sluice.tui import services
+from sluice.tui.screens.steps.base import Step
+from sluice.tui.screens.steps.config_file import connector_key_secret
+from sluice.tui.widgets.badges import escape
+from sluice.tui.widgets.field_status import FieldStatus
+from sluice.tui.widgets.form import FieldRow
+from sluice.tui.widgets.toggles import MarkedCheckbox, MarkedRadioButton
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -16,14 +23,6 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Checkbox, Input, OptionList, RadioSet, Select, Static
 from textual.widgets.option_list import Option
-
-from tui import services
-from tui.screens.steps.base import Step
-from tui.screens.steps.config_file import connector_key_secret
-from tui.widgets.badges import escape
-from tui.widgets.field_status import FieldStatus
-from tui.widgets.form import FieldRow
-from tui.widgets.toggles import MarkedCheckbox, MarkedRadioButton
 
 DEBOUNCE_SECONDS = 0.5
 

@@ -3,18 +3,17 @@ let the environment doctor check this machine."""
 
 from __future__ import annotations
 
+from sluice.tui import services
+from sluice.tui.screens.steps.base import Step
+from sluice.tui.widgets.badges import escape
+from sluice.tui.widgets.check_list import CheckList, CheckView
+from sluice.tui.widgets.toggles import TickList
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
-
-from tui import services
-from tui.screens.steps.base import Step
-from tui.widgets.badges import escape
-from tui.widgets.check_list import CheckList, CheckView
-from tui.widgets.toggles import TickList
 
 
 class DoctorResult(Message):
@@ -170,7 +169,7 @@ class PrerequisitesStep(Step):
         return None
 
     def palette_commands(self) -> list:
-        from tui.commands import PaletteCommand
+        from sluice.tui.commands import PaletteCommand
 
         return [
             PaletteCommand(

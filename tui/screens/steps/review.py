@@ -3,17 +3,16 @@ or "Hand to service" (a pending job that a running `sluice run` picks up)."""
 
 from __future__ import annotations
 
+from sluice.tui import services
+from sluice.tui.feeds import LocalSyncFeed, ServiceJobFeed
+from sluice.tui.screens.steps.base import Step
+from sluice.tui.widgets.field_status import FieldStatus
+from sluice.tui.widgets.summary import Summary
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, Select, Static
-
-from tui import services
-from tui.feeds import LocalSyncFeed, ServiceJobFeed
-from tui.screens.steps.base import Step
-from tui.widgets.field_status import FieldStatus
-from tui.widgets.summary import Summary
 
 JOB_TYPES = [("Full sync", "full"), ("Incremental sync", "incremental")]
 #: The job-type choice offered when the connector has an interrupted job to continue.
@@ -168,7 +167,7 @@ class ReviewStep(Step):
 
     @work(exclusive=True, group="start-sync")
     async def _start_local_sync(self, job_type: str) -> None:
-        from tui.screens.dashboard import DashboardScreen
+        from sluice.tui.screens.dashboard import DashboardScreen
 
         state = self.session.state
         interrupted = self._interrupted_job_id()
@@ -207,7 +206,7 @@ class ReviewStep(Step):
 
     @work(exclusive=True, group="queue-job")
     async def _queue_job(self, job_type: str) -> None:
-        from tui.screens.dashboard import DashboardScreen
+        from sluice.tui.screens.dashboard import DashboardScreen
 
         state = self.session.state
         status = self.query_one("#review-status", FieldStatus)
@@ -239,7 +238,7 @@ class ReviewStep(Step):
         self.app.push_screen(DashboardScreen(feed))
 
     def palette_commands(self) -> list:
-        from tui.commands import PaletteCommand
+        from sluice.tui.commands import PaletteCommand
 
         return [
             PaletteCommand(
