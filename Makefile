@@ -34,6 +34,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python scripts/lint_imports.py
+	$(BIN)/python scripts/typecheck.py
 
 test: services-up lint
 	set -a && . ./.services.env && set +a && $(BIN)/pytest -q $(PYTEST_ARGS)

@@ -6,11 +6,12 @@ get a secret that config.yml only references. Written atomically, readable by th
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import tempfile
 from pathlib import Path
+from typing import TextIO
+
+from sluice.core.config.atomic import atomic_write
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -26,14 +27,10 @@ def set_env_value(path: str | os.PathLike[str], name: str, value: str) -> Path:
     lines = target.read_text(encoding="utf-8").splitlines() if target.exists() else []
     kept = [line for line in lines if not line.startswith(f"{name}=")]
     kept.append(f"{name}={value}")
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write("\n".join(kept) + "\n")
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    text = "\n".join(kept) + "\n"
+
+    def write(stream: TextIO) -> None:
+        stream.write(text)
+
+    atomic_write(target, write, mode=0o600, backup=False)
     return target

@@ -3,7 +3,7 @@
 `make run` installs Sluice into `.venv` without touching PATH: a hint saying `sluice run` would
 fail with "command not found". `sluice_command()` says `sluice` only when the `sluice` on PATH
 is this installation, else the path of this installation's script (relative to the current
-folder when it is below it, e.g. `.venv/bin/sluice`), else `python -m cli`.
+folder when it is below it, e.g. `.venv/bin/sluice`), else `python -m sluice`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ SCRIPT = "sluice"
 
 def installed_script() -> Path | None:
     """This installation's `sluice` console script: the one running, else the one in the
-    interpreter's scripts folder; None when neither exists (run as `python -m cli`)."""
+    interpreter's scripts folder; None when neither exists (run as `python -m sluice`)."""
     running = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
     if running is not None and running.name == SCRIPT and running.is_file():
         return running
@@ -47,10 +47,10 @@ def _shown(script: Path) -> str:
 
 
 def sluice_command() -> str:
-    """`sluice`, `.venv/bin/sluice` or `/path/to/python -m cli`: what to type to run Sluice."""
+    """`sluice`, `.venv/bin/sluice` or `/path/to/python -m sluice`: what to type to run Sluice."""
     script = installed_script()
     if script is None:
-        return f"{shlex.quote(sys.executable)} -m cli"
+        return f"{shlex.quote(sys.executable)} -m sluice"
     on_path = shutil.which(SCRIPT)
     if on_path is not None and _same_file(Path(on_path), script):
         return SCRIPT

@@ -123,7 +123,11 @@ def spawn_tied(argv: list[str], **options: Any) -> subprocess.Popen[bytes]:
         if _spawner is None:
             _spawner = ThreadPoolExecutor(1, thread_name_prefix="tied-spawner")
     tied = [sys.executable, "-I", "-S", "-c", _TIE_TO_PARENT, str(os.getpid()), *argv]
-    return _spawner.submit(subprocess.Popen, tied, **options).result()
+
+    def spawn() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(tied, **options)
+
+    return _spawner.submit(spawn).result()
 
 
 # ------------------------------------------------------------ leaving with a dead terminal

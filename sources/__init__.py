@@ -1,3 +1,3 @@
-"""Data sources: the source interface (`sources.base`), configuration schemas
-(`sources.schema`), typed errors (`sources.errors`), the registry (`sources.registry`), and
-one subpackage per source type (`directory`, `postgresql`, `mysql`). See README.md."""
+"""Data sources: the source interface (`sluice.sources.base`), configuration schemas
+(`.schema`), typed errors (`.errors`), the registry (`.registry`), and one subpackage per
+source type (`directory`, `postgresql`, `mysql`). See README.md."""

@@ -1,14 +1,18 @@
 """The interface every Sluice source implements.
 
 A source turns a configuration (Elastic's schema format) into documents. It satisfies the
-engine's protocol in `core.engine.source`: `get_docs(filtering)` is an async generator of
-dicts carrying `_id` and `_timestamp`; sources that can sync incrementally also offer
-`get_docs_incrementally(sync_cursor, filtering)` yielding `(doc, Operation)` and set
-`self.sync_cursor` when done; `close()` releases resources.
+engine's protocols in `core.engine.source`: `get_docs(filtering)` is an async generator of
+dicts carrying `_id` and `_timestamp` (or `SourceDocument`s, `SourceFailure`s); `close()`
+releases resources. Optional capabilities, each a protocol there: counting
+(`count_documents`), cursor-based incremental syncs (`supports_incremental_sync`,
+`get_docs_incrementally(sync_cursor, filtering)` yielding `(doc, Operation)`, and
+`self.sync_cursor` set when done), advanced rules (`advanced_rules_enabled`,
+`validate_advanced_rules`) and lazy content (`lazy_content`, `with_content`).
 
 Per-document failures (an unreadable file, a value that cannot be converted) do not fail
-the sync: the document is yielded with its metadata and the reason in `ERROR_FIELD`
-(`_sluice_error`), which the engine records in its failure log and strips before indexing.
+the sync: the document is yielded with its metadata and, beside it, the reason
+(`with_error`), which the engine records in its failure log; the index receives the
+document alone.
 """
 
 from __future__ import annotations
@@ -18,7 +22,14 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, ClassVar
 
-from sluice.core.engine.source import FAILURE_FIELD, NAME_FIELD, OPERATION_FIELD, SCOPE_FIELD, Scope
+from sluice.core.engine.source import (
+    ContentError,
+    ContentLoader,
+    Scope,
+    SourceDocument,
+    SourceFailure,
+    SourceItem,
+)
 from sluice.core.redact import remember_secret
 from sluice.sources.errors import ConfigurationError
 from sluice.sources.schema import (
@@ -33,7 +44,21 @@ from sluice.sources.schema import (
 )
 
 Document = dict[str, Any]
-ERROR_FIELD = "_sluice_error"
+
+__all__ = [
+    "BaseSource",
+    "ContentError",
+    "Document",
+    "Scope",
+    "SourceDocument",
+    "SourceFailure",
+    "SourceItem",
+    "advanced_rules",
+    "folder_scope",
+    "source_failure",
+    "with_content",
+    "with_error",
+]
 
 
 class BaseSource(ABC):
@@ -48,7 +73,12 @@ class BaseSource(ABC):
     prerequisites: ClassVar[list[str]] = []
     """What the user must prepare at the source (permissions, a read-only user, network)."""
     advanced_rules_enabled: ClassVar[bool] = False
+    """Accepts advanced sync rules (then override `advanced_rules_validate`)."""
     incremental_sync_enabled: ClassVar[bool] = False
+    """Has `get_docs_incrementally` (an `IncrementalSource`); `supports_incremental_sync()`
+    says whether a configured instance can use it."""
+    lazy_content: ClassVar[bool] = False
+    """Yields documents whose content loads only if the engine writes them (`with_content`)."""
 
     def __init__(self, configuration: Mapping[str, Any]) -> None:
         """`configuration` is either the stored schema-with-values map of a connector
@@ -128,8 +158,9 @@ class BaseSource(ABC):
     # ------------------------------------------------------------ documents
 
     @abstractmethod
-    def get_docs(self, filtering: Mapping[str, Any] | None = None) -> AsyncIterator[Document]:
-        """Yield every document (full sync). Each has a stable `_id` and a `_timestamp`."""
+    def get_docs(self, filtering: Mapping[str, Any] | None = None) -> AsyncIterator[SourceItem]:
+        """Yield every document (full sync). Each has a stable `_id` and a `_timestamp`;
+        `with_error`, `with_content` and `source_failure` wrap what the engine must know."""
 
     def supports_incremental_sync(self) -> bool:
         """True when this configured instance can yield changes since a cursor."""
@@ -185,15 +216,25 @@ def advanced_rules(filtering: Any) -> Any:
     return None if value in (None, "", [], {}) else value
 
 
-def with_error(document: Document, message: str) -> Document:
-    """Mark a document as failed (kept, metadata intact) with a reason for the failure log."""
-    document[ERROR_FIELD] = message
-    return document
+def with_error(document: Document | SourceDocument, message: str) -> SourceDocument:
+    """A document the source could only partly read: indexed with what it has (metadata
+    intact), counted failed, with `message` in the failure log."""
+    if isinstance(document, SourceDocument):
+        document.error = message
+        return document
+    return SourceDocument(document, error=message)
+
+
+def with_content(document: Document, content: ContentLoader) -> SourceDocument:
+    """A document whose content (`content()` returns the fields to add, such as `body`) is
+    loaded only if the engine writes it; raise `ContentError` in it to fail that document
+    with its message, keeping the metadata."""
+    return SourceDocument(document, content=content)
 
 
 def source_failure(
     name: str, reason: str, operation: str = "extract", scope: Scope | None = None
-) -> Document:
+) -> SourceFailure:
     """Not a document: something the source could not read outside any one document (a
     folder it could not list, a table it may not read), to yield in its place. The engine
     counts it as failed and records it under `name`; nothing is indexed.
@@ -201,10 +242,7 @@ def source_failure(
     `scope` names the indexed documents of that part, which a full sync then keeps instead
     of deleting them as stale; without one the sync deletes nothing (see `core.engine.source`).
     """
-    record: Document = {FAILURE_FIELD: reason, NAME_FIELD: name, OPERATION_FIELD: operation}
-    if scope is not None:
-        record[SCOPE_FIELD] = scope
-    return record
+    return SourceFailure(name, reason, operation, scope)
 
 
 def folder_scope(folder: str, field: str = "relative_path") -> Scope:

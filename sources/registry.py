@@ -83,7 +83,7 @@ def load_class(class_path: str) -> type[BaseSource]:
         raise ImportError(f"module {module_name} has no class {class_name}") from None
     if not (isinstance(cls, type) and issubclass(cls, BaseSource)):
         raise TypeError(
-            f"{class_path} is not a Sluice source (a subclass of sources.base.BaseSource)"
+            f"{class_path} is not a Sluice source (a subclass of sluice.sources.base.BaseSource)"
         )
     return cls
 

@@ -20,9 +20,11 @@ class MonitorApp(KeysPanelEscape, CrashReportingApp):
 
     TITLE = "Sluice"
     RESTART_COMMAND = "sluice monitor"
+    #: The same app-level sheet as SluiceApp; widgets and screens bring their own CSS.
+    CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {ScreenCommands}
-    #: Responsive classes on every screen: app.tcss tightens the layout below 100 columns
-    #: (80x24 must work) and hides extras below 30 rows.
+    #: Responsive classes on every screen: each widget's and screen's own CSS tightens its
+    #: layout below 100 columns (80x24 must work) and hides extras below 30 rows.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
     BINDINGS = [

@@ -1,4 +1,4 @@
-"""`python -m tui.screenshots OUTDIR` (what `make screenshots` runs): drive the real app
+"""`python -m sluice.tui.screenshots OUTDIR` (what `make screenshots` runs): drive the real app
 through every wizard step, the dashboard and the monitor, and save each screen as SVG
 (Textual's `export_screenshot`) and PNG (`rsvg-convert`, Debian's librsvg2-bin).
 
@@ -204,7 +204,7 @@ async def capture(outdir: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m tui.screenshots OUTDIR", file=sys.stderr)
+        print("usage: python -m sluice.tui.screenshots OUTDIR", file=sys.stderr)
         return 2
     outdir = Path(args[0]).resolve()
     outdir.mkdir(parents=True, exist_ok=True)

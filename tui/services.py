@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from sluice.core import checks as _checks
-from sluice.core import connector_api_key as _api_key
 from sluice.core import content_index as _content_index
 from sluice.core import doctor as _doctor
 from sluice.core import echo as _echo
@@ -23,6 +22,7 @@ from sluice.core import invocation as _invocation
 from sluice.core import protocol as _protocol
 from sluice.core import sandbox as _sandbox
 from sluice.core import secrets as _secrets
+from sluice.core import workflows as _workflows
 from sluice.core.checks import index_names as _index_names
 from sluice.core.checks.cluster import detect_connector_api
 from sluice.core.config import ConfigDocument, ConfigError, load_config, new_config_text
@@ -266,21 +266,16 @@ class Cluster:
         self, *, service_type: str, name: str, description: str | None
     ) -> Connector:
         """Create the record as Kibana does (no index yet: step 6 attaches it)."""
-        store = await self.store()
         source_class = _registry.get_source_class(service_type)
-        connector = await store.create_connector(
-            index_name=None,  # type: ignore[arg-type] - Kibana too creates it without an index
+        return await _workflows.create_draft_connector(
+            self.client,
+            await self.store(),
             service_type=service_type,
             name=name,
             description=description or None,
             features=source_class.features(),
+            configuration=source_class.default_configuration(),
         )
-        await store.update_configuration(
-            connector.id,
-            schema=source_class.default_configuration(),
-            status=_needs_configuration(),
-        )
-        return await store.get_connector(connector.id) or connector
 
     async def rename_connector(self, connector_id: str, name: str, description: str) -> None:
         await (await self.store()).update_name(connector_id, name=name, description=description)
@@ -289,9 +284,6 @@ class Cluster:
         self, connector_id: str, configuration: Mapping[str, Mapping[str, Any]]
     ) -> None:
         await (await self.store()).update_configuration(connector_id, schema=configuration)
-
-    async def attach_index(self, connector_id: str, index_name: str) -> None:
-        await (await self.store()).update_index_name(connector_id, index_name)
 
     # jobs ------------------------------------------------------------------------------
     async def list_jobs(self, connector_id: str | None = None, size: int = 20) -> list[SyncJob]:
@@ -342,27 +334,22 @@ class Cluster:
                 results.append(result)
         return results
 
-    async def create_scoped_api_key(
-        self, connector_name: str, index_name: str
-    ) -> _api_key.ConnectorApiKey:
-        """Raises `ApiKeyUnavailable` (with the reason) where the cluster can't."""
-        return await _api_key.create_connector_api_key(
-            self.client, connector_name=connector_name, index_name=index_name
+    async def connect_index(
+        self, request: IndexConnection, config_document: ConfigDocument | None
+    ) -> ConnectedIndex:
+        """The connect-index workflow (index, API key, secret, config.yml entry — or
+        nothing): raises `InvalidConnectorInput` or `IndexNotConnected`."""
+        return await _workflows.connect_index(
+            self.client, await self.store(), request, config_document=config_document
         )
-
-    async def record_api_key(self, connector_id: str, api_key_id: str) -> None:
-        await (await self.store()).update_api_key_id(connector_id, api_key_id)
 
 
 LANGUAGES = _content_index.LANGUAGES
 ContentIndexError = _content_index.ContentIndexError
-ApiKeyUnavailable = _api_key.ApiKeyUnavailable
-
-
-def _needs_configuration() -> Any:
-    from sluice.core.protocol import ConnectorStatus
-
-    return ConnectorStatus.NEEDS_CONFIGURATION
+IndexConnection = _workflows.IndexConnection
+ConnectedIndex = _workflows.ConnectedIndex
+IndexNotConnected = _workflows.IndexNotConnected
+InvalidConnectorInput = _workflows.InvalidConnectorInput
 
 
 # --------------------------------------------------------------------------- config
@@ -461,13 +448,6 @@ def secret_reference_preview(placement: SecretPlacement, name: str, value: str) 
     return value
 
 
-def save_to_env_file(path: Path, name: str, value: str) -> Path:
-    """Put `SLUICE_...=value` for secret `name` in an EnvironmentFile (0600)."""
-    from sluice.core.envfile import set_env_value
-
-    return set_env_value(path, _secrets.env_var_name(name), value)
-
-
 def env_var_name(name: str) -> str:
     return _secrets.env_var_name(name)
 
@@ -520,10 +500,8 @@ __all__ = [
 
 def job_failures(job_id: str, limit: int = 200) -> list[tuple[str, str, str, str, str]]:
     """(time, document id, operation, reason, name) from a job's failure log, oldest first."""
-    from sluice.core.engine.failures import failure_log_path, read_failures
-
     rows = []
-    for entry in read_failures(failure_log_path(job_id), limit=limit):
+    for entry in _workflows.job_failures(job_id, limit=limit) or []:
         if "id" in entry:
             rows.append(
                 (
@@ -548,12 +526,7 @@ def job_notices(job: SyncJob) -> list[str]:
 
 def export_job_failures(job_id: str, destination: Path) -> int | None:
     """Export a job's failure log (CSV or NDJSON by suffix); None when there is none here."""
-    from sluice.core.engine.failures import export_failures, failure_log_path
-
-    source = failure_log_path(job_id)
-    if not source.exists():
-        return None
-    return export_failures(source, destination)
+    return _workflows.export_job_failures(job_id, destination)
 
 
 def engine_available() -> bool:
@@ -612,20 +585,26 @@ class LocalSync:
             self.done = True
 
     async def _main(self) -> None:
+        import functools
+
         from sluice.core.engine import runner  # the job runner of the sync engine
         from sluice.sources.registry import create_source
 
+        config = self._config()
         result = await runner.run_connector_sync(
             self.settings,
             self.connector_id,
-            source_factory=create_source,
+            # config.yml's `sources:` classes and `bulk` settings, as `sluice sync` uses them
+            source_factory=functools.partial(
+                create_source, extra=config.custom_sources if config is not None else {}
+            ),
             job_type=self.job_type,
             listener=self.board,
             cancel_event=self.cancel_event,
             suspend_event=self.suspend_event,
             on_job=self._on_job,
             resume_job_id=self.resume_job_id,
-            settings=self._engine_settings(),
+            settings=self._engine_settings(config),
         )
         self.status = str(getattr(result, "status", "completed"))
         self.error = getattr(result, "error", None)
@@ -636,16 +615,20 @@ class LocalSync:
     def _on_job(self, job_id: str) -> None:
         self.job_id = job_id
 
-    def _engine_settings(self) -> Any:
+    def _config(self) -> Any:
+        """config.yml as `sluice sync` reads it, or None (no file, or a broken one: the
+        wizard's checks report it, and the sync runs with the defaults)."""
+        if not self.config_path:
+            return None
+        try:
+            return read_config(self.config_path, resolve_secrets=False)
+        except ConfigError:
+            return None
+
+    def _engine_settings(self, config: Any = None) -> Any:
         from sluice.core.engine.settings import EngineSettings
 
-        if not self.config_path:
-            return EngineSettings()
-        try:
-            config = read_config(self.config_path, resolve_secrets=False)
-        except ConfigError:
-            config = None  # the wizard's checks report a broken file; sync with the defaults
-        return EngineSettings.from_bulk_config(config.bulk if config is not None else None)
+        return EngineSettings.from_config(config if config is not None else self._config())
 
     def cancel(self) -> None:
         self.cancel_event.set()

@@ -8,14 +8,13 @@ any field whose name says secret, as a second line of defence.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from sluice.core.config.atomic import atomic_write
 from sluice.core.paths import private_dir
 
 STATE_DIR = ".sluice"
@@ -115,14 +114,10 @@ def save_state(state: WizardState, config_path: str | os.PathLike[str] | None = 
     _assert_no_secret(vars(state))  # fields added at run time too, not only declared ones
     values = asdict(state)
     private_dir(path.parent)  # 0700: it names the cluster, the connector and the index
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".wizard-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(values, handle, indent=2, sort_keys=True)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    atomic_write(
+        path,
+        lambda stream: json.dump(values, stream, indent=2, sort_keys=True),
+        mode=0o600,
+        backup=False,
+    )
     return path

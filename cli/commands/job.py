@@ -27,10 +27,11 @@ from sluice.cli.common import (
     print_table,
     when,
 )
-from sluice.core.engine.failures import export_failures, failure_log_path, read_failures
 from sluice.core.engine.runner import job_notices
 from sluice.core.invocation import sluice_command
 from sluice.core.protocol import ConnectorNotFound, JobNotFound, JobStatus, JobType, SyncJob
+from sluice.core.workflows import export_job_failures
+from sluice.core.workflows import job_failures as read_job_failures
 
 CONNECTOR_ID = document_id("connector")
 JOB_ID = document_id("sync job")
@@ -255,8 +256,8 @@ async def job_failures(args: argparse.Namespace) -> int:
     async with open_connection(args) as conn:
         if await conn.store.get_job(args.job_id) is None:
             raise JobNotFound(args.job_id)
-    path = _local_log(args.job_id)
-    if path is None:
+    entries = read_job_failures(args.job_id)
+    if entries is None:
         note(
             f"job {args.job_id} has no failures recorded on this machine (failure logs stay "
             "on the machine that ran the job)"
@@ -265,8 +266,8 @@ async def job_failures(args: argparse.Namespace) -> int:
             print_json([])
         return 0
     if args.output:
-        return _export(path, args.output)
-    entries = [e for e in read_failures(path) if "id" in e]
+        return _export(args.job_id, args.output)
+    entries = [e for e in entries if "id" in e]
     shown = entries[: max(1, args.limit)]
     if args.json:
         print_json(shown)
@@ -288,21 +289,9 @@ async def job_failures(args: argparse.Namespace) -> int:
     return 0
 
 
-def _local_log(job_id: str) -> Path | None:
-    """The job's failure log here, or None. An id that cannot be a folder name here (a path
-    separator, `..`, longer than the file system allows) cannot have a log either."""
-    if "/" in job_id or "\\" in job_id or job_id in (".", ".."):
-        return None
-    path = failure_log_path(job_id)
+def _export(job_id: str, output: str) -> int:
     try:
-        return path if path.is_file() else None
-    except OSError:  # e.g. "File name too long"
-        return None
-
-
-def _export(log: Path, output: str) -> int:
-    try:
-        count = export_failures(log, Path(output))
+        count = export_job_failures(job_id, Path(output)) or 0
     except BrokenPipeError:
         raise
     except OSError as exc:

@@ -55,7 +55,7 @@ async def run_command(args: argparse.Namespace) -> int:
     problems = config.service_problems()
     if problems:
         raise usage_error("; ".join(str(p) for p in problems))
-    level = args.log_level or str(config.service.get("log_level", "INFO"))
+    level = args.log_level or config.settings.service.log_level
     configure_logging(level, args.log_format)
     if not args.skip_checks:
         await _preflight(config.elasticsearch)

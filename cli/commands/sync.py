@@ -118,7 +118,7 @@ async def sync_command(args: argparse.Namespace) -> int:
             cancel_event=cancel,
             suspend_event=suspend,
             on_job=job_ids.append,
-            settings=EngineSettings.from_bulk_config(config.bulk),
+            settings=EngineSettings.from_config(config),
             resume_job_id=resume_job_id,
         )
     finally:

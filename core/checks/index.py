@@ -4,6 +4,9 @@ warning: Sluice indexes without it, Elastic's service fails the sync)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from elastic_transport import TransportError
 from elasticsearch import ApiError, NotFoundError
 from sluice.core.checks.context import CheckContext
@@ -94,7 +97,8 @@ async def check_index(ctx: CheckContext) -> Outcome:
         return _api_problem(exc, f"reading {concrete!r}")
     except TransportError as exc:
         return explain_network_failure(exc, ctx.probe_url, ctx.timeout)
-    mappings = (mapping.get(concrete) or next(iter(mapping.values()), {})).get("mappings") or {}
+    entry: Mapping[str, Any] = mapping.get(concrete) or next(iter(mapping.values()), {})
+    mappings = entry.get("mappings") or {}
     fields = len(mappings.get("properties") or {})
     prefix = f"{quoted(name)} exists" + (f" ({', '.join(notes)})" if notes else "")
     if not mappings.get("properties") and not mappings.get("dynamic_templates"):

@@ -4,6 +4,8 @@
   `keyring:` references resolved) or `ConfigError` listing every problem with file, line,
   column, key and fix. `Config.service_problems()` adds what makes Elastic's service refuse to
   start (no connector, `changeme`), for `sluice run`.
+* `Config.settings` is the typed model (`core.config.typed.Settings`) every consumer reads;
+  `core.config.unused` warns about documented keys Sluice does not act on.
 * `ConfigDocument` edits a file in place keeping comments, order and style; `save()` is atomic
   and keeps `<name>.bak`.
 * `new_config_text(...)` writes a fresh, commented config.
@@ -23,6 +25,7 @@ from sluice.core.config.model import Config
 from sluice.core.config.problems import ConfigError, Problem
 from sluice.core.config.schema import SLUICE_ONLY_KEYS, known_paths
 from sluice.core.config.template import new_config_text
+from sluice.core.config.typed import Settings
 
 __all__ = [
     "DEFAULTS",
@@ -33,6 +36,7 @@ __all__ = [
     "ConfigDocument",
     "ConfigError",
     "Problem",
+    "Settings",
     "config_from_text",
     "escape_dollars",
     "known_paths",

@@ -114,6 +114,13 @@ DEFAULTS: dict[str, Any] = {
     "extraction_service": None,
 }
 
+#: Defaults of the Sluice-only keys (Elastic's service ignores them, so they are not merged into
+#: the config Elastic's service would see): `elasticsearch.bulk.request_timeout` is the seconds
+#: a bulk request may go unanswered before it is retried. A healthy cluster answers a
+#: 500-document request in well under a second; the general 240 s left a black-holed
+#: connection stalling the sync for 4 minutes unseen.
+SLUICE_BULK_DEFAULTS: dict[str, Any] = {"request_timeout": 60}
+
 #: What Elastic's content-extraction client assumes for keys missing under
 #: `extraction_service` once the section exists.
 EXTRACTION_SERVICE_DEFAULTS: dict[str, Any] = {

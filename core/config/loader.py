@@ -28,6 +28,7 @@ from sluice.core.config.parse import Parsed, YamlSyntaxError, parse_text
 from sluice.core.config.problems import MAX_LISTED, ConfigError, Problem, cap_problems
 from sluice.core.config.schema import Path as KeyPath
 from sluice.core.config.schema import Validator, format_path
+from sluice.core.config.unused import unused_warnings
 from sluice.core.redact import remember_secret
 from sluice.core.secrets import SECRET_FIELD_NAMES, SecretError, parse_reference, read_secret
 
@@ -170,6 +171,7 @@ def _build(
     if any(p.is_error for p in problems):
         raise ConfigError(problems)
     problems += compat_warnings(parsed.data, parsed.locate_key, parsed.file)
+    problems += unused_warnings(parsed.data, parsed.locate_key, parsed.file)
     # A copy: resolving `keyring:` references must not touch the file as written.
     data = _merge(default_config(), copy.deepcopy(parsed.data))
     if resolve_secrets:

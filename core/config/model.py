@@ -9,10 +9,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sluice.core.config.defaults import ELASTIC_SOURCES, EXTRACTION_SERVICE_DEFAULTS
+from sluice.core.config.defaults import EXTRACTION_SERVICE_DEFAULTS
 from sluice.core.config.parse import Parsed
 from sluice.core.config.problems import Problem
 from sluice.core.config.schema import format_path
+from sluice.core.config.typed import Settings
 from sluice.core.secrets import SECRET_FIELD_NAMES, mask
 
 PLACEHOLDER = "changeme"
@@ -57,6 +58,12 @@ class Config:
         return self._parsed
 
     @property
+    def settings(self) -> Settings:
+        """The typed settings every consumer reads (engine, service, TUI): built from `data`
+        each time, so an edit of `data` is never hidden behind a stale copy."""
+        return Settings.from_data(self.data)
+
+    @property
     def elasticsearch(self) -> dict[str, Any]:
         return self.data["elasticsearch"]
 
@@ -75,7 +82,7 @@ class Config:
     @property
     def custom_sources(self) -> dict[str, str]:
         """`sources` entries the user added or changed (not Elastic's built-in classes)."""
-        return {k: v for k, v in self.sources.items() if ELASTIC_SOURCES.get(k) != v}
+        return self.settings.custom_sources
 
     @property
     def extraction_service(self) -> dict[str, Any] | None:

@@ -18,7 +18,13 @@ typed events to a listener. Safety rules:
   (`core.engine.mapping_fit`): a field the index would reject fails the sync before that
   document is written, naming the fields, instead of failing documents one by one;
 * what the user should know although the sync went on (a missing ingest pipeline, stale
-  documents kept) is in the result's `notices` and in every progress snapshot.
+  documents kept) is in the result's `notices` and in every progress snapshot;
+* a document's lazy content (`SourceDocument.content`) is loaded only once the engine has
+  decided to write it, a bounded number at a time (`core.engine.content`); a loader that
+  fails fails that document, which is indexed with its metadata.
+
+Everything one sync learns and counts lives in its `SyncRun` (`core.engine.run`), created by
+`run()`; the engine holds only its client, settings and collaborators.
 """
 
 from __future__ import annotations
@@ -28,18 +34,19 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from enum import StrEnum
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 import orjson
 from elasticsearch import AsyncElasticsearch, AuthorizationException, NotFoundError
 from elasticsearch.exceptions import ApiError, TransportError
 from sluice.core.content_index import create_content_index
 from sluice.core.engine.budget import ErrorBudget, ErrorBudgetExceeded
+from sluice.core.engine.content import ContentLoads
 from sluice.core.engine.failures import FailureLog
 from sluice.core.engine.ids import normalize_id
 from sluice.core.engine.mapping_fit import MappingFit, mismatch_message
@@ -58,23 +65,27 @@ from sluice.core.engine.progress import (
 )
 from sluice.core.engine.queue import ByteBoundedQueue
 from sluice.core.engine.rules import SyncRules
+from sluice.core.engine.run import SyncMode, SyncRun
 from sluice.core.engine.settings import EngineSettings
 from sluice.core.engine.sink import BulkOp, StallWatch, delete_op, index_op, run_sink_worker
 from sluice.core.engine.snapshot import IdLedger, scan_index_ids
 from sluice.core.engine.source import (
-    FAILURE_FIELD,
-    NAME_FIELD,
-    OPERATION_FIELD,
+    ContentError,
+    ContentLoader,
     Document,
     DocumentSource,
     Operation,
+    SourceDocument,
+    SourceFailure,
+    counting,
+    incremental,
 )
 from sluice.core.engine.unread import UnreadPart, keep_unread
 
+__all__ = ["IndexMismatch", "StopSignal", "SyncEngine", "SyncMode", "SyncRequest", "SyncResult"]
+
 log = logging.getLogger("sluice.engine")
 
-#: The field a source sets on a document it could only partly read (see sources.base).
-ERROR_FIELD = "_sluice_error"
 #: Elastic's field for file bytes (base64) that the ingest pipeline's attachment processor reads.
 ATTACHMENT_FIELD = "_attachment"
 NO_PIPELINE_FOR_ATTACHMENT = (
@@ -83,6 +94,7 @@ NO_PIPELINE_FOR_ATTACHMENT = (
     "let Sluice extract the text)"
 )
 _STOP_POLL_SECONDS = 0.1
+_T = TypeVar("_T")
 
 
 def pipeline_missing_notice(pipeline: str) -> str:
@@ -99,12 +111,6 @@ class IndexMismatch(Exception):
     """The existing index's mapping rejects fields of the documents (the message says which)."""
 
 
-class SyncMode(StrEnum):
-    FULL = "full"  # everything, then delete what the source no longer has
-    CURSOR = "cursor"  # the source's own changes since `sync_cursor`
-    TIMESTAMPS = "timestamps"  # everything, skipping documents whose `_timestamp` is unchanged
-
-
 @dataclass(frozen=True, slots=True)
 class SyncRequest:
     """What to sync: the job's snapshot of the connector, in engine terms."""
@@ -117,8 +123,11 @@ class SyncRequest:
     language: str | None = None  # analyzer language when the index must be created
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class SyncResult:
+    """What one sync did. Frozen: whoever reports a different outcome (the runner, when the
+    job was ended elsewhere) says so in its own result, built with `dataclasses.replace`."""
+
     status: SyncStatus
     counters: Counters
     elapsed: float
@@ -173,26 +182,16 @@ class _Stopped(Exception):
         self.status = status
 
 
-@dataclass
-class _Run:
-    """Mutable state of one sync."""
+@dataclass(slots=True)
+class _Pending:
+    """A document to write once its lazy content is loaded."""
 
-    request: SyncRequest
-    mode: SyncMode
-    rules: SyncRules
-    queue: ByteBoundedQueue[BulkOp]
-    ledger: IdLedger | None
-    started: float = field(default_factory=time.monotonic)
-    source_error: str | None = None
-    listing_error: str | None = None
-    unread: list[UnreadPart] = field(default_factory=list)  # parts the source could not read
-    notice: str | None = None  # why stale documents were kept
-    index_json: bytes = b""  # the index name as JSON, for the bulk headers
-    pipeline: str | None = None  # the ingest pipeline in use, if the cluster has it
-    fit: MappingFit | None = None  # the existing index's mappings, to judge documents by
-
-    def __post_init__(self) -> None:
-        self.index_json = orjson.dumps(self.request.index_name)
+    doc: Document
+    doc_id: str
+    raw_id: Any
+    name: str | None
+    content: ContentLoader
+    judged: bool  # False: sync rules need the content, so they are applied after loading
 
 
 class SyncEngine:
@@ -214,87 +213,58 @@ class SyncEngine:
         self.failure_log = failure_log or FailureLog(None)
         self.stop = stop or StopSignal()
         self.work_dir = work_dir
-        self.counters = Counters()
-        self.phase = Phase.STARTING
-        self.last_error: str | None = None
-        self._budget = ErrorBudget(self.settings)
-        self._stalls = StallWatch(self._emit)
-        self._rate = RateMeter()
-        self._phase_rate = RateMeter()
-        self._started = time.monotonic()
-        self._rate_value = 0.0
-        self._phase_rate_value = 0.0
-        self._index_created = False
-        self._mappings: Mapping[str, Any] | None = None  # of an index that existed
-        self._index_settings: Mapping[str, Any] = {}  # its index.mapping.* settings
-        self.notices: list[str] = []  # for the user, although the sync goes on
-        self.total: int | None = None  # documents the source will yield, when it says
-        self.stale_total: int | None = None  # stale documents to delete, once counted
-        self._deletes_resolved = 0  # delete operations answered (deleted, gone or failed)
-        self._deletes_before_stale = 0
+        self._run: SyncRun | None = None  # the run in progress (or the last), for `snapshot`
 
     # ------------------------------------------------------------------ public
 
     def snapshot(self) -> ProgressSnapshot:
-        return ProgressSnapshot(
-            phase=self.phase,
-            counters=self.counters.copy(),
-            elapsed=time.monotonic() - self._started,
-            docs_per_second=self._rate_value,
-            total=self.total,
-            last_error=self.last_error,
-            stale_total=self.stale_total,
-            stale_done=self._deletes_resolved - self._deletes_before_stale,
-            phase_rate=self._phase_rate_value,
-            stalled=self._stalls.current,
-            notices=tuple(self.notices),
-        )
+        """The progress of the run in progress (or of the last one; empty before any)."""
+        if self._run is None:
+            return ProgressSnapshot(
+                phase=Phase.STARTING, counters=Counters(), elapsed=0.0, docs_per_second=0.0
+            )
+        return self._run.snapshot()
 
     async def run(self, source: DocumentSource, request: SyncRequest) -> SyncResult:
         """Sync `source` into `request.index_name`; never raises for sync failures (they are
         in the result), only for programming errors."""
-        self._started = time.monotonic()
-        reporter = asyncio.create_task(self._report_progress())
-        status, error, cursor, pipeline = SyncStatus.COMPLETED, None, None, None
-        notice: str | None = None
+        mode = self._mode(source, request)
+        run = self._run = SyncRun(
+            index_name=request.index_name,
+            mode=mode,
+            rules=SyncRules((request.filtering or {}).get("rules") or []),
+            queue=ByteBoundedQueue(self.settings.queue_max_size, self.settings.queue_max_mem_size),
+            budget=ErrorBudget(self.settings),
+            stalls=StallWatch(self._emit),
+        )
+        reporter = asyncio.create_task(self._report_progress(run))
+        status, error, cursor = SyncStatus.COMPLETED, None, None
         try:
-            pipeline = await self._prepare_index(request)
-            mode = self._mode(source, request)
-            run = _Run(
-                request=request,
-                mode=mode,
-                rules=SyncRules((request.filtering or {}).get("rules") or []),
-                queue=ByteBoundedQueue(
-                    self.settings.queue_max_size, self.settings.queue_max_mem_size
-                ),
-                # A cursor sync deletes only what the source says; an index created just
-                # now holds nothing to list or delete.
-                ledger=None
-                if mode is SyncMode.CURSOR or self._index_created
-                else IdLedger(self.work_dir),
-                pipeline=pipeline,
-                fit=self._fit(pipeline),
-            )
-            counting = self._start_counting(source, run)
+            await self._prepare_index(run, request)
+            # A cursor sync deletes only what the source says; an index created just now
+            # holds nothing to list or delete.
+            if mode is not SyncMode.CURSOR and not run.index_created:
+                run.ledger = IdLedger(self.work_dir)
+            run.fit = self._fit(run)
+            counting_task = self._start_counting(source, run, request)
             try:
-                await self._run_until_stopped(source, run, pipeline)
+                await self._run_until_stopped(source, run, request)
             finally:
-                if counting is not None:
-                    counting.cancel()
+                if counting_task is not None:
+                    counting_task.cancel()
                 if run.ledger is not None:
                     run.ledger.close()
             error = run.source_error or run.listing_error
-            notice = run.notice
             if error:
                 status = SyncStatus.ERROR
-            elif self._supports_cursor(source):
-                cursor = getattr(source, "sync_cursor", None)
+            elif (changes := incremental(source)) is not None:
+                cursor = changes.sync_cursor
         except _Stopped as stopped:
             status = stopped.status
         except ErrorBudgetExceeded as exc:
             status = SyncStatus.ERROR
-            if self._stalls.outage:  # no request got through: not the documents' fault
-                error = f"Elasticsearch unreachable: {self._stalls.outage}"
+            if run.stalls.outage:  # no request got through: not the documents' fault
+                error = f"Elasticsearch unreachable: {run.stalls.outage}"
             else:
                 error = f"too many document errors: {exc}"
         except ApiError as exc:
@@ -310,12 +280,12 @@ class SyncEngine:
                 await reporter
             self.failure_log.close()
         if error:
-            self.last_error = error
-        self._set_phase(Phase.DONE)
-        elapsed = time.monotonic() - self._started
-        self._rate_value = self._done() / elapsed if elapsed > 0 else 0.0  # the average
-        self._phase_rate_value = 0.0
-        snapshot = replace(self.snapshot(), status=status, stalled=None)
+            run.last_error = error
+        self._set_phase(run, Phase.DONE)
+        elapsed = time.monotonic() - run.started
+        run.rate_value = run.done() / elapsed if elapsed > 0 else 0.0  # the average
+        run.phase_rate_value = 0.0
+        snapshot = replace(run.snapshot(), status=status, stalled=None)
         self._emit(FinishedEvent(status, snapshot, error))
         return SyncResult(
             status=status,
@@ -324,114 +294,118 @@ class SyncEngine:
             error=error,
             sync_cursor=cursor,
             failures_recorded=self.failure_log.recorded,
-            pipeline=pipeline,
-            notice=notice,
-            notices=list(self.notices),
+            pipeline=run.pipeline,
+            notice=run.notice,
+            notices=list(run.notices),
         )
 
     # ------------------------------------------------------------------ set-up
 
-    def _start_counting(self, source: DocumentSource, run: _Run) -> asyncio.Task[None] | None:
+    def _start_counting(
+        self, source: DocumentSource, run: SyncRun, request: SyncRequest
+    ) -> asyncio.Task[None] | None:
         """Ask the source how many documents are coming (optional), alongside the sync."""
-        count = getattr(source, "count_documents", None)
-        if run.mode is SyncMode.CURSOR or not callable(count):
+        counter = counting(source)
+        if run.mode is SyncMode.CURSOR or counter is None:
             return None
 
-        async def counting() -> None:
+        async def count() -> None:
             try:
-                total = await count(run.request.filtering)
+                total = await counter.count_documents(request.filtering)
             except Exception as exc:  # progress only: never fails the sync
                 log.debug("the source could not count its documents: %s", exc)
                 return
-            self.total = int(total) if total is not None else None
+            run.total = int(total) if total is not None else None
 
-        return asyncio.create_task(counting())
+        return asyncio.create_task(count())
 
     @staticmethod
-    def _supports_cursor(source: DocumentSource) -> bool:
-        check = getattr(source, "supports_incremental_sync", None)
-        return bool(check()) if callable(check) else hasattr(source, "get_docs_incrementally")
-
-    def _mode(self, source: DocumentSource, request: SyncRequest) -> SyncMode:
+    def _mode(source: DocumentSource, request: SyncRequest) -> SyncMode:
         if not request.incremental:
             return SyncMode.FULL
-        if self._supports_cursor(source) and request.sync_cursor is not None:
+        if incremental(source) is not None and request.sync_cursor is not None:
             return SyncMode.CURSOR
         return SyncMode.TIMESTAMPS
 
-    async def _prepare_index(self, request: SyncRequest) -> str | None:
-        """Create the content index when missing; return the pipeline to use, if any."""
-        self._index_created = await create_content_index(
+    async def _prepare_index(self, run: SyncRun, request: SyncRequest) -> None:
+        """Create the content index when missing; find the pipeline to use, if any."""
+        run.index_created = await create_content_index(
             self.client, request.index_name, language=request.language
         )
-        if not self._index_created:  # one made now has only Sluice's mappings: nothing to judge
-            self._mappings = await self._existing_mappings(request.index_name)
-        if not request.pipeline:
+        if not run.index_created:  # one made now has only Sluice's mappings: nothing to judge
+            await self._read_existing_mappings(run)
+        run.pipeline = await self._usable_pipeline(run, request.pipeline)
+
+    async def _usable_pipeline(self, run: SyncRun, pipeline: str | None) -> str | None:
+        if not pipeline:
             return None
         try:
-            await self.client.ingest.get_pipeline(id=request.pipeline)
+            await self.client.ingest.get_pipeline(id=pipeline)
         except NotFoundError:
             # Kept on purpose (`search-default-ingestion` is missing on many clusters), but
             # shown: in the job's metadata, `sluice job show` and the dashboard.
-            self.notices.append(pipeline_missing_notice(request.pipeline))
-            log.warning("%s", self.notices[-1])
+            run.notices.append(pipeline_missing_notice(pipeline))
+            log.warning("%s", run.notices[-1])
             return None
         except AuthorizationException:
             # Elastic's least-privilege connector key (monitor + manage_connector) may not
             # read pipelines; Elastic's service uses the pipeline unchecked, and so do we.
-            log.info("cannot check ingest pipeline %r (no privilege); using it", request.pipeline)
-            return request.pipeline
+            log.info("cannot check ingest pipeline %r (no privilege); using it", pipeline)
+            return pipeline
         except ApiError as exc:
-            self.notices.append(
-                f"cannot read ingest pipeline {request.pipeline!r} ({exc}): indexed without it"
+            run.notices.append(
+                f"cannot read ingest pipeline {pipeline!r} ({exc}): indexed without it"
             )
-            log.warning("%s", self.notices[-1])
+            log.warning("%s", run.notices[-1])
             return None
-        return request.pipeline
+        return pipeline
 
-    async def _existing_mappings(self, index: str) -> Mapping[str, Any] | None:
-        """The mappings of `index` (`GET <index>/_mapping`), or None to skip the preflight."""
+    async def _read_existing_mappings(self, run: SyncRun) -> None:
+        """The mappings of the index (`GET <index>/_mapping`) and its index.mapping.*
+        settings into `run`; mappings stay None to skip the preflight."""
+        index = run.index_name
         try:
             body = (await self.client.indices.get_mapping(index=index)).body
         except AuthorizationException:
             log.debug("cannot read the mapping of %s (no privilege): no mapping preflight", index)
-            return None
+            return
         except ApiError as exc:
             log.info("cannot read the mapping of %s (%s): no mapping preflight", index, exc)
-            return None
+            return
         entries = list(body.values()) if isinstance(body, Mapping) else []
         if len(entries) != 1 or not isinstance(entries[0], Mapping):
-            return None  # an alias of several indices (the bulk requests fail anyway)
+            return  # an alias of several indices (the bulk requests fail anyway)
         mappings = entries[0].get("mappings")
         if not isinstance(mappings, Mapping):
-            return None
+            return
         try:  # index-wide defaults of the fields' ignore_malformed and coerce
             found = await self.client.indices.get_settings(
                 index=index, name="index.mapping.*", flat_settings=True
             )
             (entry,) = found.body.values()
-            self._index_settings = dict(entry.get("settings") or {})
+            run.index_settings = dict(entry.get("settings") or {})
         except (ApiError, ValueError, AttributeError) as exc:
             log.info("cannot read the settings of %s (%s): their defaults assumed", index, exc)
-        return mappings
+        run.mappings = mappings
 
-    def _fit(self, pipeline: str | None) -> MappingFit | None:
+    @staticmethod
+    def _fit(run: SyncRun) -> MappingFit | None:
         """The judge of documents against the existing index, if there is one to judge by;
         a pipeline consumes `_attachment` before the mapping sees the document."""
-        if self._mappings is None:
+        if run.mappings is None:
             return None
         return MappingFit(
-            self._mappings,
-            ignore=(ATTACHMENT_FIELD,) if pipeline else (),
-            settings=self._index_settings,
+            run.mappings,
+            ignore=(ATTACHMENT_FIELD,) if run.pipeline else (),
+            settings=run.index_settings,
         )
 
     # ------------------------------------------------------------------ pipeline
 
     async def _run_until_stopped(
-        self, source: DocumentSource, run: _Run, pipeline: str | None
+        self, source: DocumentSource, run: SyncRun, request: SyncRequest
     ) -> None:
-        work = asyncio.create_task(self._pipeline(source, run, pipeline))
+        work = asyncio.create_task(self._pipeline(source, run, request))
         while not work.done():
             await asyncio.wait({work}, timeout=_STOP_POLL_SECONDS)
             requested = self.stop.requested
@@ -448,8 +422,9 @@ class SyncEngine:
                 raise budget.exceptions[0] from None
             raise group.exceptions[0] from None
 
-    async def _pipeline(self, source: DocumentSource, run: _Run, pipeline: str | None) -> None:
+    async def _pipeline(self, source: DocumentSource, run: SyncRun, request: SyncRequest) -> None:
         turn = asyncio.Lock()
+        on_result = partial(self._on_result, run)
         async with asyncio.TaskGroup() as group:
             for _ in range(max(1, self.settings.max_concurrency)):
                 group.create_task(
@@ -457,26 +432,28 @@ class SyncEngine:
                         self.client,
                         run.queue,
                         self.settings,
-                        self._on_result,
-                        pipeline,
+                        on_result,
+                        run.pipeline,
                         turn,
-                        self._stalls,
+                        run.stalls,
                     )
                 )
-            group.create_task(self._feed(source, run))
+            group.create_task(self._feed(source, run, request))
 
-    async def _feed(self, source: DocumentSource, run: _Run) -> None:
+    async def _feed(self, source: DocumentSource, run: SyncRun, request: SyncRequest) -> None:
         """Produce every operation, then close the queue so the sink workers finish."""
         listing: asyncio.Task[None] | None = None
         try:
             if run.ledger is not None and run.mode is SyncMode.TIMESTAMPS:
-                self._set_phase(Phase.LISTING)  # timestamps are needed before extracting
-                await self._list_existing(run, with_timestamps=True)
+                self._set_phase(run, Phase.LISTING)  # timestamps are needed before extracting
+                await self._list_existing(run, run.ledger, with_timestamps=True)
             elif run.ledger is not None:  # listed while the source is read
-                listing = asyncio.create_task(self._list_existing(run, with_timestamps=False))
-            self._set_phase(Phase.EXTRACTING)
+                listing = asyncio.create_task(
+                    self._list_existing(run, run.ledger, with_timestamps=False)
+                )
+            self._set_phase(run, Phase.EXTRACTING)
             try:
-                await self._extract(source, run)
+                await self._extract(source, run, request)
             except asyncio.CancelledError:
                 raise
             except IndexMismatch as exc:
@@ -496,24 +473,25 @@ class SyncEngine:
                 run.ledger is not None
                 and run.source_error is None
                 and run.listing_error is None
-                and await self._keep_unread(run)
+                and await self._keep_unread(run, run.ledger)
             ):
                 # Counted first, so the deletion has its own progress and ETA.
-                self.stale_total = run.ledger.count_unseen()
-                self._deletes_before_stale = self._deletes_resolved
-                self._phase_rate = RateMeter()
-                self._phase_rate_value = 0.0
-                self._set_phase(Phase.DELETING)
-                await self._delete_unseen(run)
-            self._set_phase(Phase.FINISHING)
+                run.stale_total = run.ledger.count_unseen()
+                run.deletes_before_stale = run.deletes_resolved
+                run.phase_rate = RateMeter()
+                run.phase_rate_value = 0.0
+                self._set_phase(run, Phase.DELETING)
+                await self._delete_unseen(run, run.ledger)
+            self._set_phase(run, Phase.FINISHING)
         finally:
             if listing is not None and not listing.done():
                 listing.cancel()
             run.queue.close()
 
-    async def _list_existing(self, run: _Run, *, with_timestamps: bool) -> None:
-        assert run.ledger is not None
-        index = run.request.index_name
+    async def _list_existing(
+        self, run: SyncRun, ledger: IdLedger, *, with_timestamps: bool
+    ) -> None:
+        index = run.index_name
         try:
             # Searches only see refreshed documents: without this, what the previous sync
             # wrote in its last second would never be listed, so never deleted.
@@ -527,60 +505,96 @@ class SyncEngine:
                 page_size=self.settings.scan_page_size,
                 with_timestamps=with_timestamps,
             ):
-                run.ledger.add_existing(page)
+                ledger.add_existing(page)
         except ApiError as exc:
             run.listing_error = f"could not list the index's documents: {exc}"
 
-    async def _extract(self, source: DocumentSource, run: _Run) -> None:
-        filtering = run.request.filtering
+    async def _extract(self, source: DocumentSource, run: SyncRun, request: SyncRequest) -> None:
+        """Read the source to its end, queueing what to write; documents with lazy content
+        are loaded alongside, and all of them are queued before this returns."""
+        filtering = request.filtering
         queue = run.queue
         prepare = self._operation
-        if run.mode is SyncMode.CURSOR:
-            changes = source.get_docs_incrementally(  # type: ignore[attr-defined]
-                run.request.sync_cursor, filtering
-            )
-            async with contextlib.aclosing(changes):
-                async for doc, operation in changes:
-                    queued = prepare(run, doc, Operation(operation))
-                    if queued is not None and not queue.try_put(*queued):
-                        await queue.put(*queued)
-        else:
-            docs: AsyncIterator[Document] = source.get_docs(filtering)
-            index = Operation.INDEX
-            async with contextlib.aclosing(docs):  # type: ignore[type-var]
-                async for doc in docs:
-                    queued = prepare(run, doc, index)
-                    # The hot path: no coroutine per document unless the queue is full.
-                    if queued is not None and not queue.try_put(*queued):
-                        await queue.put(*queued)
+        loads = ContentLoads()
+        try:
+            changes = incremental(source) if run.mode is SyncMode.CURSOR else None
+            if changes is not None:
+                pairs = changes.get_docs_incrementally(request.sync_cursor, filtering)
+                async with _closing(pairs):
+                    async for item, operation in pairs:
+                        queued = prepare(run, item, Operation(operation))
+                        if queued is None:
+                            continue
+                        if isinstance(queued, _Pending):
+                            await loads.submit(queued.content, partial(self._loaded, run, queued))
+                        elif not queue.try_put(*queued):
+                            await queue.put(*queued)
+            else:
+                docs = source.get_docs(filtering)
+                index = Operation.INDEX
+                async with _closing(docs):
+                    async for yielded in docs:
+                        queued = prepare(run, yielded, index)
+                        # The hot path: no coroutine per document unless the queue is full.
+                        if queued is None:
+                            continue
+                        if isinstance(queued, _Pending):
+                            await loads.submit(queued.content, partial(self._loaded, run, queued))
+                        elif not queue.try_put(*queued):
+                            await queue.put(*queued)
+            await loads.drain()
+        finally:
+            loads.cancel()
 
     def _operation(
-        self, run: _Run, doc: Document, operation: Operation
-    ) -> tuple[BulkOp, int] | None:
-        """The bulk operation (and its size) for one source document; None to skip it."""
-        counters = self.counters
-        raw_id = doc.pop("_id", None)
-        if raw_id is None or raw_id == "":
-            if FAILURE_FIELD in doc:  # not a document: something the source could not read
-                self._source_failure(run, doc)
-                return None
-            counters.extracted += 1
-            self._failed("?", "index", "the source yielded a document without an _id")
+        self, run: SyncRun, item: Any, operation: Operation
+    ) -> tuple[BulkOp, int] | _Pending | None:
+        """The bulk operation (and its size) for one item of the source, a `_Pending` when
+        its content is still to load, None to skip it."""
+        counters = run.counters
+        error = name = content = None
+        if type(item) is dict:
+            doc: Document = item
+        elif isinstance(item, SourceDocument):
+            doc, error, name, content = item.document, item.error, item.name, item.content
+        elif isinstance(item, SourceFailure):  # not a document: a part it could not read
+            self._source_failure(run, item)
             return None
+        elif isinstance(item, Mapping):
+            doc = dict(item)
+        else:
+            counters.extracted += 1
+            self._failed(run, "?", "index", f"the source yielded a {type(item).__name__}")
+            return None
+        raw_id = doc.pop("_id", None)
         counters.extracted += 1
+        if raw_id is None or raw_id == "":
+            self._failed(run, "?", "index", "the source yielded a document without an _id")
+            return None
         doc_id = normalize_id(raw_id)
-        name = doc.pop(NAME_FIELD, None) or doc.get("path") or doc.get("title")
-        if name is not None and not isinstance(name, str):
-            name = str(name)
+        if name is None:
+            found = doc.get("path") or doc.get("title")
+            name = found if found is None or isinstance(found, str) else str(found)
         if operation is Operation.DELETE:
             return delete_op(run.index_json, doc_id, name), 64
-        if ERROR_FIELD in doc:
-            self._failed(doc_id, "extract", str(doc.pop(ERROR_FIELD)), name)
-        if ATTACHMENT_FIELD in doc and run.pipeline is None:
-            del doc[ATTACHMENT_FIELD]  # base64 bytes are no use without a pipeline to read them
-            self._failed(doc_id, "extract", NO_PIPELINE_FOR_ATTACHMENT, name)
+        if error is not None:
+            self._failed(run, doc_id, "extract", error, name)
+        if content is not None and run.rules.rules:  # the rules may read the content
+            return _Pending(doc, doc_id, raw_id, name, content, judged=False)
+        verdict = self._judge(run, doc, doc_id, name)
+        if verdict is not True:
+            return verdict  # None or a delete operation
+        if content is not None:
+            return _Pending(doc, doc_id, raw_id, name, content, judged=True)
+        return self._serialize(run, doc, doc_id, raw_id, name)
+
+    def _judge(
+        self, run: SyncRun, doc: Document, doc_id: str, name: str | None
+    ) -> tuple[BulkOp, int] | Literal[True] | None:
+        """True when the document is to be written; else what to do instead: nothing
+        (None: left out by the sync rules, or unchanged) or a delete operation."""
         if run.rules.rules and not run.rules.includes(doc):
-            counters.skipped += 1
+            run.counters.skipped += 1
             if run.mode is SyncMode.CURSOR:  # the other modes delete it as unseen
                 return delete_op(run.index_json, doc_id, name), 64
             return None
@@ -593,26 +607,60 @@ class SyncEngine:
             and ledger is not None
             and ledger.existing_timestamp(doc_id) == str(timestamp)
         ):
-            counters.skipped += 1
+            run.counters.skipped += 1
             ledger.mark_seen(doc_id)
             return None
+        return True
+
+    async def _loaded(
+        self,
+        run: SyncRun,
+        pending: _Pending,
+        fields: Mapping[str, Any] | None,
+        error: Exception | None,
+    ) -> None:
+        """A document's lazy content arrived (or failed): queue the document."""
+        doc, doc_id, name = pending.doc, pending.doc_id, pending.name
+        if error is not None:  # indexed with its metadata, like a partly read document
+            reason = str(error) if isinstance(error, ContentError) else _describe(error)
+            self._failed(run, doc_id, "extract", reason, name)
+        elif fields:
+            doc.update(fields)
+        if not pending.judged:
+            verdict = self._judge(run, doc, doc_id, name)
+            if verdict is not True:
+                if verdict is not None:
+                    await run.queue.put(*verdict)  # a delete operation
+                return
+        queued = self._serialize(run, doc, doc_id, pending.raw_id, name)
+        if queued is not None:
+            await run.queue.put(*queued)
+
+    def _serialize(
+        self, run: SyncRun, doc: Document, doc_id: str, raw_id: Any, name: str | None
+    ) -> tuple[BulkOp, int] | None:
+        """The index operation of a document to write (checked against the index's mappings
+        and the size limit), None when it cannot be written."""
+        if ATTACHMENT_FIELD in doc and run.pipeline is None:
+            del doc[ATTACHMENT_FIELD]  # base64 bytes are no use without a pipeline to read them
+            self._failed(run, doc_id, "extract", NO_PIPELINE_FOR_ATTACHMENT, name)
         if "id" not in doc:
             doc["id"] = raw_id if isinstance(raw_id, str) else str(raw_id)
         fit = run.fit
         if fit is not None:
             conflicts = fit.conflicts(doc)  # one set lookup per field once its type was judged
             if conflicts:
-                index = run.request.index_name
-                raise IndexMismatch(mismatch_message(index, conflicts, name or doc_id))
+                raise IndexMismatch(mismatch_message(run.index_name, conflicts, name or doc_id))
         try:
             body = orjson.dumps(doc, default=str, option=orjson.OPT_NON_STR_KEYS)
         except (TypeError, orjson.JSONEncodeError) as exc:
-            self._failed(doc_id, "index", f"cannot serialize the document: {exc}", name)
+            self._failed(run, doc_id, "index", f"cannot serialize the document: {exc}", name)
             return None
         size = len(body)
         if size > self.settings.max_document_size:
-            counters.skipped += 1
+            run.counters.skipped += 1
             self._record(
+                run,
                 doc_id,
                 "index",
                 f"skipped: the document is {size / 1048576:.1f} MiB, over the "
@@ -620,96 +668,93 @@ class SyncEngine:
                 name,
             )
             return None
-        if ledger is not None:
-            ledger.mark_seen(doc_id)
-        counters.bytes += size
+        if run.ledger is not None:
+            run.ledger.mark_seen(doc_id)
+        run.counters.bytes += size
         return index_op(run.index_json, doc_id, body, name), size
 
-    async def _keep_unread(self, run: _Run) -> bool:
+    async def _keep_unread(self, run: SyncRun, ledger: IdLedger) -> bool:
         """Keep the stale documents of the parts the source could not read (see
         `core.engine.unread`); False when nothing may be deleted at all."""
-        assert run.ledger is not None
-        go_on, run.notice = await keep_unread(
-            self.client, run.request.index_name, run.ledger, run.unread
-        )
+        go_on, run.notice = await keep_unread(self.client, run.index_name, ledger, run.unread)
         if run.notice:
-            self.notices.append(run.notice)
+            run.notices.append(run.notice)
         return go_on
 
-    async def _delete_unseen(self, run: _Run) -> None:
-        assert run.ledger is not None
-        for page in run.ledger.unseen_ids():
+    @staticmethod
+    async def _delete_unseen(run: SyncRun, ledger: IdLedger) -> None:
+        for page in ledger.unseen_ids():
             for doc_id in page:
                 await run.queue.put(delete_op(run.index_json, doc_id), 64)
 
     # ------------------------------------------------------------------ outcomes
 
-    def _on_result(self, ok: bool, info: dict[str, Any], name: str | None = None) -> None:
+    def _on_result(
+        self, run: SyncRun, ok: bool, info: dict[str, Any], name: str | None = None
+    ) -> None:
         """One bulk item's outcome (called by the sink for every operation)."""
         op_type, item = next(iter(info.items()))
-        counters = self.counters
+        counters = run.counters
         if ok:
             result = item.get("result")
             if op_type == "delete":
-                self._deletes_resolved += 1
+                run.deletes_resolved += 1
                 if result == "deleted":
                     counters.deleted += 1
             elif result == "created":
                 counters.indexed += 1
             else:
                 counters.updated += 1
-            self._budget.success()
+            run.budget.success()
             return
         if op_type == "delete":
-            self._deletes_resolved += 1
+            run.deletes_resolved += 1
             if item.get("status") == 404:
-                self._budget.success()  # already gone: the goal is reached
+                run.budget.success()  # already gone: the goal is reached
                 return
         reason = _item_reason(item)
-        self._failed(str(item.get("_id", "?")), op_type, reason, name)
-        self._budget.failure(reason)
+        self._failed(run, str(item.get("_id", "?")), op_type, reason, name)
+        run.budget.failure(reason)
 
-    def _source_failure(self, run: _Run, record: Document) -> None:
+    def _source_failure(self, run: SyncRun, failure: SourceFailure) -> None:
         """Something the source could not read outside any document (a folder it could not
         list): a failure like a document's, so the job is not reported clean, and a part
         whose indexed documents the deletion must keep."""
-        name = record.get(NAME_FIELD)
-        name = None if name is None else str(name)
-        operation = str(record.get(OPERATION_FIELD) or "extract")
-        self._failed(name or "?", operation, str(record[FAILURE_FIELD]), name)
-        run.unread.append(UnreadPart.of(name or "part of the source", operation, record))
+        name = failure.name or None
+        self._failed(run, name or "?", failure.operation or "extract", failure.reason, name)
+        run.unread.append(UnreadPart.of(failure))
 
-    def _failed(self, doc_id: str, operation: str, reason: str, name: str | None = None) -> None:
-        self.counters.failed += 1
-        self._record(doc_id, operation, reason, name)
+    def _failed(
+        self, run: SyncRun, doc_id: str, operation: str, reason: str, name: str | None = None
+    ) -> None:
+        run.counters.failed += 1
+        self._record(run, doc_id, operation, reason, name)
 
-    def _record(self, doc_id: str, operation: str, reason: str, name: str | None = None) -> None:
+    def _record(
+        self, run: SyncRun, doc_id: str, operation: str, reason: str, name: str | None = None
+    ) -> None:
         failure = Failure(doc_id=doc_id, operation=operation, reason=reason, name=name)
         self.failure_log.record(failure)
-        self.last_error = f"{name or doc_id}: {reason}"
+        run.last_error = f"{name or doc_id}: {reason}"
         self._emit(FailureEvent(failure))
 
     # ------------------------------------------------------------------ progress
 
-    def _done(self) -> int:
-        c = self.counters
-        return c.indexed + c.updated + c.deleted + c.skipped
-
-    def _set_phase(self, phase: Phase) -> None:
-        if phase is not self.phase:
-            self.phase = phase
+    def _set_phase(self, run: SyncRun, phase: Phase) -> None:
+        if phase is not run.phase:
+            run.phase = phase
             self._emit(PhaseEvent(phase))
 
-    async def _report_progress(self) -> None:
+    async def _report_progress(self, run: SyncRun) -> None:
         while True:
             now = time.monotonic()
-            self._rate_value = self._rate.sample(now, self._done())
-            if self.stale_total is not None:
-                progress = self._deletes_resolved - self._deletes_before_stale
+            run.rate_value = run.rate.sample(now, run.done())
+            if run.stale_total is not None:
+                progress = run.deletes_resolved - run.deletes_before_stale
             else:
-                progress = self.counters.extracted
-            self._phase_rate_value = self._phase_rate.sample(now, progress)
-            self._emit(ProgressEvent(self.snapshot()))
+                progress = run.counters.extracted
+            run.phase_rate_value = run.phase_rate.sample(now, progress)
+            self._emit(ProgressEvent(run.snapshot()))
             await asyncio.sleep(self.settings.progress_interval)
 
     def _emit(self, event: Any) -> None:
@@ -719,6 +764,17 @@ class SyncEngine:
             self.listener(event)
         except Exception:  # a broken listener must not break the sync
             log.exception("progress listener failed")
+
+
+@contextlib.asynccontextmanager
+async def _closing(items: AsyncIterator[_T]) -> AsyncIterator[AsyncIterator[_T]]:
+    """Close the source's async generator however the iteration ends (its `finally` blocks
+    release cursors and files); a plain async iterator has nothing to close."""
+    try:
+        yield items
+    finally:
+        if isinstance(items, AsyncGenerator):
+            await items.aclose()
 
 
 def _describe(exc: Exception) -> str:

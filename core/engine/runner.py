@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from elasticsearch import AsyncElasticsearch
@@ -164,14 +165,12 @@ async def run_job(
             "document-level security under Elastic's service",
             started,
         )
-        await _finish(store, client, job, result)
-        return result
+        return await _finish(store, client, job, result)
     try:
         source = source_factory(str(job.service_type), job.configuration)
     except Exception as exc:
         result = _failed_result(f"cannot start the {job.service_type!r} source: {exc}", started)
-        await _finish(store, client, job, result)
-        return result
+        return await _finish(store, client, job, result)
     engine = SyncEngine(
         client,
         settings,
@@ -188,8 +187,7 @@ async def run_job(
             await watcher
         with contextlib.suppress(Exception):
             await source.close()
-    await _finish(store, client, job, result)
-    return result
+    return await _finish(store, client, job, result)
 
 
 def _failed_result(error: str, started: float) -> SyncResult:
@@ -206,7 +204,7 @@ async def _watch_job(
         await asyncio.sleep(CANCEL_POLL_INTERVAL)
         try:
             if time.monotonic() - last_stats >= STATS_INTERVAL:
-                await store.update_job_stats(job_id, job_stats(engine.counters))
+                await store.update_job_stats(job_id, job_stats(engine.snapshot().counters))
                 last_stats = time.monotonic()
             job = await store.get_job(job_id)
         except (ApiError, TransportError, ConnectorStoreError) as exc:
@@ -246,8 +244,10 @@ async def _stopped_index_count(client: AsyncElasticsearch, index: str | None) ->
 
 async def _finish(
     store: ConnectorStore, client: AsyncElasticsearch, job: SyncJob, result: SyncResult
-) -> None:
-    """Write the outcome to the job (and, through the store, the connector)."""
+) -> SyncResult:
+    """Write the outcome to the job (and, through the store, the connector). Returns the
+    job's outcome: the engine's result, or a copy saying how the job really ended when
+    someone else ended it first (a cancel that raced the completion, stale-job cleanup)."""
     if result.status is SyncStatus.COMPLETED:
         total = await _index_count(client, job.index_name)
     else:
@@ -259,7 +259,7 @@ async def _finish(
             cursor = KEEP if result.sync_cursor is None else result.sync_cursor
             ended = await store.complete_job(job.id, stats, metadata=metadata, sync_cursor=cursor)
             if ended.status is JobStatus.CANCELED:
-                result.status = SyncStatus.CANCELED
+                return replace(result, status=SyncStatus.CANCELED)
         elif result.status is SyncStatus.CANCELED:
             await store.cancel_job(job.id, stats, metadata=metadata)
         elif result.status is SyncStatus.SUSPENDED:
@@ -271,10 +271,12 @@ async def _finish(
         log.warning("job %s ended elsewhere before this worker finished: %s", job.id, exc)
         current = await store.get_job(job.id)
         if current is not None and current.status is JobStatus.CANCELED:
-            result.status = SyncStatus.CANCELED
-        elif result.status is SyncStatus.COMPLETED:
-            result.status = SyncStatus.ERROR
-            result.error = f"the job was ended elsewhere: {exc}"
+            return replace(result, status=SyncStatus.CANCELED)
+        if result.status is SyncStatus.COMPLETED:
+            return replace(
+                result, status=SyncStatus.ERROR, error=f"the job was ended elsewhere: {exc}"
+            )
+    return result
 
 
 async def run_connector_sync(

@@ -209,14 +209,16 @@ async def post_bulk(
     try:
         for attempt in range(retries + 1):
             try:
-                response = await client.bulk(operations=body, **params)
+                # pre-serialized NDJSON: the client sends bytes as they are (its type hints
+                # know only operations as objects)
+                response = await client.bulk(operations=body, **params)  # type: ignore[arg-type]
             except (ApiError, TransportError) as exc:
                 failure = classify(exc)
                 if isinstance(exc, ConnectionTimeout) and timeout is not None:
                     failure = replace(failure, reason=f"no answer within {timeout:g} s")
             else:
                 stalls.succeeded(token)
-                return response
+                return response.body
             if not failure.outage or attempt >= retries:
                 stalls.gave_up(token, started, failure, attempt + 1)
                 return failure

@@ -1,43 +1,53 @@
-"""What the engine needs from a data source.
+"""What the engine needs from a data source, and the optional capabilities it may declare.
 
-`sources.base.BaseSource` implements this protocol; the engine depends only on it, so core/
-never imports sources/. A document is a plain dict with a stable `_id` (str) and a
-`_timestamp` (ISO-8601 str) used to skip unchanged documents in incremental syncs.
+`sources.base.BaseSource` implements these protocols; the engine depends only on them, so
+core/ never imports sources/. A document is a plain dict with a stable `_id` (str) and a
+`_timestamp` (ISO-8601 str) used to skip unchanged documents in incremental syncs. The dict
+holds only what the index receives: what the engine must know about a document travels
+beside it, in a `SourceDocument`.
 
-Reserved fields, read and removed by the engine:
+`get_docs` yields, in any mix:
 
-* `_sluice_name` (`NAME_FIELD`): what a person calls the document (a path, a table and key),
-  shown in the failure log instead of a hashed id; without it the engine uses `path`, then
-  `title`.
-* `_sluice_failure` (`FAILURE_FIELD`), on a dict without `_id`: not a document but something
-  the source could not read (a folder it could not list). The engine counts it as failed and
-  records it with its `_sluice_name`; nothing is indexed. `_sluice_operation` may say what
-  failed (default "extract").
-* `_sluice_scope` (`SCOPE_FIELD`), on such a failure record: a `Scope` naming the indexed
-  documents of the part that could not be read (the folder's files, the table's rows). A full
-  sync must not delete documents the source did not yield because it could not read them, so
-  the engine keeps every stale document the scope covers (and any whose scope field it cannot
-  read) and deletes the rest. A failure record without a scope could cover anything: the
-  engine then deletes nothing at all. Either way the job result says what was kept and why.
+* a plain `Document` — the common case, nothing to say about it;
+* a `SourceDocument`: the document with, beside it, `error` (the source could only partly
+  read it: indexed with what it has, counted failed, in the failure log), `name` (what a
+  person calls it, shown in the failure log instead of a hashed id; default `path`, then
+  `title`) and `content` (lazy content, below);
+* a `SourceFailure`: not a document but a part the source could not read (a folder it could
+  not list, a table it may not read). The engine counts it as failed and records it. Its
+  `scope` names the indexed documents of that part: a full sync must not delete documents
+  the source did not yield because it could not read them, so the engine keeps every stale
+  document the scope covers (and any whose scope field it cannot read) and deletes the rest.
+  A failure without a scope could cover anything: the engine then deletes nothing at all.
 
-Optional: `async count_documents(filtering) -> int | None`, how many documents a full sync
-will yield (an estimate is fine). The engine runs it alongside the sync to show a progress
-bar and an ETA; it must never be needed for correctness.
+Capabilities, each declared by a protocol and asked through one function here (the engine
+never probes with getattr):
+
+* counting — `CountingSource.count_documents(filtering)`: how many documents a full sync will
+  yield (an estimate is fine), for a progress bar and an ETA; never needed for correctness.
+  `counting(source)`.
+* cursor-based incremental — `IncrementalSource`: `supports_incremental_sync()`,
+  `get_docs_incrementally(cursor, filtering)` and `sync_cursor`. `incremental(source)`.
+* advanced rules — `AdvancedRulesSource.validate_advanced_rules(rules)`.
+  `advanced_rules_support(source)`.
+* lazy content — `SourceDocument.content`: an async loader returning the fields to add (a
+  file's `body`). The engine awaits it only for documents it will write, just before
+  serializing them, a bounded number at a time; an unchanged document of an incremental
+  sync is never loaded, and a loader that raises fails that document alone (indexed with
+  its metadata). A source that uses it sets `lazy_content = True` (`has_lazy_content`).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeGuard, runtime_checkable
 
 Document = dict[str, Any]
-
-NAME_FIELD = "_sluice_name"
-FAILURE_FIELD = "_sluice_failure"
-OPERATION_FIELD = "_sluice_operation"
-SCOPE_FIELD = "_sluice_scope"
+#: Lazy content: awaited by the engine for a document it will write; returns the fields to
+#: add to it (`{"body": text}`), raises to fail that document alone.
+ContentLoader = Callable[[], Awaitable[Mapping[str, Any]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +78,37 @@ class Scope:
         return any(str(value) == self.value for value in values)
 
 
+class ContentError(Exception):
+    """Raised by a content loader: the document's content could not be read. Its message is
+    the reason recorded for that document, as written; the document keeps its metadata."""
+
+
+@dataclass(slots=True)
+class SourceDocument:
+    """A document with what the engine must know about it, kept beside it so the index
+    receives the document exactly as the source built it."""
+
+    document: Document
+    error: str | None = None  # only partly read: indexed, counted failed, logged
+    name: str | None = None  # what a person calls it, for the failure log
+    content: ContentLoader | None = None  # lazy content, loaded only if it is written
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFailure:
+    """Not a document: a part the source could not read outside any one document. `scope`
+    names that part's indexed documents, which a full sync then keeps; None = could be any."""
+
+    name: str
+    reason: str
+    operation: str = "extract"  # what failed: "list" (a folder), "read" (a table), ...
+    scope: Scope | None = None
+
+
+#: What `get_docs` may yield.
+SourceItem = Document | SourceDocument | SourceFailure
+
+
 class Operation(StrEnum):
     """What an incremental source asks the engine to do with a document."""
 
@@ -78,16 +119,25 @@ class Operation(StrEnum):
 
 @runtime_checkable
 class DocumentSource(Protocol):
-    """The part of a source the engine drives."""
+    """The part of a source the engine drives: a full sync, then `close()`."""
 
     service_type: str
 
-    def get_docs(self, filtering: Mapping[str, Any] | None = None) -> AsyncIterator[Document]:
-        """Yield every document of the source (a full sync)."""
+    def get_docs(self, filtering: Mapping[str, Any] | None = None) -> AsyncIterator[SourceItem]:
+        """Yield every document of the source (a full sync) as `SourceItem`s."""
         ...
 
     async def close(self) -> None:
         """Release connections and files."""
+        ...
+
+
+@runtime_checkable
+class CountingSource(Protocol):
+    """A source that can say how many documents a full sync will yield."""
+
+    async def count_documents(self, filtering: Mapping[str, Any] | None = None) -> int | None:
+        """The number of documents (an estimate is fine), None when it cannot tell."""
         ...
 
 
@@ -97,9 +147,60 @@ class IncrementalSource(DocumentSource, Protocol):
 
     sync_cursor: Any
 
+    def supports_incremental_sync(self) -> bool:
+        """True when this configured instance can (a SQL source needs `modified_column`)."""
+        ...
+
     def get_docs_incrementally(
         self, sync_cursor: Any, filtering: Mapping[str, Any] | None = None
-    ) -> AsyncIterator[tuple[Document, Operation]]:
-        """Yield `(document, operation)` pairs since `sync_cursor`; set `self.sync_cursor`
-        to the new cursor once the iteration is exhausted."""
+    ) -> AsyncIterator[tuple[SourceItem, Operation]]:
+        """Yield `(item, operation)` pairs since `sync_cursor` (the item a `SourceItem`, as
+        `get_docs` yields); set `self.sync_cursor` to the new cursor once exhausted."""
         ...
+
+
+@runtime_checkable
+class AdvancedRulesSource(Protocol):
+    """A source that accepts advanced sync rules and can check a snippet."""
+
+    advanced_rules_enabled: bool
+
+    async def validate_advanced_rules(self, rules: Any) -> list[str]:
+        """Problems of the snippet, one message each; empty = valid."""
+        ...
+
+
+def counting(source: object) -> CountingSource | None:
+    """The source as a `CountingSource`, or None when it cannot count."""
+    return source if isinstance(source, CountingSource) else None
+
+
+def incremental(source: object) -> IncrementalSource | None:
+    """The source as an `IncrementalSource` when this instance can sync from a cursor."""
+    if isinstance(source, IncrementalSource) and source.supports_incremental_sync():
+        return source
+    return None
+
+
+def advanced_rules_support(source: object) -> AdvancedRulesSource | None:
+    """The source as an `AdvancedRulesSource` when it accepts advanced rules."""
+    if isinstance(source, AdvancedRulesSource) and source.advanced_rules_enabled:
+        return source
+    return None
+
+
+@runtime_checkable
+class LazyContentSource(Protocol):
+    """A source whose documents may carry a `SourceDocument.content` loader."""
+
+    lazy_content: bool
+
+
+def has_lazy_content(source: object) -> bool:
+    """Whether the source yields documents whose content is loaded only when written."""
+    return isinstance(source, LazyContentSource) and source.lazy_content is True
+
+
+def is_document(item: object) -> TypeGuard[Document]:
+    """A plain document dict (no `SourceDocument` or `SourceFailure` around it)."""
+    return type(item) is dict

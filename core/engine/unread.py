@@ -21,7 +21,7 @@ from typing import Any
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.exceptions import ApiError, TransportError
 from sluice.core.engine.snapshot import IdLedger
-from sluice.core.engine.source import SCOPE_FIELD, Document, Scope
+from sluice.core.engine.source import Scope, SourceFailure
 
 log = logging.getLogger("sluice.engine")
 
@@ -39,14 +39,14 @@ class UnreadPart:
     scope: Scope | None
 
     @classmethod
-    def of(cls, name: str, operation: str, record: Document) -> UnreadPart:
-        return cls(name, operation, scope_of(record))
+    def of(cls, failure: SourceFailure) -> UnreadPart:
+        return cls(failure.name or "part of the source", failure.operation, scope_of(failure))
 
 
-def scope_of(record: Document) -> Scope | None:
-    """The scope of a failure record: a `Scope`, or its fields as a mapping (for sources
-    that build plain dicts); None when absent or unusable."""
-    scope = record.get(SCOPE_FIELD)
+def scope_of(failure: SourceFailure) -> Scope | None:
+    """The scope of a failure: a `Scope`, or its fields as a mapping (for sources that
+    build plain dicts); None when absent or unusable."""
+    scope: Any = failure.scope
     if isinstance(scope, Scope):
         return scope
     if isinstance(scope, Mapping) and scope.get("field") and scope.get("value") is not None:

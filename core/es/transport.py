@@ -124,9 +124,10 @@ class BackoffAsyncTransport(AsyncTransport):
             else:
                 if response.meta.status not in statuses or last:
                     return response
-                wait = self.backoff.wait_for(attempt, response.meta.headers.get("retry-after"))
-                if wait is None:
+                asked = self.backoff.wait_for(attempt, response.meta.headers.get("retry-after"))
+                if asked is None:
                     return response
+                wait = asked
                 reason = f"HTTP {response.meta.status}"
             _logger.warning(
                 "%s %s: %s, retrying in %.1f s (retry %d of %d)",

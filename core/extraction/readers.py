@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from sluice.core.extraction import formats
 from sluice.core.extraction.text import decode_bytes, tidy
@@ -90,7 +91,7 @@ def read_docx(data: bytes) -> str:
     return tidy("\n".join(lines))
 
 
-def _table_rows(table) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def _table_rows(table: Any) -> Iterator[str]:
     for row in table.rows:
         cells: list[str] = []
         for cell in row.cells:
@@ -137,7 +138,7 @@ def read_pptx(data: bytes) -> str:
     return tidy("\n".join(lines))
 
 
-def _shapes(shapes) -> Iterator:  # type: ignore[no-untyped-def]
+def _shapes(shapes: Any) -> Iterator[Any]:
     """Every shape, descending into groups."""
     for shape in shapes:
         if hasattr(shape, "shapes"):

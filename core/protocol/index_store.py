@@ -821,8 +821,8 @@ def merged_scheduling(
     result = documents.default_scheduling()
     for job_type, entry in connector.scheduling.items():
         result[job_type] = {**result.get(job_type, {}), **dict(entry)}
-    for job_type, entry in scheduling.items():
-        result[job_type] = {**result.get(job_type, {}), **dict(entry)}
+    for job_type, asked in scheduling.items():
+        result[job_type] = {**result.get(job_type, {}), **dict(asked)}
     return result
 
 

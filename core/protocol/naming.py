@@ -7,30 +7,21 @@ would refuse; Sluice follows Elasticsearch).
 
 from __future__ import annotations
 
+from sluice.core.checks.index_names import SEARCH_PREFIX, index_name_problems
 from sluice.core.echo import quoted
-
-_FORBIDDEN = set('\\/*?"<>| ,#:')
-SEARCH_PREFIX = "search-"
 
 
 def index_name_problem(name: str) -> str | None:
-    """Why `name` is not a valid Elasticsearch index name, or None when it is."""
+    """Why `name` can't be a connector's content index, or None when it can: Elasticsearch's
+    rules (`index_name_problems`, the one list the wizard checks as the user types), and a
+    name starting with '.', which Elasticsearch reserves for hidden and system indices."""
     if not name:
         return "the index name is empty"
-    if name != name.lower():
-        return f"index name {quoted(name)} must be lowercase"
-    bad = sorted(set(name) & _FORBIDDEN)
-    if bad:
-        shown = " ".join(repr(c) for c in bad)
-        return f"index name {quoted(name)} must not contain {shown}"
-    if name[0] in "-_+":
-        return f"index name {quoted(name)} must not start with '-', '_' or '+'"
-    if name in (".", ".."):
-        return f"index name {quoted(name)} is not allowed"
+    problems = index_name_problems(name)
+    if problems:
+        return f"index name {quoted(name)} " + "; ".join(problems)
     if name.startswith("."):
         return f"index name {quoted(name)} must not start with '.' (reserved for system indices)"
-    if len(name.encode("utf-8", "surrogatepass")) > 255:
-        return f"index name {quoted(name)} is longer than 255 bytes"
     return None
 
 

@@ -21,6 +21,7 @@ import orjson
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.exceptions import ApiError, TransportError
 from sluice.core.config import Config
+from sluice.core.config.typed import ServiceSettings
 from sluice.core.engine.engine import StopSignal
 from sluice.core.engine.runner import SourceFactory, run_job
 from sluice.core.engine.settings import EngineSettings
@@ -40,32 +41,35 @@ from sluice.core.protocol import (
 
 log = logging.getLogger("sluice.service")
 
+_SERVICE = ServiceSettings.from_mapping(None)
+
 #: The default configuration (schema) of a service type, for connectors created empty.
 SchemaProvider = Callable[[str], Mapping[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)
 class ServiceOptions:
-    """The `service` section of config.yml, with Elastic's key names and defaults."""
+    """The `service` section of config.yml the loop acts on, with Elastic's key names. The
+    defaults are an empty config's (`core.config.defaults`), not restated here."""
 
-    idling: float = 30.0
-    heartbeat: float = 300.0
-    max_concurrent_content_syncs: int = 1
-    job_cleanup_interval: float = 300.0
+    idling: float = _SERVICE.idling
+    heartbeat: float = _SERVICE.heartbeat
+    max_concurrent_content_syncs: int = _SERVICE.max_concurrent_content_syncs
+    job_cleanup_interval: float = _SERVICE.job_cleanup_interval
+
+    @classmethod
+    def from_settings(cls, service: ServiceSettings) -> ServiceOptions:
+        return cls(
+            idling=service.idling,
+            heartbeat=service.heartbeat,
+            max_concurrent_content_syncs=service.max_concurrent_content_syncs,
+            job_cleanup_interval=service.job_cleanup_interval,
+        )
 
     @classmethod
     def from_config(cls, service: Mapping[str, Any]) -> ServiceOptions:
-        base = cls()
-        return cls(
-            idling=float(service.get("idling", base.idling)),
-            heartbeat=float(service.get("heartbeat", base.heartbeat)),
-            max_concurrent_content_syncs=int(
-                service.get("max_concurrent_content_syncs", base.max_concurrent_content_syncs)
-            ),
-            job_cleanup_interval=float(
-                service.get("job_cleanup_interval", base.job_cleanup_interval)
-            ),
-        )
+        """Build from a raw `service` mapping (missing keys take the defaults)."""
+        return cls.from_settings(ServiceSettings.from_mapping(service))
 
 
 @dataclass
@@ -93,8 +97,9 @@ class ConnectorService:
         #: This instance, recorded on every job it claims: two services on one host share
         #: `worker_hostname`, never this.
         self.identity = WorkerIdentity.new(self.hostname)
-        self.options = ServiceOptions.from_config(config.service)
-        self.engine_settings = EngineSettings.from_bulk_config(config.bulk)
+        settings = config.settings
+        self.options = ServiceOptions.from_settings(settings.service)
+        self.engine_settings = EngineSettings.from_bulk(settings.bulk)
         self.running: dict[str, _RunningJob] = {}
         self.finished_jobs: list[tuple[str, str]] = []  # (job id, status), for tests and logs
         self._client: AsyncElasticsearch | None = None

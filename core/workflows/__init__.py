@@ -14,22 +14,44 @@ Workflows never import `sources` (the layers contract: core is the bottom layer)
 passes in what a source provides (its default configuration, features and validator).
 """
 
+from sluice.core.workflows.connect_index import (
+    ConnectedIndex,
+    IndexConnection,
+    IndexNotConnected,
+    connect_index,
+    connector_key_secret,
+)
 from sluice.core.workflows.create_connector import (
     ConnectorNotCreated,
     CreatedConnector,
     InvalidConnectorInput,
     NewConnector,
     create_connector,
+    create_draft_connector,
     validate_new_connector,
+)
+from sluice.core.workflows.job_failures import (
+    export_job_failures,
+    job_failures,
+    local_failure_log,
 )
 from sluice.core.workflows.storable import storage_problem
 
 __all__ = [
+    "ConnectedIndex",
     "ConnectorNotCreated",
     "CreatedConnector",
+    "IndexConnection",
+    "IndexNotConnected",
     "InvalidConnectorInput",
     "NewConnector",
+    "connect_index",
+    "connector_key_secret",
     "create_connector",
+    "create_draft_connector",
+    "export_job_failures",
+    "job_failures",
+    "local_failure_log",
     "storage_problem",
     "validate_new_connector",
 ]

@@ -11,7 +11,6 @@ whether anything is left behind (with how to remove it).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +37,12 @@ from sluice.core.protocol import (
 from sluice.core.protocol.es_errors import translated
 from sluice.core.protocol.naming import index_name_problem
 from sluice.core.workflows.storable import storage_problem
+from sluice.core.workflows.undo import (
+    config_write_problem,
+    delete_index,
+    invalidate_api_key,
+    outcome,
+)
 
 #: `key -> message` for every invalid field of a configuration (sources.schema provides it).
 Validator = Callable[[Mapping[str, Mapping[str, Any]]], Mapping[str, str]]
@@ -146,16 +151,9 @@ def validate_new_connector(request: NewConnector, validate: Validator) -> dict[s
 
 
 def _check_writable(path: Path) -> None:
-    """config.yml must be writable before the first write: the save writes a temporary file
-    next to it, so its folder too."""
-    folder = path.parent
-    if not folder.is_dir():
-        problem = f"its folder {folder} does not exist"
-    elif not os.access(folder, os.W_OK | os.X_OK) or (
-        path.exists() and not os.access(path, os.W_OK)
-    ):
-        problem = "permission denied"
-    else:
+    """config.yml must be writable before the first write."""
+    problem = config_write_problem(path)
+    if problem is None:
         return
     raise ConnectorNotCreated(
         f"{path} cannot be written ({problem}) — fix that, or leave out adding the connector "
@@ -209,12 +207,8 @@ class _Written:
         removed: list[str] = []
         left: list[str] = []
         if self.api_key_id:
-            try:
-                with translated(f"invalidating API key {self.api_key_id}"):
-                    await self.client.security.invalidate_api_key(ids=[self.api_key_id])
-                removed.append(f"API key {self.api_key_id}")
-            except ConnectorStoreError:
-                left.append(f"API key {self.api_key_id} (invalidate it in Kibana)")
+            done, words = await invalidate_api_key(self.client, self.api_key_id)
+            (removed if done else left).append(words)
         if self.connector_id:
             if await self._remove_record(self.connector_id):
                 removed.append(f"connector record {self.connector_id}")
@@ -224,12 +218,8 @@ class _Written:
                     f"`{sluice_command()} connector delete {self.connector_id}`)"
                 )
         if self.index:
-            try:
-                with translated(f"deleting index {quoted(self.index)}"):
-                    await self.client.options(ignore_status=404).indices.delete(index=self.index)
-                removed.append(f"index {quoted(self.index)}")
-            except ConnectorStoreError:
-                left.append(f"index {quoted(self.index)} (delete it in Kibana: Index Management)")
+            done, words = await delete_index(self.client, self.index)
+            (removed if done else left).append(words)
         return removed, left
 
     async def _remove_record(self, connector_id: str) -> bool:
@@ -252,21 +242,13 @@ class _Written:
         return True
 
 
-def _failure(exc: Exception) -> str:
+def failure_words(exc: Exception) -> str:
     """A failed step in words (store errors are worded already, without bodies)."""
     if isinstance(exc, ConfigError):
         return "; ".join(str(p) for p in (exc.errors or exc.problems)) or str(exc)
     if isinstance(exc, OSError):
         return f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc.strerror or exc)
     return str(exc)
-
-
-def _outcome(failure: str, removed: list[str], left: list[str]) -> str:
-    if left:
-        return f"{failure} — left behind: {', '.join(left)}"
-    if removed:
-        return f"{failure} — undone: removed {' and '.join(removed)}"
-    return failure
 
 
 # ------------------------------------------------------------------ the workflow
@@ -339,7 +321,7 @@ async def create_connector(
     except (ConnectorStoreError, ContentIndexError, ConfigError, OSError) as exc:
         removed, left = await written.undo()
         raise ConnectorNotCreated(
-            _outcome(_failure(exc), removed, left), "write_failed", left
+            outcome(failure_words(exc), removed, left), "write_failed", left
         ) from None
     except BaseException as exc:  # Ctrl-C, or a bug: undo, then let it through
         removed, left = await written.undo()
@@ -355,3 +337,51 @@ async def create_connector(
         api_key_note=api_key_note,
         config_path=saved,
     )
+
+
+async def create_draft_connector(
+    client: AsyncElasticsearch,
+    store: ConnectorStore,
+    *,
+    service_type: str,
+    name: str,
+    configuration: Mapping[str, Mapping[str, Any]],
+    description: str | None = None,
+    features: Mapping[str, Any] | None = None,
+) -> Connector:
+    """The record as Kibana creates it first — no index yet (`connect_index` attaches one),
+    the source's configuration, `needs_configuration` — for a front end that builds a
+    connector step by step (the wizard). Same checks and the same record as
+    `create_connector`; when the configuration can't be written the record is removed
+    again. Raises InvalidConnectorInput or ConnectorNotCreated."""
+    for field_name, words, value in (
+        ("name", "the name", name),
+        ("description", "the description", description),
+    ):
+        problem = storage_problem(value)
+        if problem:
+            raise InvalidConnectorInput(field_name, f"{words} {problem}")
+    if not name.strip():
+        raise InvalidConnectorInput(
+            "name", "the name is empty; give the connector a name (Kibana lists it by name)"
+        )
+    written = _Written(client, store)
+    try:
+        connector = await store.create_connector(
+            # Kibana too creates it without an index
+            index_name=None,  # type: ignore[arg-type]
+            service_type=service_type,
+            name=name,
+            description=description,
+            features=features,
+        )
+        written.connector_id = connector.id
+        await store.update_configuration(
+            connector.id, schema=configuration, status=ConnectorStatus.NEEDS_CONFIGURATION
+        )
+    except ConnectorStoreError as exc:
+        removed, left = await written.undo()
+        raise ConnectorNotCreated(
+            outcome(failure_words(exc), removed, left), "write_failed", left
+        ) from None
+    return await store.get_connector(connector.id) or connector

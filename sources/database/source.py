@@ -13,10 +13,17 @@ from abc import abstractmethod
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from sluice.core.engine.source import Operation, Scope
-from sluice.sources.base import BaseSource, Document, advanced_rules, source_failure
+from sluice.sources.base import (
+    BaseSource,
+    Document,
+    SourceFailure,
+    SourceItem,
+    advanced_rules,
+    source_failure,
+)
 from sluice.sources.database.cursor import later, make_cursor, marks_of
 from sluice.sources.database.ids import row_hash_id, row_id
 from sluice.sources.database.rules import QueryRule, parse_query_rules, validate_query_rules
@@ -84,7 +91,11 @@ def common_fields(order: int) -> dict[str, dict[str, Any]]:
     }
 
 
-class SQLSource(BaseSource):
+#: The driver's session type, so a subclass's own checks see its driver-specific methods.
+S = TypeVar("S", bound=SQLSession)
+
+
+class SQLSource(BaseSource, Generic[S]):
     """Base of the SQL sources. One document per row; see the README of sources/.
 
     A table the user may not read does not fail the sync: it becomes a failure record
@@ -114,7 +125,7 @@ class SQLSource(BaseSource):
     # ------------------------------------------------------------ driver hooks
 
     @abstractmethod
-    async def open_session(self) -> SQLSession:
+    async def open_session(self) -> S:
         """Connect; raise the typed errors of `sources.errors`."""
 
     @abstractmethod
@@ -152,7 +163,7 @@ class SQLSource(BaseSource):
     # ------------------------------------------------------------ sessions
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[SQLSession]:
+    async def session(self) -> AsyncIterator[S]:
         """A connection, retried `retry_count` times with backoff while the host is
         unreachable (a restarting server); other errors are final at once."""
         attempt = 0
@@ -192,7 +203,9 @@ class SQLSource(BaseSource):
 
     # ------------------------------------------------------------ full sync
 
-    async def get_docs(self, filtering: Mapping[str, Any] | None = None) -> AsyncIterator[Document]:
+    async def get_docs(
+        self, filtering: Mapping[str, Any] | None = None
+    ) -> AsyncIterator[SourceItem]:
         """Every row. With a modification column, the marks seen become `self.sync_cursor`,
         so the next incremental sync starts where this full one ended."""
         rules = self._rules(filtering)
@@ -228,7 +241,7 @@ class SQLSource(BaseSource):
                     total += await session.row_count(table)
             return total
 
-    async def _tables(self, session: SQLSession) -> list[str]:
+    async def _tables(self, session: S) -> list[str]:
         """The tables to sync; an explicitly listed table that is missing fails the sync
         (so a full sync never deletes its documents because of a typo or a rename)."""
         if is_wildcard(self.tables):
@@ -248,7 +261,7 @@ class SQLSource(BaseSource):
         )
 
     async def _table_documents(
-        self, session: SQLSession, table: str, since: Any = None
+        self, session: S, table: str, since: Any = None
     ) -> AsyncIterator[tuple[Document, Any]]:
         """`(document, modification mark)` for the rows of one table."""
         keys = await session.primary_key(table)
@@ -263,7 +276,7 @@ class SQLSource(BaseSource):
             yield self._document([table], row, keys, names, mark), mark
 
     async def _query_documents(
-        self, session: SQLSession, rule: QueryRule, number: int
+        self, session: S, rule: QueryRule, number: int
     ) -> AsyncIterator[Document]:
         missing = [table for table in rule.tables if not await session.table_exists(table)]
         if missing:
@@ -314,7 +327,7 @@ class SQLSource(BaseSource):
         document["_timestamp"] = _timestamp(mark) or self._sync_started
         return document
 
-    def _unreadable_table(self, table: str, exc: InsufficientPrivilegesError) -> Document:
+    def _unreadable_table(self, table: str, exc: InsufficientPrivilegesError) -> SourceFailure:
         """A table the user may not read: a failure for the job, scoped to the table's
         documents so a full sync keeps them."""
         key = self.table_key(table)
@@ -343,7 +356,7 @@ class SQLSource(BaseSource):
 
     async def get_docs_incrementally(
         self, sync_cursor: Any, filtering: Mapping[str, Any] | None = None
-    ) -> AsyncIterator[tuple[Document, Operation]]:
+    ) -> AsyncIterator[tuple[SourceItem, Operation]]:
         """Rows changed since the cursor, as INDEX operations; `self.sync_cursor` is set
         when the iteration ends. Rows are compared with `>=` the last mark, so rows that
         share the last timestamp are read again rather than missed. Without a modification

@@ -12,15 +12,25 @@ import mimetypes
 import os
 import pwd
 import stat
-from collections import deque
 from collections.abc import AsyncIterator, Iterator, Mapping
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from sluice.core import extraction
 from sluice.core.echo import quoted
-from sluice.sources.base import BaseSource, Document, folder_scope, source_failure, with_error
+from sluice.sources.base import (
+    BaseSource,
+    ContentError,
+    Document,
+    SourceFailure,
+    SourceItem,
+    folder_scope,
+    source_failure,
+    with_content,
+    with_error,
+)
 from sluice.sources.directory.walker import FoundFile, Selection, walk
 from sluice.sources.errors import ConfigurationError, InsufficientPrivilegesError, PathNotFoundError
 
@@ -38,6 +48,7 @@ class DirectorySource(BaseSource):
     """Files of a folder on this machine, with their text (PDF, Office, HTML, plain text)."""
 
     service_type = "dir"
+    lazy_content = True
     display_name = "Local folder"
     description = "Files of a folder on this machine, with the text of documents."
     prerequisites = [
@@ -163,6 +174,9 @@ class DirectorySource(BaseSource):
         self.extraction_timeout = float(_positive(self.values["extraction_timeout"], 30))
         self.attachments = bool(self.values.get("use_attachment_pipeline"))
         self._names: dict[tuple[str, int], str] = {}
+        self.files_read = 0
+        """Files whose content this source read (text or bytes): lazy content leaves out
+        those the engine does not write."""
 
     # ------------------------------------------------------------ checks
 
@@ -223,24 +237,15 @@ class DirectorySource(BaseSource):
 
     # ------------------------------------------------------------ documents
 
-    async def get_docs(self, filtering: Mapping[str, Any] | None = None) -> AsyncIterator[Document]:
-        """Every selected file, in path order. Extraction runs a few files ahead, in the
-        extraction pool, while earlier documents are consumed."""
+    async def get_docs(
+        self, filtering: Mapping[str, Any] | None = None
+    ) -> AsyncIterator[SourceItem]:
+        """Every selected file, in path order: its metadata now, its content (text, or bytes
+        for the attachment pipeline) as lazy content the engine loads only for files it
+        writes, so an unchanged file of an incremental sync is never read."""
         await self.ping()
-        window: deque[asyncio.Task[Document]] = deque()
-        # Most files are small text read in threads: keep enough in flight to hide the
-        # thread hops (measured: 4 in flight ~650 files/s, 16 in flight ~1k+ files/s).
-        ahead = max(16, 2 * extraction.worker_count())
-        try:
-            async for found, text in self._found_files():
-                window.append(asyncio.ensure_future(self._document(found, text)))
-                if len(window) >= ahead:
-                    yield await window.popleft()
-            while window:
-                yield await window.popleft()
-        finally:
-            for task in window:
-                task.cancel()
+        async for found in self._found_files():
+            yield self._item(found)
 
     async def count_documents(self, filtering: Mapping[str, Any] | None = None) -> int:
         """Files a full sync will read, for progress and ETA: a second walk, in thread
@@ -253,73 +258,63 @@ class DirectorySource(BaseSource):
             total += sum(1 for found in batch if not found.folder)
         return total
 
-    async def _found_files(self) -> AsyncIterator[tuple[FoundFile, str | Exception | None]]:
-        """Files with, for small text files, their text already read. The walk runs in a
-        thread, a batch at a time (a slow share must not stall the event loop), and reads
-        small text files in that same thread: one hop per batch instead of one per file."""
+    async def _found_files(self) -> AsyncIterator[FoundFile]:
+        """The walk, in a thread a batch at a time (a slow share must not stall the loop)."""
         files: Iterator[FoundFile] = walk(
             self.directory, self.selection, follow_symlinks=self.follow_symlinks
         )
-        while batch := await asyncio.to_thread(self._next_batch, files):
-            for item in batch:
-                yield item
+        while batch := await asyncio.to_thread(lambda: list(itertools.islice(files, _WALK_BATCH))):
+            for found in batch:
+                yield found
 
-    def _next_batch(
-        self, files: Iterator[FoundFile]
-    ) -> list[tuple[FoundFile, str | Exception | None]]:
-        return [(found, self._small_text(found)) for found in itertools.islice(files, _WALK_BATCH)]
-
-    def _small_text(self, found: FoundFile) -> str | Exception | None:
-        """The text of a small text file (or why it could not be read); None otherwise."""
-        if not self.extract or self.attachments or found.error is not None or found.info is None:
-            return None
-        try:
-            return extraction.extract_small_text(
-                found.path,
-                filename=found.relative,
-                size=found.info.st_size,
-                max_bytes=self.max_file_size,
-            )
-        except extraction.ExtractionError as exc:
-            return exc
-        except Exception as exc:  # one file's problem must not end the walk
-            return RuntimeError(f"{found.relative}: {type(exc).__name__}: {exc}")
-
-    async def _document(self, found: FoundFile, text: str | Exception | None = None) -> Document:
+    def _item(self, found: FoundFile) -> SourceItem:
+        """A file's document, with its content to load when it has one to extract."""
         if found.folder:
             return self._unlisted_folder(found)
         document = self._metadata(found)
         if found.error is not None or found.info is None:
             return with_error(document, f"{found.relative}: {found.error}")
-        if isinstance(text, str):
-            document["body"] = text
+        if not self.extract or not extraction.supported_extension(found.relative):
             return document
-        if isinstance(text, Exception):
-            return with_error(document, str(text))
-        if self.extract and extraction.supported_extension(found.relative):
-            if found.info.st_size > self.max_file_size:
-                self.logger.info(
-                    "%s is over the size limit (%d bytes); indexed without its text.",
-                    found.relative,
-                    self.max_file_size,
-                )
-                return document
-            if self.attachments:
-                return await self._with_attachment(document, found)
-            try:
-                document["body"] = await extraction.extract_text(
-                    found.path,
-                    filename=found.relative,
-                    max_bytes=self.max_file_size,
-                    timeout=self.extraction_timeout,
-                )
-            except extraction.FileTooLargeError:
-                pass  # it grew after the walk saw it
-            except extraction.ExtractionError as exc:
-                with_error(document, str(exc))
-        return document
+        if found.info.st_size > self.max_file_size:
+            self.logger.info(
+                "%s is over the size limit (%d bytes); indexed without its text.",
+                found.relative,
+                self.max_file_size,
+            )
+            return document
+        load = self._attachment if self.attachments else self._text
+        return with_content(document, partial(load, found))
 
-    def _unlisted_folder(self, found: FoundFile) -> Document:
+    async def _text(self, found: FoundFile) -> dict[str, Any]:
+        """The file's text as `body` (lazy content: only for files the sync writes)."""
+        self.files_read += 1
+        try:
+            text = await extraction.extract_text(
+                found.path,
+                filename=found.relative,
+                max_bytes=self.max_file_size,
+                timeout=self.extraction_timeout,
+            )
+        except extraction.FileTooLargeError:
+            return {}  # it grew after the walk saw it
+        except extraction.ExtractionError as exc:
+            raise ContentError(str(exc)) from None
+        except Exception as exc:  # one file's problem is that document's
+            raise ContentError(f"{found.relative}: {type(exc).__name__}: {exc}") from None
+        return {"body": text}
+
+    async def _attachment(self, found: FoundFile) -> dict[str, Any]:
+        """The file's bytes, base64, as `_attachment`: Elastic's convention for content the
+        ingest pipeline extracts (lazy content too)."""
+        self.files_read += 1
+        try:
+            data = await asyncio.to_thread(Path(found.path).read_bytes)
+        except OSError as exc:
+            raise ContentError(f"{found.relative}: cannot read it: {exc.strerror}") from None
+        return {"_attachment": base64.b64encode(data).decode("ascii")}
+
+    def _unlisted_folder(self, found: FoundFile) -> SourceFailure:
         """A folder the walk could not list: a failure for the job, not only a log line, and
         scoped to the folder's relative path, so a full sync keeps its indexed files instead
         of deleting them as gone."""
@@ -332,16 +327,6 @@ class DirectorySource(BaseSource):
         if found.error == os.strerror(errno.EACCES):
             reason += f": grant user {_current_user()} read and execute permission on it"
         return source_failure(path, reason, "list", folder_scope(_display(found.relative)))
-
-    async def _with_attachment(self, document: Document, found: FoundFile) -> Document:
-        """The file's bytes, base64, as `_attachment`: Elastic's convention for content the
-        ingest pipeline extracts."""
-        try:
-            data = await asyncio.to_thread(Path(found.path).read_bytes)
-        except OSError as exc:
-            return with_error(document, f"{found.relative}: cannot read it: {exc.strerror}")
-        document["_attachment"] = base64.b64encode(data).decode("ascii")
-        return document
 
     def _metadata(self, found: FoundFile) -> Document:
         """Elastic's `dir` document for the file (same `_id`, field names and JSON types, so

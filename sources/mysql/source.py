@@ -31,7 +31,7 @@ from sluice.sources.mysql.session import MySQLSession, quote_ident
 from sluice.sources.mysql.values import mysql_value
 
 
-class MySQLSource(SQLSource):
+class MySQLSource(SQLSource[MySQLSession]):
     """Rows of MySQL/MariaDB tables (or of custom read-only queries)."""
 
     service_type = "mysql"
@@ -172,7 +172,7 @@ class MySQLSource(SQLSource):
             fetch_size=self.fetch_size,
         )
 
-    async def _tables(self, session: MySQLSession) -> list[str]:  # type: ignore[override]
+    async def _tables(self, session: MySQLSession) -> list[str]:
         """As the base class, but a listed table the user may not see is reported as a
         privilege problem, not as missing (MySQL hides such tables from the catalogue)."""
         if is_wildcard(self.tables):

@@ -32,7 +32,7 @@ from sluice.sources.postgresql.session import PostgreSQLSession, quote_ident
 from sluice.sources.postgresql.values import postgres_value
 
 
-class PostgreSQLSource(SQLSource):
+class PostgreSQLSource(SQLSource[PostgreSQLSession]):
     """Rows of PostgreSQL tables (or of custom read-only queries)."""
 
     service_type = "postgresql"

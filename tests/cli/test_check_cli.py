@@ -161,6 +161,18 @@ def test_config_errors_answer_json_and_warnings_use_the_common_wording(tmp_path)
     ]
 
 
+def test_check_warns_about_a_key_sluice_does_not_use(tmp_path):
+    config = tmp_path / "unused.yml"
+    config.write_text("elasticsearch:\n  host: http://127.0.0.1:9\nservice.max_errors: 50\n")
+    result = sluice("check", "-c", str(config), "--json")
+    assert result.returncode == 1 and json.loads(result.stdout)["exit_code"] == 1
+    assert result.stderr.splitlines() == [
+        f"sluice: warning: {config}:3:1: service.max_errors: is not used by Sluice (`sluice "
+        "run` retries every service.idling seconds without a limit) — remove it, or keep it "
+        "for Elastic's service, which reads it"
+    ]
+
+
 def test_invalid_config_exits_2_with_a_line_per_problem(tmp_path):
     config = tmp_path / "bad.yml"
     config.write_text(

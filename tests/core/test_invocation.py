@@ -7,6 +7,7 @@ import subprocess
 import sysconfig
 from pathlib import Path
 
+from sluice.core import invocation
 from sluice.core.invocation import sluice_command
 
 SCRIPTS = Path(sysconfig.get_path("scripts"))
@@ -42,6 +43,18 @@ def test_the_command_it_names_runs(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", _without_scripts(os.environ["PATH"]))
     monkeypatch.chdir(tmp_path)
     shown = sluice_command()
+    result = subprocess.run(
+        f"{shown} --version", shell=True, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0 and result.stdout.startswith("sluice "), result.stderr
+
+
+def test_without_a_script_it_names_the_module_that_runs(monkeypatch, tmp_path):
+    """No console script (a checkout run in place): `python -m sluice`, the installed name."""
+    monkeypatch.setattr(invocation, "installed_script", lambda: None)
+    monkeypatch.chdir(tmp_path)
+    shown = sluice_command()
+    assert shown.endswith(" -m sluice")
     result = subprocess.run(
         f"{shown} --version", shell=True, capture_output=True, text=True, timeout=60
     )

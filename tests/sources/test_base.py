@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import pytest
-from sluice.core.engine.source import SCOPE_FIELD, DocumentSource, IncrementalSource
+from sluice.core.engine.source import (
+    DocumentSource,
+    IncrementalSource,
+    SourceDocument,
+    SourceFailure,
+    advanced_rules_support,
+    counting,
+    has_lazy_content,
+    incremental,
+)
 from sluice.sources.base import (
-    ERROR_FIELD,
     advanced_rules,
     folder_scope,
     source_failure,
+    with_content,
     with_error,
 )
 from sluice.sources.directory import DirectorySource
@@ -107,6 +116,19 @@ def test_sources_satisfy_the_engine_protocol():
     ).supports_incremental_sync()
 
 
+def test_capabilities_are_declared_and_asked_through_one_function_each():
+    pg = PostgreSQLSource(PG_PLAIN)
+    pg_incremental = PostgreSQLSource({**PG_PLAIN, "modified_column": "updated_at"})
+    folder = DirectorySource({"directory": "/tmp"})
+    echo = EchoSource({})
+    assert counting(pg) is pg and counting(folder) is folder and counting(echo) is None
+    # the class can, this instance cannot without `modified_column`
+    assert incremental(pg) is None and incremental(pg_incremental) is pg_incremental
+    assert incremental(folder) is None
+    assert advanced_rules_support(pg) is pg and advanced_rules_support(folder) is None
+    assert has_lazy_content(folder) and not has_lazy_content(pg)
+
+
 def test_features_match_elastic_shape():
     assert PostgreSQLSource.features()["sync_rules"]["advanced"]["enabled"] is True
     assert PostgreSQLSource.features()["incremental_sync"]["enabled"] is True
@@ -133,9 +155,17 @@ def test_sources_without_advanced_rules_say_so():
     ]
 
 
-def test_document_error_convention():
-    doc = with_error({"_id": "1"}, "broken")
-    assert doc[ERROR_FIELD] == "broken" and ERROR_FIELD == "_sluice_error"
+async def test_document_error_and_content_travel_beside_the_document():
+    item = with_error({"_id": "1"}, "broken")
+    assert isinstance(item, SourceDocument)
+    assert item.document == {"_id": "1"} and item.error == "broken"  # the document untouched
+
+    async def load() -> dict[str, str]:
+        return {"body": "text"}
+
+    lazy = with_content({"_id": "2"}, load)
+    assert lazy.document == {"_id": "2"} and await lazy.content() == {"body": "text"}
+    assert with_error(lazy, "half read") is lazy and lazy.error == "half read"
 
 
 async def test_context_manager_closes():
@@ -150,5 +180,5 @@ def test_folder_scope_covers_the_folder_and_nothing_beside_it():
     assert scope.covers({"title": "no path"}) is None  # nobody can tell: the engine keeps it
     assert folder_scope("").covers({"relative_path": "any.txt"}) is True  # the root: all
     record = source_failure("/srv/docs/closed", "cannot list", "list", scope)
-    assert record[SCOPE_FIELD] == scope and "_id" not in record
-    assert SCOPE_FIELD not in source_failure("x", "why")
+    assert record == SourceFailure("/srv/docs/closed", "cannot list", "list", scope)
+    assert source_failure("x", "why").scope is None

@@ -16,12 +16,13 @@ from typing import Any
 
 import pytest
 from sluice.core import extraction
-from sluice.core.engine.source import FAILURE_FIELD, NAME_FIELD, OPERATION_FIELD, SCOPE_FIELD
-from sluice.sources.base import ERROR_FIELD
+from sluice.core.engine.source import SourceFailure
 from sluice.sources.directory import DirectorySource, file_id, sample_data_directory
 from sluice.sources.errors import ConfigurationError, PathNotFoundError
 
 from tests.data import documents
+from tests.sources.items import ERROR as ERROR_FIELD
+from tests.sources.items import resolve_all
 
 NON_UTF8_NAME = b"latin1-caf\xe9.txt"
 
@@ -84,11 +85,11 @@ async def collect_with_failures(
     """Documents by relative path, and the records of what could not be read (folders)."""
     source = DirectorySource(configuration)
     try:
-        yielded = [doc async for doc in source.get_docs()]
+        yielded = await resolve_all(source.get_docs())
     finally:
         await source.close()
-    failures = [doc for doc in yielded if FAILURE_FIELD in doc]
-    docs = [doc for doc in yielded if FAILURE_FIELD not in doc]
+    failures = [doc for doc in yielded if isinstance(doc, SourceFailure)]
+    docs = [doc for doc in yielded if not isinstance(doc, SourceFailure)]
     by_path = {doc["relative_path"]: doc for doc in docs}
     assert len(by_path) == len(docs), "one document per file"
     return by_path, failures
@@ -305,11 +306,11 @@ def test_unreadable_file_as_an_unprivileged_user():
     assert seen["count"] == 2
     # the closed folder is a failure for the job (by its path), and logged once, not per walk
     (failure,) = seen["failures"]
-    assert failure[NAME_FIELD] == str(root / "closed") and failure[OPERATION_FIELD] == "list"
-    assert failure[FAILURE_FIELD].startswith("cannot list this folder (Permission denied)")
+    assert failure["name"] == str(root / "closed") and failure["operation"] == "list"
+    assert failure["reason"].startswith("cannot list this folder (Permission denied)")
     # scoped to the folder's files, so a full sync keeps their documents (see the engine)
-    assert failure[SCOPE_FIELD] == {"field": "relative_path", "value": "closed/", "prefix": True}
-    assert "grant user nobody read and execute permission" in failure[FAILURE_FIELD]
+    assert failure["scope"] == {"field": "relative_path", "value": "closed/", "prefix": True}
+    assert "grant user nobody read and execute permission" in failure["reason"]
     assert [line for line in seen["log"] if "Cannot list" in line] == [
         f"Cannot list {root / 'closed'} (Permission denied); its files are left out."
     ]
@@ -321,7 +322,7 @@ def test_unreadable_file_as_an_unprivileged_user():
 async def test_attachment_pipeline_mode_sends_the_bytes(tmp_path: Path):
     pdf = documents.make_pdf(tmp_path / "report.pdf", ["for the cluster to read"])
     source = DirectorySource({"directory": str(tmp_path), "use_attachment_pipeline": True})
-    docs = [doc async for doc in source.get_docs()]
+    docs = await resolve_all(source.get_docs())
     await source.close()
     (doc,) = docs
     assert base64.b64decode(doc["_attachment"]) == pdf.read_bytes()

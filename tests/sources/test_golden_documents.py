@@ -31,6 +31,7 @@ from sluice.sources.postgresql import PostgreSQLSource
 
 from tests.conftest import ROOT, service_url
 from tests.sources.helpers import parse_url
+from tests.sources.items import resolve
 
 GOLDEN = ROOT / "tests" / "golden" / "documents"
 SUFFIX = uuid.uuid4().hex[:10]
@@ -107,7 +108,7 @@ async def assert_one_index_holds_both(
 
 async def documents(source: BaseSource, filtering: Any = None) -> list[dict[str, Any]]:
     async with source:
-        return [as_sent(doc) async for doc in source.get_docs(filtering)]
+        return [as_sent(await resolve(doc)) async for doc in source.get_docs(filtering)]
 
 
 def rule_filtering(rule: Mapping[str, Any]) -> dict[str, Any]:

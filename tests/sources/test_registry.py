@@ -80,7 +80,7 @@ def test_config_map_adds_a_custom_source():
 
 
 def test_a_class_that_is_not_a_source_is_refused():
-    with pytest.raises(UnknownSourceError, match="is not a Sluice source"):
+    with pytest.raises(UnknownSourceError, match=r"subclass of sluice\.sources\.base\.Base"):
         get_source_class("odd", {"odd": "tests.sources.plugin_sources:NotASource"})
     # ...but for a type Sluice has, the built-in runs instead.
     assert (

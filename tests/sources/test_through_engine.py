@@ -24,10 +24,12 @@ from sluice.core.engine.failures import FailureLog, read_failures
 from sluice.core.engine.ids import normalize_id
 from sluice.core.engine.progress import SyncStatus
 from sluice.core.es import build_client
+from sluice.core.extraction import api as extraction_api
 from sluice.sources.registry import create_source
 
 from tests.conftest import es_settings
 from tests.sources.helpers import parse_url, run_as_nobody
+from tests.sources.items import resolve
 
 pytestmark = pytest.mark.es
 
@@ -173,7 +175,8 @@ async def source_view(case: Case) -> dict[str, dict[str, Any]]:
     source = create_source(case.service_type, case.configuration)
     try:
         docs = {}
-        async for doc in source.get_docs():
+        async for item in source.get_docs():
+            doc = await resolve(item)
             doc_id = normalize_id(doc.pop("_id"))
             docs[doc_id] = _json(doc)
         return docs
@@ -303,3 +306,53 @@ async def _drop_index(index: str) -> None:
         await client.options(ignore_status=404).indices.delete(index=index)
     finally:
         await client.close()
+
+
+async def test_an_incremental_sync_of_a_folder_extracts_only_the_changed_file(
+    es, index_name, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Lazy content: the engine skips unchanged files before their text is extracted, so
+    an incremental sync after one change reads that one file; a full sync writes every
+    file with its text, as the eager source did."""
+    extracted: list[str] = []
+    real_extract = extraction_api.extract
+
+    def counting_extract(source: Any, filename: str, max_bytes: int) -> str:
+        extracted.append(filename)  # the one place text files are read and decoded
+        return real_extract(source, filename, max_bytes)
+
+    monkeypatch.setattr(extraction_api, "extract", counting_extract)
+    names = [f"notes/note-{n}.txt" for n in range(5)] + ["readme.md", "image.png"]
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(f"text of {name}\n")
+
+    async def run(incremental: bool) -> tuple[Any, Any]:
+        source = create_source("dir", {"directory": str(tmp_path)})
+        try:
+            request = SyncRequest(index_name=index_name, incremental=incremental)
+            return await SyncEngine(es).run(source, request), source
+        finally:
+            await source.close()
+
+    full, source = await run(incremental=False)
+    assert full.status is SyncStatus.COMPLETED and full.counters.indexed == 7, full.error
+    texts = [name for name in names if not name.endswith(".png")]  # no text to extract
+    assert sorted(extracted) == sorted(texts) and source.files_read == 6
+    stored = {doc["relative_path"]: doc for doc in (await index_view(es, index_name)).values()}
+    assert {path: doc.get("body") for path, doc in stored.items()} == {
+        **{name: f"text of {name}" for name in texts},  # extraction trims the text
+        "image.png": None,
+    }
+
+    extracted.clear()
+    changed = tmp_path / "notes" / "note-3.txt"
+    changed.write_text("new text\n")
+    later = changed.stat().st_mtime + 10
+    os.utime(changed, (later, later))
+    again, source = await run(incremental=True)
+    assert again.status is SyncStatus.COMPLETED, again.error
+    assert again.counters.skipped == 6 and again.counters.updated == 1
+    assert extracted == ["notes/note-3.txt"] and source.files_read == 1
+    stored = {doc["relative_path"]: doc for doc in (await index_view(es, index_name)).values()}
+    assert stored["notes/note-3.txt"]["body"] == "new text"

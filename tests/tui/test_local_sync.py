@@ -3,12 +3,15 @@ land in the index, cancel (with confirmation) stops it, and SIGTERM suspends it.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
+from typing import Any
 
 import pytest
 from sluice.core.es import build_client
 from sluice.core.protocol import JobStatus, open_store
+from sluice.sources.directory.source import DirectorySource
 from sluice.tui import services
 from sluice.tui.app import SluiceApp
 from sluice.tui.screens.dashboard import DashboardScreen
@@ -266,3 +269,34 @@ def test_a_local_sync_uses_the_bulk_settings_of_config_yml(tmp_path):
     assert (settings.bulk_max_retries, settings.bulk_retry_interval) == (2, 3.0)
     assert settings.chunk_size == 77
     assert services.LocalSync({}, "c")._engine_settings().bulk_max_retries == 5  # defaults
+
+
+class TaggedDirectory(DirectorySource):
+    """What config.yml's `sources:` maps `dir` to in the test below: it counts its instances,
+    proof that the TUI's local sync loads the class the map names."""
+
+    instances = 0
+
+    def __init__(self, configuration: Any) -> None:
+        super().__init__(configuration)
+        TaggedDirectory.instances += 1
+
+
+async def test_a_local_sync_uses_the_sources_map_of_config_yml(
+    tmp_path, es_config, docs_dir, unique, cleanup_indices
+):
+    """The TUI's engine loads config.yml's `sources:` classes like `sluice sync` does."""
+    index = f"search-sluice-test-sources-map-{unique}"
+    cleanup_indices.append(index)
+    connector_id = await syncable_connector(
+        es_config, f"sources map {unique}", index, str(docs_dir)
+    )
+    config = tmp_path / "config.yml"
+    config.write_text(
+        f"elasticsearch.host: {es_config['host']}\nsources:\n  dir: {__name__}:TaggedDirectory\n"
+    )
+    before = TaggedDirectory.instances
+    run = services.LocalSync(es_config, connector_id, config_path=config)
+    await asyncio.to_thread(run.run)
+    assert run.status == "completed", run.error
+    assert TaggedDirectory.instances > before

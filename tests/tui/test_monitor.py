@@ -106,6 +106,15 @@ async def test_closed_port_shows_the_banner_within_one_refresh():
         assert "no connector read yet" in info
 
 
+async def test_the_monitor_loads_the_app_stylesheet():
+    """Both apps share app.tcss (its toast width here), not only SluiceApp."""
+    app = MonitorApp({"host": f"http://127.0.0.1:{free_port()}"}, refresh_seconds=INTERVAL)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        app.notify("hello")
+        await wait_for(pilot, lambda: app.screen.query("Toast"), 2, "the toast")
+        assert app.screen.query_one("Toast").styles.max_width.value == 60
+
+
 async def test_a_cluster_that_never_answers_is_reported_too():
     """Reads have a deadline under the interval and a tick never restarts one in flight, so
     a hang is reported instead of "Reading the cluster…" forever."""

@@ -4,12 +4,16 @@ and folds advanced fields, check lists say their status in words."""
 from __future__ import annotations
 
 from sluice.tui.widgets.check_list import CheckList, CheckView
+from sluice.tui.widgets.copyable import CopyableValue
 from sluice.tui.widgets.field_status import FieldStatus
+from sluice.tui.widgets.form import FieldRow
 from sluice.tui.widgets.schema_form import SchemaForm
 from sluice.tui.widgets.secret_input import SecretInput
+from sluice.tui.widgets.step_list import StepList
 from sluice.tui.widgets.summary import Summary
+from sluice.tui.widgets.toggles import MarkedCheckbox
 from textual.app import App, ComposeResult
-from textual.widgets import Collapsible
+from textual.widgets import Collapsible, Input
 
 from tests.tui.conftest import text_of
 
@@ -68,6 +72,37 @@ class WidgetApp(App):
 
     def compose(self) -> ComposeResult:
         yield from self._widgets
+
+
+class BreakpointApp(WidgetApp):
+    """Sluice's responsive classes, none of its stylesheets: what a widget needs must come
+    with the widget."""
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+
+
+async def test_widgets_bring_their_own_layout_for_80_columns():
+    """The narrow layout lives with each widget, so every app that shows it (the wizard,
+    the monitor) gets it: slimmer labels and step list, labels above long-label controls,
+    one-line check boxes."""
+    widths = {}
+    for columns in (80, 120):
+        steps, box = StepList(["One", "Two"]), MarkedCheckbox("ok")
+        row, copy = FieldRow("Label", Input()), CopyableValue("Id", "abc")
+        form = SchemaForm({"mode": SCHEMA["mode"]})
+        app = BreakpointApp(steps, row, copy, form, box)
+        async with app.run_test(size=(columns, 40)) as pilot:
+            await pilot.pause()
+            widths[columns] = (
+                steps.outer_size.width,
+                row.query_one(".field-row--label").outer_size.width,
+                copy.query_one(".copyable--label").outer_size.width,
+                form.query_one(".schema-field--line").styles.layout.name,
+            )
+            assert box.outer_size.height == 1
+    assert widths[80] == (24, 17, 17, "vertical")
+    assert widths[120] == (26, 20, 20, "horizontal")
 
 
 async def test_secret_input_masks_and_never_copies():

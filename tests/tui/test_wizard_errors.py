@@ -10,8 +10,9 @@ import pytest
 from sluice.core.es import build_client
 from sluice.core.protocol import open_store
 from sluice.tui.app import SluiceApp
-from sluice.tui.state import WizardState, save_state
+from sluice.tui.state import WizardState, load_state, save_state, state_path
 
+from tests.fakes.fake_security import Canned, FakeElasticsearch
 from tests.servers.fixtures import NGINX_PASSWORD, NGINX_USER
 from tests.tui.conftest import SIZE, fill_elasticsearch, text_of, wait_for, wizard
 
@@ -216,6 +217,57 @@ async def test_scoped_api_key_on_a_cluster_without_security_says_why(
         await pilot.pause()
         await pilot.press("ctrl+n")
         await wait_for(pilot, lambda: screen.current == 6, what="review")
+
+
+async def test_a_key_that_cannot_be_kept_is_invalidated_not_left_behind(
+    tmp_path, es_config, unique, cleanup_indices
+):
+    """Step 6 makes the connector's API key, then cannot store it (the env file is a
+    folder): the key must be invalidated and the record left without it — never a valid key
+    recorded nowhere."""
+    if es_config.get("api_key") or es_config.get("username"):
+        pytest.skip("needs a cluster without security (the local stand-in)")
+    connector_id = await connector_for_test(es_config, f"key undo {unique}")
+    index = f"search-sluice-test-key-{unique}"
+    cleanup_indices.append(index)
+    with FakeElasticsearch(upstream=es_config["host"]) as fake:
+        fake.cluster.security = "off"
+        # like the stand-in behind it: no Connector API (every store the wizard opens asks)
+        no_api = {"error": "no handler found for uri [/_connector] and method [GET]"}
+        fake.queue("/_connector", *[Canned(400, {}, no_api) for _ in range(50)])
+        key = {"id": "key-1", "name": "k", "api_key": "s", "encoded": "a2V5LTE6cw=="}
+        fake.queue(
+            "/_security/api_key",
+            Canned(200, {}, key),
+            Canned(200, {}, {"invalidated_api_keys": ["key-1"], "error_count": 0}),
+        )
+        config = prepared_state(tmp_path, {"host": fake.url}, connector_id, 5)
+        state_file = state_path(config)
+        state = load_state(config)
+        state.secret_placement, state.scoped_key = "env", True
+        save_state(state, config)
+        (state_file.parent / "sluice.env").mkdir()  # where the key would go: not a file
+        app = SluiceApp(config, test_mode=True)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await at_step(pilot, app, 5)
+            screen.query_one("#index-name").value = index
+            await pilot.pause()
+            await wait_for(pilot, lambda: screen.step.blocker() is None, what="index checked")
+            await pilot.press("ctrl+n")
+            status = screen.query_one("#index-status")
+            await wait_for(pilot, lambda: status.has_class("-fail"), what="connect refused")
+            shown = text_of(status)
+            assert "API key key-1" in shown and key["encoded"] not in shown
+            assert screen.current == 5
+        calls = [(r.method, r.path) for r in fake.requests if r.path == "/_security/api_key"]
+        assert calls == [("PUT", "/_security/api_key"), ("DELETE", "/_security/api_key")]
+    client = build_client(es_config)
+    try:
+        record = await (await open_store(client)).get_connector(connector_id)
+        assert record is not None and not record.api_key_id and not record.index_name
+        assert not await client.indices.exists(index=index)
+    finally:
+        await client.close()
 
 
 async def open_elasticsearch_step(pilot, app):

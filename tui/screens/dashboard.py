@@ -108,6 +108,7 @@ class DashboardScreen(Screen):
     DashboardScreen TabbedContent { height: 1fr; }
     DashboardScreen DataTable { height: 1fr; }
     DashboardScreen #dash-tip { color: $text-muted; height: auto; padding: 0 1; }
+    DashboardScreen.-short #dash-tip { display: none; }
     """
 
     def __init__(self, feed: SyncFeed, *, on_leave=None) -> None:

@@ -11,11 +11,14 @@ from textual.widgets import Button, Label
 class CopyableValue(Horizontal):
     """`label  value  [Copy]` on one line; the button copies the value to the clipboard."""
 
+    #: Unscoped: the narrow rule keys on the screen's breakpoint class, outside the widget.
+    SCOPED_CSS = False
     DEFAULT_CSS = """
     CopyableValue { height: 1; width: 1fr; margin-bottom: 1; }
     CopyableValue > .copyable--label { width: 20; color: $text-muted; }
     CopyableValue > .copyable--value { width: 1fr; text-style: bold; }
     CopyableValue > Button { min-width: 8; width: 8; }
+    Screen.-narrow CopyableValue > .copyable--label { width: 17; }
     """
 
     value: reactive[str] = reactive("", init=False)

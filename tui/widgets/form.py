@@ -13,6 +13,8 @@ from textual.widgets import Label
 class FieldRow(Vertical):
     """`Label  [control]` then a FieldStatus (hidden until there is something to say)."""
 
+    #: Unscoped: the narrow rules key on the screen's breakpoint class, outside the widget.
+    SCOPED_CSS = False
     DEFAULT_CSS = """
     FieldRow { height: auto; width: 1fr; margin-bottom: 1; }
     FieldRow > .field-row--line { height: auto; width: 1fr; }
@@ -21,6 +23,9 @@ class FieldRow(Vertical):
     FieldRow .field-row--control { width: 1fr; }
     FieldRow Input, FieldRow Select { width: 1fr; }
     FieldRow FieldStatus { margin-left: 20; }
+    /* 80 columns: a slimmer label, the status under the field. */
+    Screen.-narrow FieldRow .field-row--label { width: 17; }
+    Screen.-narrow FieldRow FieldStatus { margin-left: 2; }
     """
 
     def __init__(

@@ -39,6 +39,8 @@ def _display_text(entry: dict[str, Any]) -> str:
 class SchemaField(Vertical):
     """One configuration entry: label, control, focus hint and inline error."""
 
+    #: Unscoped: the narrow rules key on the screen's breakpoint class, outside the widget.
+    SCOPED_CSS = False
     DEFAULT_CSS = """
     SchemaField { height: auto; width: 1fr; margin-bottom: 1; }
     SchemaField > .schema-field--line { height: auto; width: 1fr; }
@@ -50,6 +52,12 @@ class SchemaField(Vertical):
     SchemaField .schema-field--hint { display: none; color: $text-muted; margin-left: 22; }
     SchemaField:focus-within .schema-field--hint { display: block; }
     SchemaField FieldStatus { margin-left: 22; }
+    /* 80 columns: labels are long ("Maximum file size for text extraction (bytes)"), so the
+       label takes a line of its own above its control instead of wrapping word by word. */
+    Screen.-narrow SchemaField > .schema-field--line { layout: vertical; }
+    Screen.-narrow SchemaField .schema-field--label { width: 1fr; padding-right: 0; }
+    Screen.-narrow SchemaField FieldStatus,
+    Screen.-narrow SchemaField .schema-field--hint { margin-left: 0; }
     """
 
     def __init__(self, key: str, entry: dict[str, Any]) -> None:

@@ -20,6 +20,8 @@ MARK_TODO = "○"
 class StepList(OptionList):
     """Steps as options; choosing one asks the wizard to jump there."""
 
+    #: Unscoped: the narrow rule keys on the screen's breakpoint class, outside the widget.
+    SCOPED_CSS = False
     DEFAULT_CSS = """
     StepList {
         width: 26;
@@ -31,6 +33,7 @@ class StepList(OptionList):
     }
     StepList:focus { border: none; border-right: vkey $primary; }
     StepList > .option-list--option { padding: 0 1; }
+    Screen.-narrow StepList { width: 24; }
     """
 
     class Jump(Message):

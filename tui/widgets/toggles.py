@@ -9,7 +9,13 @@ from textual.widgets.option_list import Option
 
 
 class MarkedCheckbox(Checkbox):
-    """`X` when ticked, blank when not."""
+    """`X` when ticked, blank when not; one line, so forms fit 80x24 (focus shows as the
+    label's highlight)."""
+
+    DEFAULT_CSS = """
+    MarkedCheckbox { border: none; height: 1; padding: 0 1; background: transparent; }
+    MarkedCheckbox:focus { border: none; }
+    """
 
     @property
     def BUTTON_INNER(self) -> str:

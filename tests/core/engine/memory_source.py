@@ -11,7 +11,7 @@ import copy
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from sluice.core.engine.source import Operation
+from sluice.core.engine.source import ContentError, Operation, SourceDocument, SourceFailure
 
 
 class SourceBroke(RuntimeError):
@@ -37,7 +37,13 @@ class MemorySource:
         self.cursor_mode = False
         self.filtering_seen: Any = None
         self.countable = False
-        self.records: list[dict[str, Any]] = []  # yielded first: what the source could not read
+        self.records: list[SourceFailure] = []  # yielded first: what the source could not read
+        # beside the documents, by id: an error, a name, lazy content (fields, or a
+        # ContentError message to raise), and the ids whose content the engine loaded
+        self.errors: dict[str, str] = {}
+        self.names: dict[str, str] = {}
+        self.lazy: dict[str, dict[str, Any] | str] = {}
+        self.loaded: list[str] = []
 
     async def count_documents(self, filtering: Mapping[str, Any] | None = None) -> int | None:
         return len(self.docs) if self.countable else None
@@ -48,20 +54,37 @@ class MemorySource:
     async def get_docs(self, filtering: Mapping[str, Any] | None = None) -> AsyncIterator[dict]:
         self.filtering_seen = filtering
         for record in self.records:
-            yield dict(record)
+            yield record
         for count, (doc_id, doc) in enumerate(list(self.docs.items())):
             if self.fail_after is not None and count >= self.fail_after:
                 raise SourceBroke(f"connection lost after {count} documents")
             if self.delay:
                 await asyncio.sleep(self.delay)
-            yield {"_id": doc_id, **copy.deepcopy(doc)}
+            yield self._item(doc_id, {"_id": doc_id, **copy.deepcopy(doc)})
         self.sync_cursor = {"version": len(self.docs)}
+
+    def _item(self, doc_id: str, document: dict[str, Any]) -> dict | SourceDocument:
+        if doc_id not in self.errors and doc_id not in self.names and doc_id not in self.lazy:
+            return document
+        content = None
+        if doc_id in self.lazy:
+
+            async def content() -> dict[str, Any]:
+                self.loaded.append(doc_id)
+                await asyncio.sleep(0)
+                fields = self.lazy[doc_id]
+                if isinstance(fields, str):
+                    raise ContentError(fields)
+                return dict(fields)
+
+        return SourceDocument(document, self.errors.get(doc_id), self.names.get(doc_id), content)
 
     async def get_docs_incrementally(
         self, sync_cursor: Any, filtering: Mapping[str, Any] | None = None
     ) -> AsyncIterator[tuple[dict, Operation]]:
         for doc, operation in self.changes:
-            yield copy.deepcopy(doc), operation
+            doc = copy.deepcopy(doc)
+            yield self._item(str(doc.get("_id")), doc), operation
         self.sync_cursor = {"version": (sync_cursor or {}).get("version", 0) + 1}
 
     async def close(self) -> None:

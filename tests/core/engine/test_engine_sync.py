@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import time
 from pathlib import Path
@@ -10,11 +11,12 @@ from typing import Any
 
 import pytest
 from elasticsearch import AsyncElasticsearch
+from sluice.core.config import config_from_text
 from sluice.core.engine.engine import StopSignal, SyncEngine, SyncRequest
 from sluice.core.engine.failures import FailureLog, read_failures
 from sluice.core.engine.progress import FinishedEvent, PhaseEvent, ProgressBoard, SyncStatus
 from sluice.core.engine.settings import EngineSettings
-from sluice.core.engine.source import Operation, Scope
+from sluice.core.engine.source import Operation, Scope, SourceFailure
 
 from tests.core.engine.conftest import index_contents
 from tests.core.engine.memory_source import MemorySource, make_docs
@@ -192,13 +194,14 @@ async def test_stop_requests_end_the_sync_fast_and_delete_nothing(es, index_name
 
 async def test_failure_log_records_bad_documents_and_the_sync_goes_on(es, index_name, tmp_path):
     docs = make_docs(40)
-    docs["doc-5"]["_sluice_error"] = "PDF is corrupt: no trailer"
     docs["doc-6"]["_timestamp"] = "not a date"  # rejected by the index mapping
     docs["big"] = {"body": "x" * 3000, "_timestamp": "2026-01-01T00:00:00+00:00"}
+    source = MemorySource(docs)
+    source.errors["doc-5"] = "PDF is corrupt: no trailer"
     log_path = tmp_path / "failures.ndjson"
     settings = EngineSettings(chunk_size=50, max_document_size=2000)
     result, _ = await sync(
-        es, MemorySource(docs), index_name, settings=settings, failure_log=FailureLog(log_path)
+        es, source, index_name, settings=settings, failure_log=FailureLog(log_path)
     )
 
     assert result.status is SyncStatus.COMPLETED, result.error
@@ -219,6 +222,52 @@ async def test_error_budget_fails_a_sync_where_everything_fails(es, index_name):
     assert result.status is SyncStatus.ERROR
     assert "too many document errors" in (result.error or "")
     assert "in a row" in (result.error or "")
+
+
+def _monitored(error_monitor: str) -> EngineSettings:
+    """Engine settings of a config.yml with this `bulk.error_monitor` (flow mapping), one
+    request at a time so the order of outcomes is the source's."""
+    config = config_from_text(
+        f"elasticsearch.bulk.error_monitor: {{{error_monitor}}}\n", environ={}
+    )
+    settings = EngineSettings.from_config(config)
+    return dataclasses.replace(settings, chunk_size=50, max_concurrency=1, progress_interval=0.05)
+
+
+def _rejected(count: int, prefix: str = "bad") -> dict[str, dict[str, Any]]:
+    """Documents the server refuses (`_timestamp` is not a date)."""
+    return {f"{prefix}{i:03}": {"_timestamp": f"not a date {i}"} for i in range(count)}
+
+
+async def test_error_monitor_of_config_yml_trips_on_total_errors(es, index_name):
+    settings = _monitored("max_total_errors: 15, max_consecutive_errors: 100, max_error_rate: 1")
+    result, _ = await sync(es, MemorySource(_rejected(30)), index_name, settings=settings)
+    assert result.status is SyncStatus.ERROR
+    assert "16 documents failed, over elasticsearch.bulk.error_monitor.max_total_errors (15)" in (
+        result.error or ""
+    )
+    assert "enabled: false" in (result.error or "")  # says how to turn it off
+    assert result.counters.failed == 16  # Elastic trips when the limit is exceeded
+
+
+async def test_error_monitor_trips_on_the_error_rate_before_its_window_fills(es, index_name):
+    """Elastic's window counts operations not yet seen as successes: 3 errors among the first
+    operations are 3/20 of a 20-operation window, over a 10 % rate."""
+    docs = {**_rejected(3), **make_docs(60)}
+    settings = _monitored("max_error_rate: 0.1, error_window_size: 20")
+    result, _ = await sync(es, MemorySource(docs), index_name, settings=settings)
+    assert result.status is SyncStatus.ERROR
+    assert "3 of the last 20 operations failed" in (result.error or "")
+    assert "max_error_rate (0.1)" in (result.error or "")
+
+
+async def test_a_disabled_error_monitor_only_counts(es, index_name, contents):
+    docs = {**_rejected(30), **make_docs(5)}
+    settings = _monitored("enabled: false")
+    result, _ = await sync(es, MemorySource(docs), index_name, settings=settings)
+    assert result.status is SyncStatus.COMPLETED, result.error
+    assert result.counters.failed == 30
+    assert set(await contents(index_name)) == set(make_docs(5))
 
 
 async def test_long_ids_are_hashed_and_stable(es, index_name, contents):
@@ -421,15 +470,16 @@ async def test_attachment_without_a_pipeline_is_dropped_and_logged(es, index_nam
 async def test_failures_name_the_document_not_only_its_id(es, index_name, tmp_path):
     docs = make_docs(3)
     docs["doc-1"]["_timestamp"] = "not a date"  # rejected by the index mapping
-    docs["doc-2"]["_sluice_name"] = "orders id=2"  # a source's own name wins, and is not indexed
-    docs["doc-2"]["_sluice_error"] = "a value could not be converted"
+    source = MemorySource(docs)
+    source.names["doc-2"] = "orders id=2"  # a source's own name wins, and is not indexed
+    source.errors["doc-2"] = "a value could not be converted"
     log_path = tmp_path / "failures.ndjson"
-    result, _ = await sync(es, MemorySource(docs), index_name, failure_log=FailureLog(log_path))
+    result, _ = await sync(es, source, index_name, failure_log=FailureLog(log_path))
     entries = {e["id"]: e for e in read_failures(log_path)}
     assert entries["doc-1"]["name"] == "Title 1" and entries["doc-1"]["operation"] == "index"
     assert entries["doc-2"]["name"] == "orders id=2"
     stored = await index_contents(es, index_name)
-    assert "_sluice_name" not in stored["doc-2"]
+    assert set(stored["doc-2"]) == {"title", "body", "n", "_timestamp", "id"}
     assert result.counters.failed == 2
 
 
@@ -437,11 +487,7 @@ async def test_a_folder_the_source_could_not_list_is_a_counted_failure(es, index
     """Not a document: nothing indexed, but counted, logged by path, and the job not clean."""
     source = MemorySource(make_docs(4))
     source.records = [
-        {
-            "_sluice_failure": "cannot list this folder (Permission denied)",
-            "_sluice_name": "/srv/share/closed",
-            "_sluice_operation": "list",
-        }
+        SourceFailure("/srv/share/closed", "cannot list this folder (Permission denied)", "list")
     ]
     log_path = tmp_path / "failures.ndjson"
     board = ProgressBoard()
@@ -548,12 +594,12 @@ async def test_an_unread_part_keeps_its_documents_and_the_rest_is_deleted(
     del source.docs["id-ab/4.txt"]  # gone too: `ab/` is not under `a/`
     del source.docs["no-path"]  # no scope field: nobody can tell, so it is kept
     source.records = [
-        {
-            "_sluice_failure": "cannot list this folder (Permission denied)",
-            "_sluice_name": "/srv/share/a",
-            "_sluice_operation": "list",
-            "_sluice_scope": Scope("relative_path", "a/", prefix=True),
-        }
+        SourceFailure(
+            "/srv/share/a",
+            "cannot list this folder (Permission denied)",
+            "list",
+            Scope("relative_path", "a/", prefix=True),
+        )
     ]
     log_path = tmp_path / "failures.ndjson"
     second, _ = await sync(es, source, index_name, failure_log=FailureLog(log_path))
@@ -574,7 +620,7 @@ async def test_an_unread_part_without_a_scope_deletes_nothing(es, index_name, co
     await sync(es, source, index_name)
     for i in range(4):
         del source.docs[f"doc-{i}"]
-    source.records = [{"_sluice_failure": "could not read a page", "_sluice_name": "page 3"}]
+    source.records = [SourceFailure("page 3", "could not read a page")]
     result, _ = await sync(es, source, index_name)
     assert result.status is SyncStatus.COMPLETED, result.error
     assert result.counters.deleted == 0 and result.counters.failed == 1
@@ -590,12 +636,12 @@ async def test_a_scope_given_as_a_plain_mapping_works_too(es, index_name, conten
     await sync(es, source, index_name)
     source.docs = {"t2-1": {"table": "t2"}}
     source.records = [
-        {
-            "_sluice_failure": "permission denied for table t1",
-            "_sluice_name": "public.t1",
-            "_sluice_operation": "read",
-            "_sluice_scope": {"field": "table", "value": "t1"},
-        }
+        SourceFailure(
+            "public.t1",
+            "permission denied for table t1",
+            "read",
+            {"field": "table", "value": "t1"},  # as a plain dict
+        )
     ]
     result, _ = await sync(es, source, index_name)
     assert result.status is SyncStatus.COMPLETED, result.error
@@ -617,3 +663,39 @@ def test_the_ledger_pages_stale_ids_while_some_are_kept(tmp_path: Path) -> None:
         assert ledger.count_unseen() == 25 - 1 - 5
     finally:
         ledger.close()
+
+
+async def test_lazy_content_is_loaded_only_for_documents_written(es, index_name, contents):
+    """A document's content loader runs only once the engine writes it; a loader that fails
+    fails that document (indexed with its metadata), not the sync. One engine, two runs:
+    each run counts from zero."""
+    source = MemorySource(make_docs(6))
+    source.lazy = {f"doc-{i}": {"extra": f"content {i}"} for i in range(5)}
+    source.lazy["doc-5"] = "doc-5: cannot be opened: Permission denied"
+    engine = SyncEngine(es, SMALL)
+    first = await engine.run(source, SyncRequest(index_name=index_name))
+    assert first.status is SyncStatus.COMPLETED, first.error
+    assert first.counters.indexed == 6 and first.counters.failed == 1
+    assert first.counters.as_dict() == engine.snapshot().counters.as_dict()
+    assert sorted(source.loaded) == [f"doc-{i}" for i in range(6)]
+    stored = await contents(index_name)
+    assert stored["doc-0"]["extra"] == "content 0" and stored["doc-0"]["title"] == "Title 0"
+    assert "extra" not in stored["doc-5"] and stored["doc-5"]["title"] == "Title 5"
+
+    source.loaded.clear()
+    source.docs["doc-2"]["_timestamp"] = "2026-02-01T00:00:00+00:00"
+    second = await engine.run(source, SyncRequest(index_name=index_name, incremental=True))
+    assert second.status is SyncStatus.COMPLETED, second.error
+    assert source.loaded == ["doc-2"]  # the unchanged ones were never loaded
+    c = second.counters
+    assert (c.extracted, c.skipped, c.updated, c.failed) == (6, 5, 1, 0)
+
+
+async def test_lazy_content_is_loaded_before_sync_rules_that_may_read_it(es, index_name, contents):
+    source = MemorySource(make_docs(4))
+    source.lazy = {f"doc-{i}": {"lang": "fr" if i % 2 else "en"} for i in range(4)}
+    rules = [{"id": "en", "policy": "exclude", "field": "lang", "rule": "equals", "value": "en"}]
+    result, _ = await sync(es, source, index_name, filtering={"rules": rules})
+    assert result.status is SyncStatus.COMPLETED, result.error
+    assert set(await contents(index_name)) == {"doc-1", "doc-3"}
+    assert result.counters.skipped == 2

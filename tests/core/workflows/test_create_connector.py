@@ -15,10 +15,8 @@ from typing import Any
 import pytest
 from sluice.core.config import ConfigDocument, ConfigError
 from sluice.core.config.problems import Problem
-from sluice.core.es import build_client
 from sluice.core.protocol import (
     ConnectorStatus,
-    IndexConnectorStore,
     InvalidRequest,
     StoreUnavailable,
 )
@@ -33,7 +31,7 @@ from sluice.core.workflows import (
 from sluice.sources.registry import get_source_class
 from sluice.sources.schema import validate_configuration
 
-from tests.fakes.fake_security import Canned, FakeElasticsearch
+from tests.fakes.fake_security import Canned
 
 pytestmark = pytest.mark.es
 
@@ -124,7 +122,7 @@ BAD_INPUT = [
     ({"description": "x\udcff"}, "description", "the description is not valid UTF-8"),
     ({"service_type": ""}, "service_type", "the service type is empty"),
     ({"index_name": "Search-Upper"}, "index_name", "must be lowercase"),
-    ({"index_name": "search-" + "x" * 10_000}, "index_name", "longer than 255 bytes"),
+    ({"index_name": "search-" + "x" * 10_000}, "index_name", "the limit is 255 bytes"),
     ({"index_name": "search-\udcff"}, "index_name", "the index name is not valid UTF-8"),
     ({"given": ["directory", "nope"]}, "nope", "unknown setting 'nope'"),
     (
@@ -297,24 +295,6 @@ async def test_an_unwritable_config_is_refused_before_any_write(harness, index_n
 
 
 # ------------------------------------------------------------------ API key
-
-
-@pytest.fixture
-async def security_fake(es_config, index_prefix):
-    """The local cluster behind a fake that answers the Security API (security off: the
-    fake answers only what a test queues, like a cluster without API keys otherwise)."""
-    with FakeElasticsearch(upstream=es_config["host"]) as fake:
-        fake.cluster.security = "off"
-        client = build_client({**es_config, "host": fake.url})
-        store = IndexConnectorStore(client, index_prefix=index_prefix)
-        await store.ensure_indices()
-        try:
-            yield fake, client, store
-        finally:
-            names = IndexNames(index_prefix)
-            for index in (names.connectors_concrete, names.jobs_concrete):
-                await client.options(ignore_status=404).indices.delete(index=index)
-            await client.close()
 
 
 async def test_an_api_key_is_recorded_and_invalidated_by_the_undo(

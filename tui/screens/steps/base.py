@@ -22,6 +22,8 @@ class Step(VerticalScroll):
     HELP: ClassVar[str] = ""
     NEXT_LABEL: ClassVar[str] = "Next"
 
+    #: Unscoped: the narrow/short rules key on the screen's breakpoint classes.
+    SCOPED_CSS = False
     DEFAULT_CSS = """
     Step { height: 1fr; padding: 0 1 0 2; }
     Step > .step--title { text-style: bold; color: $text-primary; margin-top: 1; }
@@ -34,6 +36,8 @@ class Step(VerticalScroll):
     Step .row > Button { margin-left: 1; }
     Step .note { color: $text-muted; }
     Step .danger { color: $text-warning; text-style: bold; }
+    Screen.-narrow Step { padding: 0 0 0 1; }
+    Screen.-short Step > .step--help { margin-bottom: 0; }
     """
 
     class Changed(Message):

@@ -37,11 +37,6 @@ COMPAT_FIXES = {
 }
 
 
-def connector_key_secret(connector_id: str) -> str:
-    """Keyring entry / env variable stem for a connector's own API key."""
-    return f"connector-{connector_id}-api-key"
-
-
 class ConfigFileStep(Step):
     TITLE = "4. config.yml"
     HELP = (

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from sluice.tui import services
 from sluice.tui.screens.steps.base import Step
-from sluice.tui.screens.steps.config_file import connector_key_secret
 from sluice.tui.widgets.badges import escape
 from sluice.tui.widgets.field_status import FieldStatus
 from sluice.tui.widgets.form import FieldRow
@@ -74,7 +73,6 @@ class IndexStep(Step):
         self._check_results: list = []
         self._checking = False
         self._local_problems: list[str] = []
-        self._env_file = None
         self._listed = False
         self._indices: list[str] = []
         self._owners: dict[str, str] = {}
@@ -341,58 +339,56 @@ class IndexStep(Step):
         return None
 
     async def commit(self) -> bool:
+        """One workflow connects the index (and the API key, its secret, config.yml's
+        entry) or undoes what it did; the step shows what it says."""
         state = self.session.state
         status = self.query_one("#index-status", FieldStatus)
         name = state.index_name.strip()
         if not state.connector_id:
             status.show("fail", "no connector yet", "go back to step 3")
             return False
+        placement = services.SecretPlacement(state.secret_placement)
+        env_file = None
+        if state.scoped_key and placement is services.SecretPlacement.ENV:
+            # Elasticsearch shows a new key once: keep it where ${VAR} can find it.
+            env_file = self.session.state_file.parent / "sluice.env"
+        request = services.IndexConnection(
+            connector_id=state.connector_id,
+            service_type=state.service_type or "",
+            index_name=name,
+            connector_name=state.connector_name or name,
+            language=state.language or None,
+            existing_index=True if state.index_mode == "existing" else None,
+            api_key=state.scoped_key,
+            placement=placement,
+            env_file=env_file,
+        )
         status.show("running", f"preparing {name}…")
         try:
+            document = (
+                services.config_document(state.config_path, {}, None) if state.scoped_key else None
+            )
             async with self.session.cluster() as cluster:
-                created = await cluster.create_index(name, state.language or None)
-                await cluster.attach_index(state.connector_id, name)
-                if state.scoped_key:
-                    key = await cluster.create_scoped_api_key(state.connector_name or name, name)
-                    reference = services.place_secret(
-                        services.SecretPlacement(state.secret_placement),
-                        connector_key_secret(state.connector_id),
-                        key.encoded,
-                    )
-                    await cluster.record_api_key(state.connector_id, key.id)
-                    self.session.scoped_api_key = key.encoded
-                    if state.secret_placement == "env":
-                        # Elasticsearch shows a new key once: keep it where ${VAR} can find it.
-                        self._env_file = services.save_to_env_file(
-                            self.session.state_file.parent / "sluice.env",
-                            connector_key_secret(state.connector_id),
-                            key.encoded,
-                        )
-                    document = services.config_document(
-                        state.config_path,
-                        {},
-                        {
-                            "connector_id": state.connector_id,
-                            "service_type": state.service_type or "",
-                            "api_key": reference,
-                        },
-                    )
-                    services.save_config(document)
-        except services.ApiKeyUnavailable as exc:
-            status.show("fail", f"no API key: {exc}", "untick the API key box to go on")
+                connected = await cluster.connect_index(request, document)
+        except services.IndexNotConnected as exc:
+            hint = "untick the API key box to go on" if exc.code == "no_api_key" else ""
+            status.show("fail", str(exc), hint)
             return False
-        except (services.ContentIndexError, services.SecretError, services.ConfigError) as exc:
+        except (services.InvalidConnectorInput, services.ConfigError) as exc:
             status.show("fail", str(exc))
             return False
         except Exception as exc:
             status.show("fail", f"{type(exc).__name__}: {exc}")
             return False
-        verb = "created" if created else "kept (it already existed)"
+        verb = "created" if connected.index_created else "kept (it already existed)"
         message = f"index {name} {verb} and attached to the connector"
-        if state.scoped_key:
-            message += f"; API key {services.mask(self.session.scoped_api_key)} stored"
-            if self._env_file is not None:
-                message += f" in {self._env_file} (0600: use it as the service's EnvironmentFile)"
+        if connected.api_key is not None:
+            self.session.scoped_api_key = connected.api_key.encoded
+            message += f"; API key {services.mask(connected.api_key.encoded)} stored"
+            if connected.env_file is not None:
+                message += (
+                    f" in {connected.env_file} (0600: use it as the service's EnvironmentFile)"
+                )
         status.show("ok", message)
         self.session.save()
         return True
