@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from elasticsearch.helpers import async_streaming_bulk
+
+from benchmarks.workload import SyntheticSource, synthetic_docs
 from sluice.core.engine.content import ContentLoads
 from sluice.core.engine.engine import SyncEngine, SyncRequest
 from sluice.core.engine.settings import EngineSettings
 from sluice.core.engine.source import SourceDocument
 from sluice.core.es import build_client
-
-from benchmarks.workload import SyntheticSource, synthetic_docs
 
 
 def _client(url: str) -> Any:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NoReturn
 
+from sluice import core
 from sluice.core.config import Config, ConfigError, load_config
 from sluice.core.es import build_client
 from sluice.core.es.tls import redact_userinfo
@@ -46,8 +47,6 @@ from sluice.core.protocol import (
 from sluice.core.protocol.timeutil import parse_time
 from sluice.core.sandbox import not_running_message, sandbox_down, sandbox_home
 from sluice.core.secrets import mask
-
-from sluice import core
 
 EXIT_OK = 0
 EXIT_FAILED = 1

@@ -21,6 +21,7 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
+from sluice import core
 from sluice.cli import commands
 from sluice.cli.common import (
     ArgumentsError,
@@ -30,8 +31,6 @@ from sluice.cli.common import (
     os_error_message,
     wants_json,
 )
-
-from sluice import core
 
 EXIT_OK = 0
 EXIT_FAILED = 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from elasticsearch import AsyncElasticsearch, BadRequestError
+
 from sluice.core.checks.index_names import index_name_problems
 
 #: (code stored in the connector's `language`, name shown, Elasticsearch analyzer).

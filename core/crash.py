@@ -14,10 +14,9 @@ import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sluice import core
 from sluice.core.paths import private_dir, state_dir
 from sluice.core.redact import redact
-
-from sluice import core
 
 
 def crash_dir() -> Path:

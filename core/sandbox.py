@@ -34,6 +34,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+
 from sluice.core import processes
 from sluice.core.invocation import sluice_command
 from sluice.core.paths import private_dir

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from elasticsearch import AsyncElasticsearch
+
 from sluice.core.es import build_client
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from elasticsearch import AsyncElasticsearch, NotFoundError
+
 from sluice.core.checks.cluster import detect_connector_api
 from sluice.core.es import build_client
 from sluice.core.protocol import CONNECTORS_ALIAS, JOBS_ALIAS

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sluice.core.protocol import open_store
 
+from sluice.core.protocol import open_store
 from tests.leftovers import forget_test_connectors, is_test_connector
 
 pytestmark = pytest.mark.es

@@ -9,16 +9,17 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 
+from textual import events
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
 from sluice.tui.commands import ScreenCommands
 from sluice.tui.crash import CrashReportingApp
 from sluice.tui.screens.wizard import WizardScreen
 from sluice.tui.session import Session
 from sluice.tui.shutdown import Shutdown
 from sluice.tui.theme import DEFAULT_THEME, THEMES, other_theme
-from textual import events
-from textual.app import App, SystemCommand
-from textual.binding import Binding
-from textual.screen import Screen
 
 
 def freeze_cursor(app: App, widget: object) -> None:

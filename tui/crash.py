@@ -9,8 +9,9 @@ saved progress is kept.
 from __future__ import annotations
 
 from rich.text import Text
-from sluice.core.crash import one_line, write_crash_report
 from textual.app import App
+
+from sluice.core.crash import one_line, write_crash_report
 
 
 def crash_message(error: BaseException, report: object, again: str) -> Text:

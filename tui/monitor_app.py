@@ -5,14 +5,15 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from textual import events
+from textual.app import App
+from textual.binding import Binding
+
 from sluice.tui.app import HIDE_KEYS, KeysPanelEscape, freeze_cursor
 from sluice.tui.commands import ScreenCommands
 from sluice.tui.crash import CrashReportingApp
 from sluice.tui.screens.monitor import REFRESH_SECONDS, MonitorScreen
 from sluice.tui.theme import DEFAULT_THEME, THEMES, other_theme
-from textual import events
-from textual.app import App
-from textual.binding import Binding
 
 
 class MonitorApp(KeysPanelEscape, CrashReportingApp):

@@ -20,11 +20,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from textual.pilot import Pilot
+
 from sluice.tui import services
 from sluice.tui.app import SluiceApp
 from sluice.tui.monitor_app import MonitorApp
 from sluice.tui.screens.wizard import WizardScreen
-from textual.pilot import Pilot
 
 SIZE = (100, 32)
 SMALL = (80, 24)

@@ -13,6 +13,7 @@ from typing import Any
 
 from elastic_transport import TransportError
 from elasticsearch import ApiError, AuthenticationException, UnsupportedProductError
+
 from sluice.core.checks.context import DEFAULT_CHECK_TIMEOUT, CheckContext
 from sluice.core.checks.failures import (
     error_reason,

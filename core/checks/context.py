@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from elasticsearch import AsyncElasticsearch
+
 from sluice.core.es.client import Auth, ConnectionSettingsError, resolve_auth
 from sluice.core.es.tls import TlsOptions, redact_userinfo
 

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 from elastic_transport import ConnectionTimeout, SerializationError, TransportError
 from elasticsearch import ApiError
+
 from sluice.core.checks.result import Outcome, fail
 
 # OpenSSL reasons meaning "the other side is not speaking TLS".

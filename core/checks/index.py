@@ -9,6 +9,7 @@ from typing import Any
 
 from elastic_transport import TransportError
 from elasticsearch import ApiError, NotFoundError
+
 from sluice.core.checks.context import CheckContext
 from sluice.core.checks.failures import error_reason, explain_network_failure
 from sluice.core.checks.index_names import (

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import httpx
+
 from sluice.core.checks.context import CheckContext
 from sluice.core.checks.failures import explain_network_failure, find_cause, host_port
 from sluice.core.checks.result import Outcome, fail, ok, skip, warn

@@ -16,6 +16,7 @@ from typing import Any
 
 from elastic_transport import TransportError
 from elasticsearch import ApiError
+
 from sluice.core.checks.cluster import (
     CONNECTOR_API,
     MANAGE_CONNECTOR_SINCE,

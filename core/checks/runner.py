@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from elasticsearch import AsyncElasticsearch
+
 from sluice.core.checks.cluster import (
     check_api_keys,
     check_authentication,

@@ -16,6 +16,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.error import YAMLError as RuamelError
 from ruamel.yaml.scalarstring import ScalarString
+
 from sluice.core.config import safeyaml
 from sluice.core.config.atomic import atomic_write
 from sluice.core.config.comments import put_trailing, take_trailing

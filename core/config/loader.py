@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from sluice.core.config.defaults import default_config
 from sluice.core.config.elastic_compat import compat_warnings
 from sluice.core.config.envsubst import (

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+
 from sluice.core.config.problems import Problem
 from sluice.core.config.safeyaml import MAX_DEPTH, YamlSyntaxError, load
 from sluice.core.config.schema import Path, format_path

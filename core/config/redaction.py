@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import yaml
+
 from sluice.core.secrets import SECRET_FIELD_NAMES, is_reference, mask
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
 from sluice.core.config.document import ConfigDocument
 from sluice.core.secrets import parse_reference
 

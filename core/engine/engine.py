@@ -44,6 +44,7 @@ from typing import Any, Literal, TypeVar
 import orjson
 from elasticsearch import AsyncElasticsearch, AuthorizationException, NotFoundError
 from elasticsearch.exceptions import ApiError, TransportError
+
 from sluice.core.content_index import create_content_index
 from sluice.core.engine.budget import ErrorBudget, ErrorBudgetExceeded
 from sluice.core.engine.content import ContentLoads

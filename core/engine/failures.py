@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+
 from sluice.core.engine.progress import Failure
 from sluice.core.paths import private_dir, state_dir
 

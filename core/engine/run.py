@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 import orjson
+
 from sluice.core.engine.budget import ErrorBudget
 from sluice.core.engine.mapping_fit import MappingFit
 from sluice.core.engine.progress import Counters, Phase, ProgressSnapshot, RateMeter

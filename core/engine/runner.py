@@ -19,6 +19,7 @@ from typing import Any
 
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.exceptions import ApiError, TransportError
+
 from sluice.core.engine.engine import StopSignal, SyncEngine, SyncRequest, SyncResult
 from sluice.core.engine.failures import FailureLog, failure_log_path
 from sluice.core.engine.progress import Counters, Listener, SyncStatus

@@ -28,6 +28,7 @@ import orjson
 from elastic_transport import ConnectionError, ConnectionTimeout, TlsError
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.exceptions import ApiError, TransportError
+
 from sluice.core.engine.progress import Resumed, Stalled
 from sluice.core.engine.queue import ByteBoundedQueue
 from sluice.core.engine.settings import EngineSettings

@@ -20,6 +20,7 @@ from typing import Any
 
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.exceptions import ApiError, TransportError
+
 from sluice.core.engine.snapshot import IdLedger
 from sluice.core.engine.source import Scope, SourceFailure
 

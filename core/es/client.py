@@ -25,6 +25,7 @@ from elastic_transport.client_utils import url_to_node_config
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.exceptions import GeneralAvailabilityWarning
 from elasticsearch.serializer import OrjsonSerializer
+
 from sluice.core.address import address_problem
 from sluice.core.echo import quoted
 from sluice.core.es.node import TLS_EXTRA, SluiceHttpxNode

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 from elastic_transport import ConnectionError, HttpxAsyncHttpNode, NodeConfig, TlsError
 from elastic_transport._node._base_async import BaseAsyncNode
+
 from sluice.core.es.tls import (
     CertificateError,
     TlsOptions,

@@ -25,6 +25,7 @@ from elastic_transport import (
     TransportApiResponse,
 )
 from elastic_transport.client_utils import DEFAULT, DefaultType, resolve_default
+
 from sluice.core.es.node import TlsFailure
 
 _logger = logging.getLogger("sluice.es.retry")

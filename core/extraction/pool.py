@@ -19,6 +19,7 @@ from multiprocessing import forkserver, resource_tracker
 from typing import Any, TypeVar
 
 import pebble
+
 from sluice.core.extraction.errors import ExtractionError, ExtractionTimeoutError
 from sluice.core.extraction.worker import init_worker
 

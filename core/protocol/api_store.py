@@ -18,6 +18,7 @@ from typing import Any
 
 from elasticsearch import ApiError, AsyncElasticsearch, NotFoundError, TransportError
 from elasticsearch.exceptions import GeneralAvailabilityWarning
+
 from sluice.core.es.client import RETRY_ON_STATUS
 from sluice.core.protocol import documents
 from sluice.core.protocol.errors import (

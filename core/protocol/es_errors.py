@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from elasticsearch import ApiError, SerializationError, TransportError
+
 from sluice.core.protocol.errors import ConnectorStoreError, InvalidRequest, StoreUnavailable
 
 #: Elasticsearch's quote of the value it could not parse, at the end of some reasons.

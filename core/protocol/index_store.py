@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from elasticsearch import AsyncElasticsearch, BadRequestError, ConflictError, NotFoundError
+
 from sluice.core.es.client import PRODUCT_ORIGIN_HEADER
 from sluice.core.protocol import documents
 from sluice.core.protocol.errors import (

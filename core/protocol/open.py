@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from elasticsearch import ApiError, AsyncElasticsearch, TransportError
+
 from sluice.core.config.elastic_compat import wants_index_mode
 from sluice.core.protocol.api_store import ApiConnectorStore
 from sluice.core.protocol.errors import StoreUnavailable

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from croniter import CroniterError, croniter
+
 from sluice.core.protocol.models import (
     CLAIMABLE_STATUSES,
     Connector,

@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.exceptions import ApiError, TransportError
+
 from sluice.core.config import Config
 from sluice.core.config.typed import ServiceSettings
 from sluice.core.engine.engine import StopSignal

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from elasticsearch import AsyncElasticsearch
+
 from sluice.core import secrets
 from sluice.core.config import ConfigDocument, ConfigError
 from sluice.core.connector_api_key import (

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from elasticsearch import ApiError, AsyncElasticsearch, TransportError
+
 from sluice.core.config import ConfigDocument, ConfigError
 from sluice.core.connector_api_key import (
     ApiKeyUnavailable,

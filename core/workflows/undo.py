@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from elasticsearch import AsyncElasticsearch
+
 from sluice.core.echo import quoted
 from sluice.core.protocol import ConnectorStoreError
 from sluice.core.protocol.es_errors import translated

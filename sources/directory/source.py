@@ -31,6 +31,7 @@ from sluice.sources.base import (
     with_content,
     with_error,
 )
+from sluice.sources.directory.batched_reads import BatchedReads
 from sluice.sources.directory.walker import FoundFile, Selection, walk
 from sluice.sources.errors import ConfigurationError, InsufficientPrivilegesError, PathNotFoundError
 
@@ -177,6 +178,9 @@ class DirectorySource(BaseSource):
         self.files_read = 0
         """Files whose content this source read (text or bytes): lazy content leaves out
         those the engine does not write."""
+        self._small_reads: BatchedReads[FoundFile, str | Exception | None] = BatchedReads(
+            self._small_text
+        )
 
     # ------------------------------------------------------------ checks
 
@@ -287,8 +291,14 @@ class DirectorySource(BaseSource):
         return with_content(document, partial(load, found))
 
     async def _text(self, found: FoundFile) -> dict[str, Any]:
-        """The file's text as `body` (lazy content: only for files the sync writes)."""
+        """The file's text as `body` (lazy content: only for files the sync writes). Small
+        text files are read in batches, one thread hop for many (`batched_reads`)."""
         self.files_read += 1
+        small = await self._small_reads.read(found)
+        if isinstance(small, str):
+            return {"body": small}
+        if isinstance(small, Exception):
+            raise ContentError(str(small)) from None
         try:
             text = await extraction.extract_text(
                 found.path,
@@ -313,6 +323,23 @@ class DirectorySource(BaseSource):
         except OSError as exc:
             raise ContentError(f"{found.relative}: cannot read it: {exc.strerror}") from None
         return {"_attachment": base64.b64encode(data).decode("ascii")}
+
+    def _small_text(self, found: FoundFile) -> str | Exception | None:
+        """On a worker thread: the text of a small plain-text file, or why it could not be
+        read; None when it needs the extraction pool (another format, or big)."""
+        if found.info is None:
+            return None
+        try:
+            return extraction.extract_small_text(
+                found.path,
+                filename=found.relative,
+                size=found.info.st_size,
+                max_bytes=self.max_file_size,
+            )
+        except extraction.ExtractionError as exc:
+            return exc
+        except Exception as exc:  # one file's problem is that document's
+            return RuntimeError(f"{found.relative}: {type(exc).__name__}: {exc}")
 
     def _unlisted_folder(self, found: FoundFile) -> SourceFailure:
         """A folder the walk could not list: a failure for the job, not only a log line, and

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pymysql
+
 from sluice.sources.database.network import (
     HOST_FIELDS,
     TLS_FIELDS,

@@ -11,6 +11,7 @@ from typing import Any
 import aiomysql
 import pymysql
 from pymysql.constants import CLIENT, FIELD_TYPE
+
 from sluice.sources.mysql.errors import (
     CONNECTION_LOST_CODES,
     ServerWithoutTLS,

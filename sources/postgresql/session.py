@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
+
 from sluice.sources.errors import SourceError
 from sluice.sources.postgresql.errors import SERVER, Target, lost, translate
 

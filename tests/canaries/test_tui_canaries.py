@@ -9,12 +9,12 @@ import stat
 
 import pytest
 from rich.console import Console
+
 from sluice.core.crash import write_crash_report
 from sluice.core.es import build_client
 from sluice.core.protocol import open_store
 from sluice.tui.app import SluiceApp
 from sluice.tui.crash import crash_message
-
 from tests.canaries.conftest import ES_PASSWORD, leaking_files, leaks, paths_holding
 from tests.tui.conftest import SIZE, fill_elasticsearch, next_step, wait_for, wizard
 
@@ -177,7 +177,6 @@ def _boom() -> None:
 def test_screenshots_show_no_secret():
     """`make screenshots` types a demo API key into the wizard: no image may show it."""
     from sluice.tui.screenshots import DEMO_KEY
-
     from tests.conftest import ROOT
 
     images = sorted((ROOT / "screenshots").glob("*.svg"))

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 import yaml
+
 from sluice.cli.main import main
 from sluice.core.es import build_client
-
 from tests.conftest import ROOT, es_settings
 
 ORIGIN = {"X-elastic-product-origin": "connectors"}

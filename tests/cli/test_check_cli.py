@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from sluice.core.checks import planned_checks
 
+from sluice.core.checks import planned_checks
 from tests.conftest import es_settings
 from tests.servers.certs import sha256_fingerprint
 from tests.servers.fixtures import *  # noqa: F403  (fake_es, tls_urls, test_certs...)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sluice.core.es.tls import redact_userinfo
 
+from sluice.core.es.tls import redact_userinfo
 from tests.cli.connector_fixtures import cli_environment, one_line
 from tests.fakes.fake_connector_api import FakeConnectorApi
 

@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 import yaml
-from sluice.core.protocol import IndexConnectorStore
 
+from sluice.core.protocol import IndexConnectorStore
 from tests.cli.connector_fixtures import ID_RE, ORIGIN, cli_environment, json_out, one_line
 from tests.core.protocol import golden
 

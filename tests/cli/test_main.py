@@ -8,9 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sluice.cli.main import main
-
 from sluice import core
+from sluice.cli.main import main
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:

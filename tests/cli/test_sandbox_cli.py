@@ -15,8 +15,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sluice.core.sandbox import free_port, sandbox_available, start_sandbox, stop_home
 
+from sluice.core.sandbox import free_port, sandbox_available, start_sandbox, stop_home
 from tests.cli.connector_fixtures import one_line
 
 pytestmark = pytest.mark.skipif(not sandbox_available(), reason="sandbox extra not installed")

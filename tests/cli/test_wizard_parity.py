@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 import yaml
+
 from sluice.core.es import build_client
 from sluice.tui.app import SluiceApp
-
 from tests.cli.connector_fixtures import ORIGIN, cli_environment
 from tests.leftovers import UNIQUE_TOKENS
 from tests.tui.conftest import SIZE

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from sluice.core.sandbox import (
     SandboxError,
     clear_stale_lock,

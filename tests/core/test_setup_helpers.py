@@ -7,6 +7,7 @@ import base64
 import os
 
 import pytest
+
 from sluice.core.connector_api_key import (
     ApiKeyUnavailable,
     create_connector_api_key,
@@ -20,7 +21,6 @@ from sluice.core.content_index import (
 )
 from sluice.core.doctor import planned_environment_checks, run_environment_checks
 from sluice.core.es import build_client
-
 from tests.fakes.fake_api_key import FakeApiKeys
 
 

@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+
 from sluice.core.protocol.documents import default_filtering, default_scheduling
 from sluice.core.protocol.errors import InvalidTransition
 from sluice.core.protocol.mappings import CONNECTORS_MAPPINGS, JOBS_MAPPINGS, SETTINGS, IndexNames

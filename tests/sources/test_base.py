@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from sluice.core.engine.source import (
     DocumentSource,
     IncrementalSource,
@@ -25,7 +26,6 @@ from sluice.sources.errors import ConfigurationError
 from sluice.sources.mysql import MySQLSource
 from sluice.sources.postgresql import PostgreSQLSource
 from sluice.sources.schema import FIELD_ATTRIBUTES
-
 from tests.sources.plugin_sources import EchoSource
 
 PG_PLAIN = {

@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
 from sluice.sources.database.cursor import decode_mark, encode_mark, later, make_cursor, marks_of
 from sluice.sources.database.ids import row_hash_id, row_id
 from sluice.sources.database.rules import parse_query_rules, validate_query_rules
@@ -18,7 +19,6 @@ from sluice.sources.database.tables import configured_tables, is_wildcard
 from sluice.sources.database.tls import client_context
 from sluice.sources.database.values import iso_duration, to_json_value
 from sluice.sources.errors import ConfigurationError
-
 from tests.sources.helpers import make_certificates
 
 

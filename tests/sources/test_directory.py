@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from sluice.core import extraction
 from sluice.core.engine.source import SourceFailure
 from sluice.sources.directory import DirectorySource, file_id, sample_data_directory
 from sluice.sources.errors import ConfigurationError, PathNotFoundError
-
 from tests.data import documents
 from tests.sources.items import ERROR as ERROR_FIELD
 from tests.sources.items import resolve_all

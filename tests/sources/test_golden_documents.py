@@ -23,12 +23,12 @@ import aiomysql
 import asyncpg
 import pytest
 from elasticsearch import AsyncElasticsearch
+
 from sluice.core import extraction
 from sluice.sources.base import BaseSource
 from sluice.sources.directory import DirectorySource, file_id
 from sluice.sources.mysql import MySQLSource
 from sluice.sources.postgresql import PostgreSQLSource
-
 from tests.conftest import ROOT, service_url
 from tests.sources.helpers import parse_url
 from tests.sources.items import resolve

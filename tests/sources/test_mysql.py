@@ -9,11 +9,11 @@ import re
 from typing import Any
 
 import pytest
+
 from sluice.core.engine.source import Scope, SourceFailure
 from sluice.sources.database.network import ConnectionLostError
 from sluice.sources.errors import InsufficientPrivilegesError
 from sluice.sources.mysql import MySQLSource
-
 from tests.sources.mysql_server import (
     READER,
     READER_PASSWORD,

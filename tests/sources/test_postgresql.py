@@ -13,11 +13,11 @@ from typing import Any
 
 import asyncpg
 import pytest
+
 from sluice.core.engine.engine import SyncEngine, SyncRequest
 from sluice.core.engine.failures import FailureLog, read_failures
 from sluice.sources.errors import DatabaseNotFoundError, InsufficientPrivilegesError, TLSError
 from sluice.sources.postgresql import PostgreSQLSource
-
 from tests.sources.helpers import FakeTLSServer, make_certificates, parse_url
 from tests.sources.pg_server import READER, READER_PASSWORD, admin_url, config
 

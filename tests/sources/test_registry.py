@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 import pytest
+
 from sluice.sources.directory import DirectorySource
 from sluice.sources.mysql import MySQLSource
 from sluice.sources.postgresql import PostgreSQLSource
@@ -15,7 +16,6 @@ from sluice.sources.registry import (
     available_sources,
     get_source_class,
 )
-
 from tests.sources.plugin_sources import EchoSource
 
 # As in Elastic's config.yml.example.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from sluice.sources.errors import ConfigurationError
 from sluice.sources.schema import (
     FIELD_ATTRIBUTES,

@@ -15,6 +15,7 @@ from typing import Any
 
 import psutil
 import pytest
+
 from sluice.core.engine.source import Operation
 from sluice.sources.database.source import SQLSource
 from sluice.sources.errors import (
@@ -30,7 +31,6 @@ from sluice.sources.errors import (
 )
 from sluice.sources.mysql import MySQLSource
 from sluice.sources.postgresql import PostgreSQLSource
-
 from tests.sources import mysql_server, pg_server
 from tests.sources.helpers import FakeTLSServer, free_port, make_certificates
 

@@ -19,6 +19,7 @@ import aiomysql
 import asyncpg
 import orjson
 import pytest
+
 from sluice.core.engine.engine import SyncEngine, SyncRequest
 from sluice.core.engine.failures import FailureLog, read_failures
 from sluice.core.engine.ids import normalize_id
@@ -26,7 +27,6 @@ from sluice.core.engine.progress import SyncStatus
 from sluice.core.es import build_client
 from sluice.core.extraction import api as extraction_api
 from sluice.sources.registry import create_source
-
 from tests.conftest import es_settings
 from tests.sources.helpers import parse_url, run_as_nobody
 from tests.sources.items import resolve

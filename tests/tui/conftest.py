@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 from elasticsearch import AsyncElasticsearch
+
 from sluice.tui.app import SluiceApp
 from sluice.tui.screens.wizard import WizardScreen
-
 from tests.leftovers import UNIQUE_TOKENS
 from tests.servers.fixtures import *  # noqa: F403 - nginx_url, tls_urls, ...
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from sluice.core.checks.cluster import detect_connector_api
 from sluice.core.config import load_config
 from sluice.core.config.elastic_compat import FLAG
@@ -20,7 +21,6 @@ from sluice.core.protocol import IndexConnectorStore, open_store
 from sluice.tui.app import SluiceApp
 from sluice.tui.screens.steps.config_file import ConfigFileStep
 from sluice.tui.state import WizardState, save_state
-
 from tests.fakes.fake_connector_api import FakeConnectorApi
 from tests.servers.certs import sha256_fingerprint
 from tests.tui.conftest import SIZE, text_of, wait_for, wizard

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pytest
+
 from sluice.core.es import build_client
 from sluice.core.protocol import JobStatus, open_store
 from sluice.tui.app import SluiceApp
@@ -11,7 +12,6 @@ from sluice.tui.monitor_app import MonitorApp
 from sluice.tui.screens.dashboard import DashboardScreen
 from sluice.tui.screens.modals import ConfirmScreen
 from sluice.tui.state import WizardState, save_state
-
 from tests.tui.conftest import SIZE, text_of, wait_for, wizard
 
 pytestmark = pytest.mark.es

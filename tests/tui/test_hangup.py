@@ -7,8 +7,8 @@ import asyncio
 import time
 
 import pytest
-from sluice.core.protocol import JobStatus
 
+from sluice.core.protocol import JobStatus
 from tests.terminal import Terminal, alive, descendants
 from tests.tui.test_dashboard_monitor import review_state, syncable_connector
 from tests.tui.test_local_sync import last_job, many_files

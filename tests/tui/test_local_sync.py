@@ -9,6 +9,8 @@ import signal
 from typing import Any
 
 import pytest
+from textual.widgets import ProgressBar
+
 from sluice.core.es import build_client
 from sluice.core.protocol import JobStatus, open_store
 from sluice.sources.directory.source import DirectorySource
@@ -16,8 +18,6 @@ from sluice.tui import services
 from sluice.tui.app import SluiceApp
 from sluice.tui.screens.dashboard import DashboardScreen
 from sluice.tui.screens.modals import ConfirmScreen
-from textual.widgets import ProgressBar
-
 from tests.data import documents
 from tests.tui.conftest import SIZE, text_of, wait_for, wizard
 from tests.tui.test_dashboard_monitor import review_state, syncable_connector

@@ -15,13 +15,13 @@ import socket
 from urllib.parse import urlsplit
 
 import pytest
+from textual.widgets import HelpPanel
+
 from sluice.core.es import build_client
 from sluice.core.protocol import open_store
 from sluice.tui.app import SluiceApp
 from sluice.tui.monitor_app import MonitorApp
 from sluice.tui.widgets.connector_table import STALE_STYLE
-from textual.widgets import HelpPanel
-
 from tests.tui.conftest import text_of, wait_for
 
 INTERVAL = 1.0

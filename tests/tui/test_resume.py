@@ -4,9 +4,9 @@ state never holds a secret."""
 from __future__ import annotations
 
 import pytest
+
 from sluice.tui.app import SluiceApp
 from sluice.tui.state import load_state, save_state, state_path
-
 from tests.tui.conftest import SIZE, fill_elasticsearch, next_step, wait_for, wizard
 
 pytestmark = pytest.mark.es

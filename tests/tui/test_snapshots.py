@@ -11,6 +11,7 @@ import dataclasses
 from datetime import datetime, timedelta
 
 import pytest
+
 from sluice.core.protocol import Connector, StoreUnavailable
 from sluice.tui import services
 from sluice.tui.app import SluiceApp
@@ -18,7 +19,6 @@ from sluice.tui.monitor_app import MonitorApp
 from sluice.tui.screens import monitor
 from sluice.tui.state import WizardState, save_state
 from sluice.tui.widgets import connector_table
-
 from tests.tui import pinned
 
 SMALL = (80, 24)

@@ -3,6 +3,9 @@ and folds advanced fields, check lists say their status in words."""
 
 from __future__ import annotations
 
+from textual.app import App, ComposeResult
+from textual.widgets import Collapsible, Input
+
 from sluice.tui.widgets.check_list import CheckList, CheckView
 from sluice.tui.widgets.copyable import CopyableValue
 from sluice.tui.widgets.field_status import FieldStatus
@@ -12,9 +15,6 @@ from sluice.tui.widgets.secret_input import SecretInput
 from sluice.tui.widgets.step_list import StepList
 from sluice.tui.widgets.summary import Summary
 from sluice.tui.widgets.toggles import MarkedCheckbox
-from textual.app import App, ComposeResult
-from textual.widgets import Collapsible, Input
-
 from tests.tui.conftest import text_of
 
 SCHEMA = {

@@ -7,11 +7,11 @@ import asyncio
 import socket
 
 import pytest
+
 from sluice.core.es import build_client
 from sluice.core.protocol import open_store
 from sluice.tui.app import SluiceApp
 from sluice.tui.state import WizardState, load_state, save_state, state_path
-
 from tests.fakes.fake_security import Canned, FakeElasticsearch
 from tests.servers.fixtures import NGINX_PASSWORD, NGINX_USER
 from tests.tui.conftest import SIZE, fill_elasticsearch, text_of, wait_for, wizard

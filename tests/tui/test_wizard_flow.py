@@ -7,11 +7,11 @@ import json
 
 import pytest
 import yaml
+
 from sluice.core.es import build_client
 from sluice.core.protocol import open_store
 from sluice.tui.app import SluiceApp
 from sluice.tui.state import state_path
-
 from tests.tui.conftest import SIZE, fill_elasticsearch, next_step, ready, wait_for, wizard
 
 pytestmark = pytest.mark.es

@@ -13,12 +13,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
-from sluice.tui import services
-from sluice.tui.commands import PaletteCommand
-from sluice.tui.feeds import FeedState, SyncFeed
-from sluice.tui.screens.modals import ConfirmScreen, DetailScreen
-from sluice.tui.widgets.badges import animations_on, badge_markup, escape
-from sluice.tui.widgets.counters import CountersPanel
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -36,6 +30,13 @@ from textual.widgets import (
     TabbedContent,
     TabPane,
 )
+
+from sluice.tui import services
+from sluice.tui.commands import PaletteCommand
+from sluice.tui.feeds import FeedState, SyncFeed
+from sluice.tui.screens.modals import ConfirmScreen, DetailScreen
+from sluice.tui.widgets.badges import animations_on, badge_markup, escape
+from sluice.tui.widgets.counters import CountersPanel
 
 REFRESH_HZ = 4
 HISTORY_SECONDS = 10.0

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from sluice.tui.widgets.badges import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
+
+from sluice.tui.widgets.badges import escape
 
 
 class ConfirmScreen(ModalScreen[bool]):

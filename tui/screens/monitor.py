@@ -18,10 +18,6 @@ from urllib.parse import urlsplit
 
 from rich.cells import cell_len
 from rich.text import Text
-from sluice.tui import services
-from sluice.tui.commands import PaletteCommand
-from sluice.tui.widgets.banner import Banner
-from sluice.tui.widgets.connector_table import ConnectorTable, ago, status_text, wrap
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -29,6 +25,11 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, Static
+
+from sluice.tui import services
+from sluice.tui.commands import PaletteCommand
+from sluice.tui.widgets.banner import Banner
+from sluice.tui.widgets.connector_table import ConnectorTable, ago, status_text, wrap
 
 REFRESH_SECONDS = 5.0
 #: The longest a read may take, whatever the interval: a hung cluster shows up quickly.

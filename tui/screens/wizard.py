@@ -8,6 +8,13 @@ resumes at the same step.
 
 from __future__ import annotations
 
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, ContentSwitcher, Footer, Header, Static
+
 from sluice.tui.commands import PaletteCommand
 from sluice.tui.screens.steps.base import Step
 from sluice.tui.screens.steps.config_file import ConfigFileStep
@@ -20,12 +27,6 @@ from sluice.tui.screens.steps.source_details import SourceDetailsStep
 from sluice.tui.session import Session
 from sluice.tui.widgets.badges import escape
 from sluice.tui.widgets.step_list import StepList
-from textual import on, work
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
-from textual.widgets import Button, ContentSwitcher, Footer, Header, Static
 
 STEP_CLASSES: tuple[type[Step], ...] = (
     PrerequisitesStep,

@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sluice.tui.widgets.badges import animations_on, badge_markup, escape, shorten_long_words
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
+
+from sluice.tui.widgets.badges import animations_on, badge_markup, escape, shorten_long_words
 
 
 @dataclass

@@ -18,9 +18,10 @@ from typing import Any
 
 from rich.cells import cell_len
 from rich.text import Text
-from sluice.tui.widgets.badges import SYMBOLS
 from textual import events
 from textual.widgets import DataTable
+
+from sluice.tui.widgets.badges import SYMBOLS
 
 #: connector/job status → the status word used by the badges (text, then colour).
 STATUS_KIND = {

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from sluice.tui.widgets.badges import SYMBOLS, escape, shorten_long_words
 from textual.widgets import Static
+
+from sluice.tui.widgets.badges import SYMBOLS, escape, shorten_long_words
 
 
 class FieldStatus(Static):

@@ -3,11 +3,12 @@ field's inline status below it — dense enough for 80x24, readable when wider."
 
 from __future__ import annotations
 
-from sluice.tui.widgets.field_status import FieldStatus
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Label
+
+from sluice.tui.widgets.field_status import FieldStatus
 
 
 class FieldRow(Vertical):

@@ -14,17 +14,18 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from sluice.tui import services
-from sluice.tui.widgets.badges import escape
-from sluice.tui.widgets.field_status import FieldStatus
-from sluice.tui.widgets.secret_input import SecretInput
-from sluice.tui.widgets.toggles import MarkedCheckbox
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Checkbox, Collapsible, Input, Label, Select, Static, TextArea
+
+from sluice.tui import services
+from sluice.tui.widgets.badges import escape
+from sluice.tui.widgets.field_status import FieldStatus
+from sluice.tui.widgets.secret_input import SecretInput
+from sluice.tui.widgets.toggles import MarkedCheckbox
 
 
 def _display_text(entry: dict[str, Any]) -> str:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sluice.tui.widgets.badges import escape
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, Static
+
+from sluice.tui.widgets.badges import escape
 
 
 class Summary(Vertical):

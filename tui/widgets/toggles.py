@@ -3,9 +3,10 @@ a colour: Textual's stock ones draw the same "X"/"●" on and off and change onl
 
 from __future__ import annotations
 
-from sluice.tui.widgets.badges import escape
 from textual.widgets import Checkbox, OptionList, RadioButton
 from textual.widgets.option_list import Option
+
+from sluice.tui.widgets.badges import escape
 
 
 class MarkedCheckbox(Checkbox):

@@ -4,10 +4,10 @@ Connector API (an emulator, or the feature disabled) is not told to upgrade."""
 from __future__ import annotations
 
 import pytest
+
 from sluice.core.checks import collect_checks
 from sluice.core.checks.cluster import detect_connector_api
 from sluice.core.config.elastic_compat import FLAG
-
 from tests.fakes.fake_connector_api import FakeConnectorApi
 
 

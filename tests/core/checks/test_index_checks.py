@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+
 from sluice.core.checks import collect_checks
 
 pytestmark = pytest.mark.es

@@ -4,6 +4,7 @@ rejects, so these are pure-function tests of the documented rules)."""
 from __future__ import annotations
 
 import pytest
+
 from sluice.core.checks import (
     index_name_advice,
     index_name_problems,

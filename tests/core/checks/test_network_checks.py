@@ -4,8 +4,8 @@ certificates, and ports where nothing listens. Each TLS problem gets its own mes
 from __future__ import annotations
 
 import pytest
-from sluice.core.checks import collect_checks
 
+from sluice.core.checks import collect_checks
 from tests.servers.certs import sha256_fingerprint
 
 

@@ -8,7 +8,6 @@ import asyncio
 from sluice.core.checks import CHECKS, planned_checks, run_checks
 from sluice.core.checks.result import CheckResult
 from sluice.core.es import build_client
-
 from tests.fakes.fake_security import Canned
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from sluice.core.checks import collect_checks
 
+from sluice.core.checks import collect_checks
 from tests.fakes.fake_security import Canned
 from tests.servers.fixtures import NGINX_PASSWORD, NGINX_USER
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from sluice.core.config import ConfigDocument, ConfigError, config_from_text, new_config_text
 
 DOTTED = """\

@@ -5,6 +5,7 @@ Connector API."""
 from __future__ import annotations
 
 import pytest
+
 from sluice.core.config import config_from_text, load_config
 from sluice.core.config.elastic_compat import (
     FLAG,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from sluice.core.config import ConfigDocument, ConfigError, config_from_text, load_config
 from sluice.core.config.problems import MAX_LISTED
 

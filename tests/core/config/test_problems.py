@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from sluice.core.config import ConfigError, config_from_text, load_config
 
 

@@ -6,6 +6,7 @@ import os
 import stat
 
 import pytest
+
 from sluice.core.config import ConfigDocument, ConfigError, load_config
 
 ORIGINAL = """\

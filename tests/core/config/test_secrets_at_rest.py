@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 
 import pytest
+
 from sluice.core.config import load_config
 from sluice.core.secrets import store_secret
-
 from tests.core.secrets.conftest import secret_service  # noqa: F401 - a real Secret Service
 
 HOST = "elasticsearch.host: http://127.0.0.1:9200\n"

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from elasticsearch import AsyncElasticsearch
+
 from sluice.core.protocol import IndexConnectorStore
 from sluice.core.protocol.mappings import IndexNames
 

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 from elasticsearch import AsyncElasticsearch
+
 from sluice.core.config import config_from_text
 from sluice.core.engine.engine import StopSignal, SyncEngine, SyncRequest
 from sluice.core.engine.failures import FailureLog, read_failures
 from sluice.core.engine.progress import FinishedEvent, PhaseEvent, ProgressBoard, SyncStatus
 from sluice.core.engine.settings import EngineSettings
 from sluice.core.engine.source import Operation, Scope, SourceFailure
-
 from tests.core.engine.conftest import index_contents
 from tests.core.engine.memory_source import MemorySource, make_docs
 

@@ -8,6 +8,7 @@ import stat
 from pathlib import Path
 
 import pytest
+
 from sluice.core.engine.failures import FailureLog, failure_log_path, read_failures
 from sluice.core.engine.progress import Failure
 

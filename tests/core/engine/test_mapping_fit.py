@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 import pytest
+
 from sluice.core.engine.mapping_fit import MappingFit, mismatch_message
 
 #: The mapped types under test, each a field of one strict index.

@@ -9,6 +9,7 @@ import time
 import uuid
 
 import pytest
+
 from sluice.core.engine.engine import StopSignal
 from sluice.core.engine.progress import SyncStatus
 from sluice.core.engine.runner import job_notices, run_connector_sync, run_job
@@ -21,7 +22,6 @@ from sluice.core.protocol import (
     WorkerIdentity,
     open_store,
 )
-
 from tests.core.engine.memory_source import MemorySource, make_docs
 from tests.servers.fault_proxy import FaultProxy
 

@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
+
 from sluice.core.engine.progress import SyncStatus
 from sluice.core.engine.runner import run_job
 from sluice.core.protocol import JobStatus, JobType
 from sluice.sources.registry import create_source, get_source_class
-
 from tests.sources.helpers import parse_url
 
 pytestmark = [pytest.mark.es, pytest.mark.pg]

@@ -13,7 +13,6 @@ from sluice.core.engine.failures import FailureLog, read_failures
 from sluice.core.engine.progress import FinishedEvent, Resumed, Stalled, SyncStatus
 from sluice.core.engine.settings import EngineSettings
 from sluice.core.es import build_client
-
 from tests.core.engine.memory_source import MemorySource, make_docs
 from tests.fakes.fake_black_hole import FakeBlackHole
 from tests.fakes.fake_bulk_rejections import FakeBulkRejections

@@ -8,6 +8,7 @@ import logging
 
 import pytest
 from elasticsearch import AuthenticationException
+
 from sluice.core.es import ConnectionSettingsError, build_client
 
 SECRET = "s3cret-Passw0rd-xyz"

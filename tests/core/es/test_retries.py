@@ -11,8 +11,8 @@ from email.utils import format_datetime
 import pytest
 from elastic_transport import ConnectionError, TlsError
 from elasticsearch import ApiError
-from sluice.core.es import BackoffPolicy, build_client, parse_retry_after
 
+from sluice.core.es import BackoffPolicy, build_client, parse_retry_after
 from tests.fakes.fake_security import Canned
 
 FAST = {"initial_backoff_duration": 0.05, "backoff_multiplier": 2, "max_wait_duration": 5}

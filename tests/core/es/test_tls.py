@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from elastic_transport import TlsError
+
 from sluice.core.es import (
     CertificateError,
     build_client,
@@ -17,7 +18,6 @@ from sluice.core.es import (
     pin_certificate,
 )
 from sluice.core.es.tls import ca_file_name, format_fingerprint, save_pinned_ca
-
 from tests.servers.certs import sha256_fingerprint
 from tests.servers.stunnel import stunnel
 

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from sluice.core import extraction
 from sluice.core.extraction import (
     ExtractionError,
@@ -21,7 +22,6 @@ from sluice.core.extraction import (
     supported_extension,
 )
 from sluice.core.extraction.pool import run_in_pool, worker_pids
-
 from tests.conftest import ROOT
 from tests.core.extraction import pool_probes
 from tests.data import documents

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from elasticsearch import AsyncElasticsearch
+
 from sluice.core.es import build_client
 from sluice.core.protocol import (
     ApiConnectorStore,
@@ -27,7 +28,6 @@ from sluice.core.protocol import (
     connector_api_available,
 )
 from sluice.core.protocol.mappings import IndexNames
-
 from tests.fakes.fake_connector_api import FakeConnectorApi
 
 pytestmark = pytest.mark.es

@@ -6,6 +6,7 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+
 from sluice.core.protocol import JobStatus, JobType, cleanup_stale_jobs, pending_jobs
 from sluice.core.protocol.timeutil import utc_now
 

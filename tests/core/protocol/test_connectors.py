@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from sluice.core.protocol import (
     ConnectorNotFound,
     ConnectorStatus,

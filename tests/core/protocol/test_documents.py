@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from sluice.core.es import build_client
 from sluice.core.protocol import (
     ApiConnectorStore,
@@ -15,7 +16,6 @@ from sluice.core.protocol import (
     open_store,
 )
 from sluice.core.protocol.mappings import IndexNames
-
 from tests.fakes.fake_connector_api import FakeConnectorApi
 
 pytestmark = pytest.mark.es

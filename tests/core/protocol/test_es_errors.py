@@ -8,6 +8,7 @@ an index mapping refuses, as issue 12 found them (a 30-digit integer beside a pa
 from __future__ import annotations
 
 import pytest
+
 from sluice.core.protocol import ConnectorStoreError, IndexConnectorStore, InvalidRequest
 from sluice.core.protocol.es_errors import translated
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 from elasticsearch import AsyncElasticsearch
+
 from sluice.core.engine.progress import SyncStatus
 from sluice.core.engine.runner import run_job
 from sluice.core.engine.source import Operation
@@ -46,7 +47,6 @@ from sluice.core.protocol.mappings import IndexNames
 from sluice.core.workflows import NewConnector, create_connector
 from sluice.sources.registry import create_source, get_source_class
 from sluice.sources.schema import validate_configuration
-
 from tests.core.protocol import golden
 from tests.core.protocol.golden import ORIGIN, shape_problems
 from tests.fakes.fake_connector_api import FakeConnectorApi

@@ -6,6 +6,7 @@ import asyncio
 import os
 
 import pytest
+
 from sluice.core.protocol import (
     ApiConnectorStore,
     ConnectorStatus,

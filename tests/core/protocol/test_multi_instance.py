@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+
 from sluice.core.protocol import JobStatus, cleanup_stale_jobs
 
 pytestmark = [pytest.mark.es, pytest.mark.slow]

@@ -5,11 +5,11 @@ answers; true or absent keeps the API where it exists."""
 from __future__ import annotations
 
 import pytest
+
 from sluice.core.es import build_client
 from sluice.core.protocol import ApiConnectorStore, IndexConnectorStore, open_store
 from sluice.core.protocol.mappings import IndexNames
 from sluice.core.protocol.open import backend_preference
-
 from tests.fakes.fake_connector_api import FakeConnectorApi
 
 

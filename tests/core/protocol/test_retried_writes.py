@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
+
 from sluice.core.es import build_client
 from sluice.core.protocol import ConnectorStore, InvalidRequest, JobStatus, JobType, SyncStats
-
 from tests.servers.fault_proxy import FaultProxy
 
 pytestmark = pytest.mark.es

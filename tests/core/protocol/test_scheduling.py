@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from sluice.core.protocol import (
     ConnectorStatus,
     IndexConnectorStore,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from sluice.core.config import ConfigDocument, ConfigError, load_config
 from sluice.core.secrets import store_secret
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import keyring
 import pytest
 import secretstorage
+
 from sluice.core.secrets import (
     SecretPlacement,
     SecretResolveError,

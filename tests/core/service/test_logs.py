@@ -7,6 +7,7 @@ import json
 import logging
 
 import pytest
+
 from sluice.core.service.logs import configure_logging
 
 

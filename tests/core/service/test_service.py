@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+
 from sluice.core.config import Config
 from sluice.core.protocol import ConnectorStatus, ConnectorStore, JobStatus, open_store
 from sluice.core.service import ConnectorService

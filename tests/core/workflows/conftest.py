@@ -2,10 +2,10 @@
 a workflow must behave the same on the Connector API and on direct index access."""
 
 import pytest
+
 from sluice.core.es import build_client
 from sluice.core.protocol import IndexConnectorStore
 from sluice.core.protocol.mappings import IndexNames
-
 from tests.core.protocol.conftest import harness, index_prefix
 from tests.fakes.fake_security import FakeElasticsearch
 

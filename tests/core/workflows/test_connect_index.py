@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from sluice.core.config import ConfigDocument, ConfigError
 from sluice.core.config.problems import Problem
 from sluice.core.protocol import InvalidRequest
@@ -22,7 +23,6 @@ from sluice.core.workflows import (
     create_draft_connector,
 )
 from sluice.sources.registry import get_source_class
-
 from tests.core.workflows.test_create_connector import ORIGIN, index_exists
 from tests.fakes.fake_security import Canned
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from sluice.core.config import ConfigDocument, ConfigError
 from sluice.core.config.problems import Problem
 from sluice.core.protocol import (
@@ -30,7 +31,6 @@ from sluice.core.workflows import (
 )
 from sluice.sources.registry import get_source_class
 from sluice.sources.schema import validate_configuration
-
 from tests.fakes.fake_security import Canned
 
 pytestmark = pytest.mark.es

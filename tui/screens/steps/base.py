@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from sluice.tui import services
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
+
+from sluice.tui import services
 
 if TYPE_CHECKING:
     from sluice.tui.session import Session

@@ -14,16 +14,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.syntax import Syntax
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Button, Checkbox, Input, RadioButton, RadioSet, Static
+
 from sluice.tui import services
 from sluice.tui.screens.steps.base import Step
 from sluice.tui.widgets.badges import escape
 from sluice.tui.widgets.field_status import FieldStatus
 from sluice.tui.widgets.form import FieldRow
 from sluice.tui.widgets.toggles import MarkedCheckbox, MarkedRadioButton
-from textual import on, work
-from textual.app import ComposeResult
-from textual.containers import Vertical
-from textual.widgets import Button, Checkbox, Input, RadioButton, RadioSet, Static
 
 ES_API_KEY_SECRET = "es-api-key"
 ES_PASSWORD_SECRET = "es-password"

@@ -6,17 +6,18 @@ are shown with Copy buttons, since Kibana and config.yml need them.
 
 from __future__ import annotations
 
+from textual import on, work
+from textual.app import ComposeResult
+from textual.message import Message
+from textual.widgets import Button, Collapsible, Input, OptionList, Select, Static
+from textual.widgets.option_list import Option
+
 from sluice.tui import services
 from sluice.tui.screens.steps.base import Step
 from sluice.tui.widgets.badges import escape
 from sluice.tui.widgets.copyable import CopyableValue
 from sluice.tui.widgets.field_status import FieldStatus
 from sluice.tui.widgets.form import FieldRow
-from textual import on, work
-from textual.app import ComposeResult
-from textual.message import Message
-from textual.widgets import Button, Collapsible, Input, OptionList, Select, Static
-from textual.widgets.option_list import Option
 
 
 class ConnectorsListed(Message):

@@ -15,6 +15,13 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import Button, Input, Select, Static
+
 from sluice.tui import services
 from sluice.tui.screens.steps.base import Step
 from sluice.tui.widgets.badges import escape
@@ -22,12 +29,6 @@ from sluice.tui.widgets.check_list import CheckList, CheckView
 from sluice.tui.widgets.field_status import FieldStatus
 from sluice.tui.widgets.form import FieldRow
 from sluice.tui.widgets.secret_input import SecretInput
-from textual import on, work
-from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
-from textual.message import Message
-from textual.timer import Timer
-from textual.widgets import Button, Input, Select, Static
 
 DEBOUNCE_SECONDS = 0.6
 AUTH_CHOICES = [

@@ -9,12 +9,6 @@ flagged as the user types it, before Next.
 
 from __future__ import annotations
 
-from sluice.tui import services
-from sluice.tui.screens.steps.base import Step
-from sluice.tui.widgets.badges import escape
-from sluice.tui.widgets.field_status import FieldStatus
-from sluice.tui.widgets.form import FieldRow
-from sluice.tui.widgets.toggles import MarkedCheckbox, MarkedRadioButton
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -22,6 +16,13 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Checkbox, Input, OptionList, RadioSet, Select, Static
 from textual.widgets.option_list import Option
+
+from sluice.tui import services
+from sluice.tui.screens.steps.base import Step
+from sluice.tui.widgets.badges import escape
+from sluice.tui.widgets.field_status import FieldStatus
+from sluice.tui.widgets.form import FieldRow
+from sluice.tui.widgets.toggles import MarkedCheckbox, MarkedRadioButton
 
 DEBOUNCE_SECONDS = 0.5
 

@@ -3,17 +3,18 @@ let the environment doctor check this machine."""
 
 from __future__ import annotations
 
-from sluice.tui import services
-from sluice.tui.screens.steps.base import Step
-from sluice.tui.widgets.badges import escape
-from sluice.tui.widgets.check_list import CheckList, CheckView
-from sluice.tui.widgets.toggles import TickList
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
+
+from sluice.tui import services
+from sluice.tui.screens.steps.base import Step
+from sluice.tui.widgets.badges import escape
+from sluice.tui.widgets.check_list import CheckList, CheckView
+from sluice.tui.widgets.toggles import TickList
 
 
 class DoctorResult(Message):

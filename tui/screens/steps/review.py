@@ -3,16 +3,17 @@ or "Hand to service" (a pending job that a running `sluice run` picks up)."""
 
 from __future__ import annotations
 
-from sluice.tui import services
-from sluice.tui.feeds import LocalSyncFeed, ServiceJobFeed
-from sluice.tui.screens.steps.base import Step
-from sluice.tui.widgets.field_status import FieldStatus
-from sluice.tui.widgets.summary import Summary
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, Select, Static
+
+from sluice.tui import services
+from sluice.tui.feeds import LocalSyncFeed, ServiceJobFeed
+from sluice.tui.screens.steps.base import Step
+from sluice.tui.widgets.field_status import FieldStatus
+from sluice.tui.widgets.summary import Summary
 
 JOB_TYPES = [("Full sync", "full"), ("Incremental sync", "incremental")]
 #: The job-type choice offered when the connector has an interrupted job to continue.

@@ -6,16 +6,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sluice.tui import services
-from sluice.tui.screens.steps.base import Step
-from sluice.tui.widgets.badges import escape
-from sluice.tui.widgets.field_status import FieldStatus
-from sluice.tui.widgets.schema_form import SchemaForm
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Static
+
+from sluice.tui import services
+from sluice.tui.screens.steps.base import Step
+from sluice.tui.widgets.badges import escape
+from sluice.tui.widgets.field_status import FieldStatus
+from sluice.tui.widgets.schema_form import SchemaForm
 
 
 class ConfigurationLoaded(Message):
