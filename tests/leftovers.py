@@ -3,9 +3,9 @@
 Most tests use private connector indices; the TUI, CLI and service tests use the real
 `.elastic-connectors` (as users do), so their connector records would pile up — in Kibana
 too, on a real cluster. At the end of a session this deletes, for good, the connectors that
-only tests create: those whose content index starts with `search-sluice-test-`, and those
-named with a token the `unique` fixture handed out in this session — with their sync jobs.
-Nothing else is touched."""
+only tests create: those named with a token the `unique` fixture handed out in this session,
+and those for a `search-sluice-test-*` index that no longer exists (their test is over) —
+with their sync jobs. Nothing else is touched."""
 
 from __future__ import annotations
 
@@ -26,10 +26,15 @@ UNIQUE_TOKENS: set[str] = set()
 TEST_INDEX_PREFIX = "search-sluice-test-"
 
 
-def is_test_connector(doc: Mapping[str, Any], tokens: Iterable[str]) -> bool:
+def is_test_connector(doc: Mapping[str, Any], tokens: Iterable[str], index_exists: bool) -> bool:
+    """Named with one of this session's tokens, or for a test index that is gone (its test
+    ended: a test still running elsewhere — another session on the same cluster — still has
+    its index, so its connector is left alone)."""
     index_name = str(doc.get("index_name") or "")
     name = str(doc.get("name") or "")
-    return index_name.startswith(TEST_INDEX_PREFIX) or any(t in name for t in tokens)
+    if any(t in name for t in tokens):
+        return True
+    return index_name.startswith(TEST_INDEX_PREFIX) and not index_exists
 
 
 async def _forget(client: AsyncElasticsearch, tokens: set[str], use_api: bool) -> int:
@@ -39,7 +44,12 @@ async def _forget(client: AsyncElasticsearch, tokens: set[str], use_api: bool) -
         )
     except NotFoundError:
         return 0
-    ids = [hit["_id"] for hit in found["hits"]["hits"] if is_test_connector(hit["_source"], tokens)]
+    ids = []
+    for hit in found["hits"]["hits"]:
+        index_name = str(hit["_source"].get("index_name") or "")
+        exists = bool(index_name) and bool(await client.indices.exists(index=index_name))
+        if is_test_connector(hit["_source"], tokens, exists):
+            ids.append(hit["_id"])
     for connector_id in ids:
         if use_api:  # the API's hard delete: the record and its jobs
             await client.options(ignore_status=404).perform_request(

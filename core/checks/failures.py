@@ -18,6 +18,7 @@ from elastic_transport import ConnectionTimeout, SerializationError, TransportEr
 from elasticsearch import ApiError
 
 from sluice.core.checks.result import Outcome, fail
+from sluice.core.es.errors import error_reason, error_type
 
 # OpenSSL reasons meaning "the other side is not speaking TLS".
 _NOT_TLS_REASONS = ("WRONG_VERSION_NUMBER", "record layer failure", "HTTP_REQUEST", "packet length")
@@ -143,25 +144,6 @@ def first_line(exc: BaseException) -> str:
 
 def error_body(exc: ApiError) -> Any:
     return exc.body
-
-
-def error_type(exc: ApiError) -> str | None:
-    body = exc.body
-    if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        return body["error"].get("type")
-    return None
-
-
-def error_reason(exc: ApiError) -> str:
-    """Elasticsearch's `reason`, or the bare error string, or the status alone."""
-    body = exc.body
-    if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, dict):
-            return str(error.get("reason") or error.get("type") or exc.meta.status)
-        if isinstance(error, str):
-            return error
-    return f"HTTP {exc.meta.status}"
 
 
 def is_missing_api(exc: ApiError) -> bool:

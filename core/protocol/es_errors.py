@@ -1,11 +1,11 @@
-"""Translate elasticsearch-py exceptions into the store's readable errors — the one place
-where a client exception becomes words.
+"""Translate elasticsearch-py exceptions into the store's readable errors.
 
 The words never hold a request or response body: elastic-transport's `SerializationError`
 puts the whole document it could not encode (a connector's configuration, passwords
 included) into its message, and Elasticsearch quotes a field's value in some reasons
 ("Preview of field's value: ..."). `transport_problem`, `serialization_problem` and
-`reason` say what failed without them; a `SerializationError` is never blamed on the network.
+`error_reason` (`core/es/errors.py`, shared with the checks) say what failed without them;
+a `SerializationError` is never blamed on the network.
 """
 
 from __future__ import annotations
@@ -13,14 +13,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from elasticsearch import ApiError, SerializationError, TransportError
 
+from sluice.core.es.errors import error_reason
 from sluice.core.protocol.errors import ConnectorStoreError, InvalidRequest, StoreUnavailable
-
-#: Elasticsearch's quote of the value it could not parse, at the end of some reasons.
-_VALUE_PREVIEW = re.compile(r"[.\s]*Preview of field's value:.*\Z", re.DOTALL)
 
 #: What the JSON encoders (orjson, the standard library) say, mapped to words that hold no
 #: value: their messages are matched, never shown.
@@ -34,28 +31,6 @@ _ENCODING_CAUSES = (
     ("recursion", "a value is nested too deeply"),
 )
 _TYPE_NAME = re.compile(r"(?:not JSON serializable: |Object of type )([A-Za-z_]\w*)")
-
-
-def without_value_preview(text: str) -> str:
-    """`text` with Elasticsearch's "Preview of field's value: ..." cut off (it may be a
-    secret the user typed)."""
-    cut = _VALUE_PREVIEW.sub("", text)
-    return cut if cut == text else f"{cut} (value not shown)"
-
-
-def reason(exc: ApiError) -> str:
-    """Elasticsearch's own explanation (`error.reason`), else the error type — without the
-    field value some reasons quote."""
-    body: Any = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, dict):
-            causes = error.get("root_cause") or []
-            text = error.get("reason") or (causes[0].get("reason") if causes else None)
-            return without_value_preview(str(text or error.get("type") or exc.message))
-        if isinstance(error, str):
-            return without_value_preview(error)
-    return without_value_preview(str(exc.message))
 
 
 def serialization_problem(exc: SerializationError) -> str:
@@ -89,13 +64,6 @@ def transport_problem(exc: TransportError) -> str:
     return f"cannot reach Elasticsearch ({exc.message})"
 
 
-def error_type(exc: ApiError) -> str:
-    body: Any = getattr(exc, "body", None)
-    if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        return str(body["error"].get("type") or "")
-    return ""
-
-
 @contextmanager
 def translated(action: str) -> Iterator[None]:
     """Turn client exceptions raised while doing `action` into ConnectorStoreError
@@ -106,7 +74,7 @@ def translated(action: str) -> Iterator[None]:
         raise
     except ApiError as exc:
         status = exc.status_code
-        text = f"{action}: Elasticsearch answered HTTP {status}: {reason(exc)}"
+        text = f"{action}: Elasticsearch answered HTTP {status}: {error_reason(exc)}"
         if status == 400:
             raise InvalidRequest(text) from None
         if status in (401, 403):

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 from elasticsearch import AsyncElasticsearch, BadRequestError, ConflictError, NotFoundError
 
 from sluice.core.es.client import PRODUCT_ORIGIN_HEADER
+from sluice.core.es.errors import error_type
 from sluice.core.protocol import documents
 from sluice.core.protocol.errors import (
     ConnectorNotFound,
@@ -36,7 +37,7 @@ from sluice.core.protocol.errors import (
     JobNotFound,
     TooManyConflicts,
 )
-from sluice.core.protocol.es_errors import error_type, translated
+from sluice.core.protocol.es_errors import translated
 from sluice.core.protocol.identity import WorkerIdentity, with_worker
 from sluice.core.protocol.mappings import (
     CONNECTORS_MAPPINGS,
