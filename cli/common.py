@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
 import functools
 import json
@@ -27,26 +26,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from sluice import core
-from sluice.core.config import Config, ConfigError, load_config
-from sluice.core.es import build_client
-from sluice.core.es.tls import redact_userinfo
 from sluice.core.invocation import sluice_command
-from sluice.core.protocol import (
-    ConnectorNotFound,
-    ConnectorStore,
-    ConnectorStoreError,
-    JobNotFound,
-    JobType,
-    NotFound,
-    StoreUnavailable,
-    open_store,
-)
-from sluice.core.protocol.timeutil import parse_time
-from sluice.core.sandbox import not_running_message, sandbox_down, sandbox_home
-from sluice.core.secrets import mask
+
+if TYPE_CHECKING:  # the rest of core/ is imported where used: `--help` loads none of it
+    from sluice.core.config import Config, ConfigError
+    from sluice.core.protocol import ConnectorStore, NotFound
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -147,23 +133,25 @@ def add_config_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_job_type_options(parser: argparse.ArgumentParser, *types: JobType) -> None:
-    """`--full` (the default) / `--incremental` / `--access-control`, as `args.job_type`."""
+def add_job_type_options(parser: argparse.ArgumentParser, *types: str) -> None:
+    """`--full` (the default) / `--incremental` / `--access-control`, as `args.job_type`: the
+    job type's value ("full", ...), which `JobType(...)` reads (the enum is not loaded for
+    `--help`)."""
     helps = {
-        JobType.FULL: "full sync (default)",
-        JobType.INCREMENTAL: "incremental sync (only the changes, where the source can tell)",
-        JobType.ACCESS_CONTROL: "access-control (DLS) sync",
+        "full": "full sync (default)",
+        "incremental": "incremental sync (only the changes, where the source can tell)",
+        "access_control": "access-control (DLS) sync",
     }
     kinds = parser.add_mutually_exclusive_group()
     for job_type in types:
         kinds.add_argument(
-            f"--{job_type.value.replace('_', '-')}",
+            f"--{job_type.replace('_', '-')}",
             dest="job_type",
             action="store_const",
-            const=job_type,
+            const=str(job_type),
             help=helps[job_type],
         )
-    parser.set_defaults(job_type=JobType.FULL)
+    parser.set_defaults(job_type="full")
 
 
 def add_json_option(parser: argparse.ArgumentParser) -> None:
@@ -198,6 +186,11 @@ def command(
     @functools.wraps(handler)
     def run(args: argparse.Namespace) -> int:
         as_json = wants_json(args)
+        import asyncio
+
+        from sluice.core.config import ConfigError
+        from sluice.core.protocol import ConnectorStoreError, NotFound
+
         try:
             return int(asyncio.run(handler(args)) or EXIT_OK)
         except CliError as exc:
@@ -228,6 +221,8 @@ def not_found_message(exc: NotFound, args: argparse.Namespace | None = None) -> 
     """The one wording for an unknown id, whichever command or store backend found it."""
     host = getattr(args, "es_host", None)
     where = f" in the cluster at {host}" if host else ""
+    from sluice.core.protocol import ConnectorNotFound, JobNotFound
+
     if isinstance(exc, ConnectorNotFound):
         return f"no connector with id {exc.connector_id!r}{where}; {list_hint('connector')}"
     if isinstance(exc, JobNotFound):
@@ -268,9 +263,18 @@ def config_warnings(config: Config, path: str) -> list[str]:
     return lines
 
 
+def load_config(path: str) -> Config:
+    """core's `load_config`, imported when a command reads config.yml (never for --help)."""
+    from sluice.core.config import load_config as load
+
+    return load(path)
+
+
 def load_cli_config(args: argparse.Namespace) -> Config:
     """Load config.yml for a command: warnings go to stderr once per invocation, and the
     cluster's address is kept on `args` for messages such as "no connector with id X"."""
+    from sluice.core.es.tls import redact_userinfo
+
     path = config_path(args)
     config = load_config(path)
     args.es_host = redact_userinfo(str(config.elasticsearch.get("host") or DEFAULT_HOST))
@@ -291,6 +295,11 @@ class Connection:
 @asynccontextmanager
 async def open_connection(args: argparse.Namespace) -> AsyncIterator[Connection]:
     """Load config.yml, connect, pick the connector-store backend; close on exit."""
+    from sluice import core
+    from sluice.core.es import build_client
+    from sluice.core.protocol import StoreUnavailable, open_store
+    from sluice.core.sandbox import not_running_message, sandbox_down, sandbox_home
+
     config = load_cli_config(args)
     host = config.elasticsearch.get("host")
     if sandbox_down(host, sandbox_home(config_path(args))):  # say so now, not after retries
@@ -317,11 +326,15 @@ async def open_connection(args: argparse.Namespace) -> AsyncIterator[Connection]
 
 def mask_secret(value: Any) -> str:
     """A secret for display: `core.secrets.mask`, one policy for every front end."""
+    from sluice.core.secrets import mask
+
     return mask(None if value is None or value == "" else str(value))
 
 
 def when(value: Any) -> str:
     """A stored timestamp as `YYYY-MM-DD HH:MM:SS UTC`, or '-'."""
+    from sluice.core.protocol.timeutil import parse_time
+
     moment = value if isinstance(value, datetime) else parse_time(value)
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "-"
 

@@ -33,8 +33,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-
 from sluice.core import processes
 from sluice.core.invocation import sluice_command
 from sluice.core.paths import private_dir
@@ -178,6 +176,8 @@ def _port_frees(port: int, wait: float = 2.0) -> bool:
 
 def answers(url: str, timeout: float = 2.0) -> bool:
     """The server at `url` answers Elasticsearch's health call."""
+    import httpx  # here: `sluice --help` imports this module and must not pay for httpx
+
     try:
         health = httpx.get(f"{url}/_cluster/health", timeout=timeout, trust_env=False)
         return health.status_code == 200

@@ -299,6 +299,23 @@ def env_reference(name: str) -> str:
     return "${" + env_var_name(name) + "}"
 
 
+def place_secret(placement: SecretPlacement, name: str, value: str) -> str:
+    """What config.yml should hold for a secret: a keyring reference (stored now), an
+    `${ENV}` reference, or the value itself (FILE). Raises `SecretError`."""
+    if placement is SecretPlacement.KEYRING:
+        return store_secret(name, value)
+    return planned_reference(placement, name, value)
+
+
+def planned_reference(placement: SecretPlacement, name: str, value: str) -> str:
+    """What `place_secret` would put in config.yml, without storing anything yet."""
+    if placement is SecretPlacement.KEYRING:
+        return make_reference(name)
+    if placement is SecretPlacement.ENV:
+        return env_reference(name)
+    return value
+
+
 def mask(secret: str | None) -> str:
     """A set secret shown as `********`: no prefix and no length (both help a guess); an empty
     one as nothing, so "not set" stays visible."""

@@ -102,3 +102,48 @@ def test_the_bare_folder_names_are_not_importable_outside_the_checkout():
             [sys.executable, "-c", f"import {name}"], capture_output=True, text=True, cwd="/"
         )
         assert result.returncode != 0 and "ModuleNotFoundError" in result.stderr, name
+
+
+def test_no_import_cycles_between_modules():
+    """Tarjan over import-linter's graph of the installed layout: no module reaches itself
+    through its imports (deferred imports inside functions included)."""
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="sluice-cycles-") as staging:
+        package = Path(staging) / "sluice"
+        ignore = shutil.ignore_patterns("__pycache__")
+        shutil.copytree(ROOT / "sluice", package, ignore=ignore)
+        for folder in sorted(OWN_PACKAGES):
+            shutil.copytree(ROOT / folder, package / folder, ignore=ignore)
+        code = (
+            "import sys, grimp\n"
+            "g = grimp.build_graph('sluice', cache_dir=None)\n"
+            "sys.setrecursionlimit(100000)\n"
+            "index, low, stack, on, cycles = {}, {}, [], set(), []\n"
+            "def visit(v):\n"
+            "    index[v] = low[v] = len(index); stack.append(v); on.add(v)\n"
+            "    for w in g.find_modules_directly_imported_by(v):\n"
+            "        if w not in g.modules: continue\n"
+            "        if w not in index:\n"
+            "            visit(w); low[v] = min(low[v], low[w])\n"
+            "        elif w in on: low[v] = min(low[v], index[w])\n"
+            "    if low[v] == index[v]:\n"
+            "        group = []\n"
+            "        while True:\n"
+            "            w = stack.pop(); on.discard(w); group.append(w)\n"
+            "            if w == v: break\n"
+            "        if len(group) > 1: cycles.append(sorted(group))\n"
+            "for m in sorted(g.modules):\n"
+            "    if m not in index: visit(m)\n"
+            "print(cycles)\n"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            cwd=staging,
+            env={"PYTHONPATH": staging, "PATH": "/usr/bin:/bin"},
+        )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

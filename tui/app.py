@@ -1,15 +1,16 @@
 """The Sluice Textual app: the setup wizard, then the live sync dashboard.
 
 `SluiceApp(config_path, start_over)` is what `sluice` opens. It holds no business logic:
-screens call `tui.services`, which calls core/ and sources/.
+screens call core/ and sources/ directly.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterable
 
-from textual import events
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -71,7 +72,9 @@ class SluiceApp(KeysPanelEscape, CrashReportingApp):
         self.start_over = start_over
         #: Stable rendering for tests and screenshots: no blinking cursors.
         self.test_mode = test_mode or bool(os.environ.get("SLUICE_TUI_TEST_MODE"))
+        #: The saved answers only; config.yml, keyring and sandbox load after the first frame.
         self.session = Session.open(config_path, start_over=start_over)
+        self._leaving = False
         self._stop_hooks: list[Callable[[], None]] = []
         #: SIGHUP/SIGTERM: a closed terminal must end the process, its sync suspended.
         self.shutdown = Shutdown(self._on_stop_signal_threadsafe, hard_exit=not self.test_mode)
@@ -83,10 +86,38 @@ class SluiceApp(KeysPanelEscape, CrashReportingApp):
         self._install_signal_handlers()
         self.shutdown.track(self.session.release_sandbox, lambda: self.session.sandbox is None)
         self.push_screen(WizardScreen(self.session))
+        if not self.session.loaded:
+            self._load_session()
 
     def on_unmount(self) -> None:
+        self._leaving = True
         self._remove_signal_handlers()
         self.session.release_sandbox()
+
+    @work(thread=True, exclusive=True, group="session")
+    def _load_session(self) -> None:
+        """The slow part of resuming (config.yml, keyring, sandbox), after the first frame;
+        the wizard shows each phase and its steps once the session is whole."""
+        self.session.load(progress=lambda words: self._from_thread(self._loading, words))
+        if self._leaving:  # the user left while the sandbox was starting: don't leave it up
+            self.session.release_sandbox()
+            return
+        self._from_thread(self._session_loaded)
+
+    def _from_thread(self, callback: Callable[..., None], *args: object) -> None:
+        """`call_from_thread`, quiet when the app has stopped meanwhile."""
+        with contextlib.suppress(RuntimeError):
+            self.call_from_thread(callback, *args)
+
+    def _loading(self, words: str) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, WizardScreen):
+                screen.show_loading(words)
+
+    async def _session_loaded(self) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, WizardScreen):
+                await screen.session_loaded()
 
     # ------------------------------------------------------------------ look
     def action_toggle_theme(self) -> None:

@@ -1,6 +1,10 @@
-"""What the dashboard watches: a sync run here (the engine in a thread) or a job run by the
-service (its record in Elasticsearch). Both answer `poll()` with the same `FeedState`, cheap
-enough for a timer — the dashboard polls; nothing floods it with one message per document.
+"""TUI glue only: what the dashboard watches, wrapped in Textual workers and timers.
+
+A sync run here (core's `LocalSync`, in a thread worker) or a job run by the service (core's
+`JobWatcher`, read every few seconds with one client for the screen's life). Both answer
+`poll()` with core's `SyncReading` — the engine's snapshot unchanged — cheap enough for a
+timer: the dashboard polls; nothing floods it with one message per document. No rule and no
+number is computed here.
 """
 
 from __future__ import annotations
@@ -9,81 +13,13 @@ import collections
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sluice.tui import services
-
-FINISHED = frozenset({"completed", "error", "canceled", "suspended"})
-
-
-@dataclass(frozen=True)
-class FeedState:
-    """One reading of a sync, for display."""
-
-    status: str = "starting"
-    phase: str = "starting"
-    extracted: int = 0
-    indexed: int = 0
-    updated: int = 0
-    deleted: int = 0
-    skipped: int = 0
-    failed: int = 0
-    bytes: int = 0
-    docs_per_second: float = 0.0
-    total: int | None = None
-    eta_seconds: float | None = None
-    elapsed: float = 0.0
-    last_error: str | None = None
-    job_id: str | None = None
-    deleting: bool = False  # stale documents are being deleted: progress is theirs
-    stale_done: int = 0
-    stale_total: int | None = None
-    stalled: str | None = None  # why nothing moves, while bulk requests are retried
-    rate_is_average: bool = False  # docs_per_second is the whole sync's average
-    notices: tuple[str, ...] = ()  # what the sync went on despite (a missing pipeline)
-
-    @property
-    def finished(self) -> bool:
-        return self.status in FINISHED
-
-    @property
-    def in_deletion(self) -> bool:
-        """Deleting stale documents right now (a finished sync shows its documents again)."""
-        return self.deleting and not self.finished
-
-    @property
-    def progress(self) -> tuple[int, int | None]:
-        """(done, total) of the current phase: documents read, then stale ones deleted."""
-        if self.in_deletion:
-            return self.stale_done, self.stale_total
-        return self.extracted, self.total
-
-    @property
-    def fraction(self) -> float | None:
-        """For the progress bar: 100 % only once completed; a canceled or failed sync stays
-        where it stopped. None when the total is unknown."""
-        if self.status == "completed":
-            return 1.0
-        done, total = self.progress
-        if total is None:
-            return None
-        return min(done / total, 0.99) if total else 0.99
-
-
-@dataclass(frozen=True)
-class FailureRow:
-    time: str
-    doc_id: str
-    operation: str
-    reason: str
-    name: str = ""  # a path or a title, when the source gave one
-
-    @property
-    def document(self) -> str:
-        """What to show a person: the name, else the id."""
-        return self.name or self.doc_id
+from sluice.core.engine.progress import Phase
+from sluice.core.workflows.job_failures import FailureRow, failure_rows
+from sluice.core.workflows.job_watcher import JobWatcher
+from sluice.core.workflows.local_sync import LocalSync
+from sluice.core.workflows.sync_reading import SyncReading, empty_snapshot
 
 
 class SyncFeed(Protocol):
@@ -92,11 +28,12 @@ class SyncFeed(Protocol):
     can_cancel: bool
 
     def start(self, screen: Any) -> None: ...
-    def poll(self) -> FeedState: ...
+    def poll(self) -> SyncReading: ...
     def cancel(self) -> None: ...
     def suspend(self) -> None: ...
     def failures(self, limit: int = 200) -> list[FailureRow]: ...
     def new_log_lines(self) -> list[str]: ...
+    async def close(self) -> None: ...
 
 
 class LogTail(logging.Handler):
@@ -128,7 +65,7 @@ class LocalSyncFeed:
 
     can_cancel = True
 
-    def __init__(self, run: services.LocalSync, title: str) -> None:
+    def __init__(self, run: LocalSync, title: str) -> None:
         self.run = run
         self.title = title
         self.connector_id = run.connector_id
@@ -149,8 +86,8 @@ class LocalSyncFeed:
         finally:
             self._logger.removeHandler(self._tail)
 
-    def poll(self) -> FeedState:
-        return self.run.state()
+    def poll(self) -> SyncReading:
+        return self.run.reading()
 
     def cancel(self) -> None:
         self.run.cancel()
@@ -159,21 +96,18 @@ class LocalSyncFeed:
         self.run.suspend()
 
     def failures(self, limit: int = 200) -> list[FailureRow]:
-        return [FailureRow(*row) for row in self.run.failures(limit)]
+        return self.run.failures(limit)
 
     def new_log_lines(self) -> list[str]:
         return self._tail.drain()
 
-
-@dataclass
-class _JobReading:
-    state: FeedState = field(default_factory=FeedState)
-    first_seen: float = field(default_factory=time.monotonic)
-    samples: collections.deque = field(default_factory=lambda: collections.deque(maxlen=10))
+    async def close(self) -> None:
+        """The run owns its client and closes it when it ends."""
 
 
 class ServiceJobFeed:
-    """A job handed to the service (`sluice run`): its record is read every few seconds."""
+    """A job handed to the service (`sluice run`): its record read every few seconds by one
+    `JobWatcher` (one client), closed when the dashboard leaves."""
 
     can_cancel = True
     REFRESH_SECONDS = 2.0
@@ -183,11 +117,9 @@ class ServiceJobFeed:
         self.connector_id = connector_id
         self.job_id = job_id
         self.title = title
-        self._reading = _JobReading(
-            FeedState(status="pending", phase="waiting for the service", job_id=job_id)
-        )
+        self.watcher = JobWatcher(settings, job_id)
+        self._reading = SyncReading("pending", empty_snapshot(Phase.WAITING), job_id)
         self._log: list[str] = [f"{time.strftime('%H:%M:%S')} job {job_id} queued (pending)"]
-        self._last_status = "pending"
         self._screen: Any = None
 
     def start(self, screen: Any) -> None:
@@ -196,83 +128,47 @@ class ServiceJobFeed:
         self._refresh()
 
     def _refresh(self) -> None:
-        if self._screen is not None and not self._reading.state.finished:
+        if self._screen is not None and not self._reading.finished:
             self._screen.run_worker(
                 self._read(), group="job-read", exclusive=True, exit_on_error=False
             )
 
     async def _read(self) -> None:
         try:
-            async with services.Cluster(self.settings) as cluster:
-                job = await cluster.get_job(self.job_id)
+            reading = await self.watcher.read()
         except Exception as exc:
-            self._log.append(f"{time.strftime('%H:%M:%S')} could not read the job: {exc}")
+            self._note(f"could not read the job: {exc}")
             return
-        if job is None:
+        if reading is None:
             return
-        self._reading.state = self._state_of(job)
+        if reading.status != self._reading.status:
+            error = reading.snapshot.last_error
+            self._note(f"job is now {reading.status}" + (f": {error}" if error else ""))
+        self._reading = reading
 
-    def _state_of(self, job: Any) -> FeedState:
-        status = str(job.status or "pending")
-        if status != self._last_status:
-            self._log.append(
-                f"{time.strftime('%H:%M:%S')} job is now {status}"
-                + (f": {job.error}" if job.error else "")
-            )
-            self._last_status = status
-        indexed = int(job.indexed_document_count or 0)
-        now = time.monotonic()
-        samples = self._reading.samples
-        samples.append((now, indexed))
-        rate = 0.0
-        if len(samples) > 1 and samples[-1][0] > samples[0][0]:
-            rate = (samples[-1][1] - samples[0][1]) / (samples[-1][0] - samples[0][0])
-        started = job.started_at
-        elapsed = 0.0
-        if started is not None:
-            end = job.completed_at or job.canceled_at
-            elapsed = ((end or datetime.now(UTC)) - started).total_seconds()
-        total = int(job.total_document_count or 0) or None
-        eta = (max(total - indexed, 0) / rate) if total and rate > 0 else None
-        phase = {
-            "pending": "waiting for the service",
-            "in_progress": "syncing",
-            "canceling": "canceling",
-        }.get(status, "done")
-        return FeedState(
-            status=status,
-            phase=phase,
-            indexed=indexed,
-            extracted=indexed,
-            deleted=int(job.deleted_document_count or 0),
-            bytes=int((job.indexed_document_volume or 0) * 1024 * 1024),
-            docs_per_second=max(rate, 0.0),
-            total=total,
-            eta_seconds=eta,
-            elapsed=elapsed,
-            last_error=job.error,
-            job_id=self.job_id,
-            notices=tuple(services.job_notices(job)),
-        )
+    def _note(self, text: str) -> None:
+        self._log.append(f"{time.strftime('%H:%M:%S')} {text}")
 
-    def poll(self) -> FeedState:
-        return self._reading.state
+    def poll(self) -> SyncReading:
+        return self._reading
 
     def cancel(self) -> None:
         if self._screen is not None:
             self._screen.run_worker(self._cancel(), group="job-cancel", exit_on_error=False)
 
     async def _cancel(self) -> None:
-        async with services.Cluster(self.settings) as cluster:
-            await cluster.request_cancel(self.job_id)
-        self._log.append(f"{time.strftime('%H:%M:%S')} cancel requested")
+        await self.watcher.cancel()
+        self._note("cancel requested")
 
     def suspend(self) -> None:
         """The service owns the job: leaving this screen changes nothing there."""
 
     def failures(self, limit: int = 200) -> list[FailureRow]:
-        return [FailureRow(*row) for row in services.job_failures(self.job_id, limit)]
+        return failure_rows(self.job_id, limit)
 
     def new_log_lines(self) -> list[str]:
         lines, self._log = self._log, []
         return lines
+
+    async def close(self) -> None:
+        await self.watcher.close()

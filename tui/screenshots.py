@@ -22,7 +22,8 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from sluice.tui import services
+from sluice.core.sandbox import sandbox_available
+from sluice.sources.directory.source import sample_data_directory
 from sluice.tui.app import SluiceApp
 from sluice.tui.monitor_app import MonitorApp
 from sluice.tui.screens.wizard import WizardScreen
@@ -159,17 +160,12 @@ async def wizard_run(shots: Shooter, workdir: Path, sample: Path) -> dict[str, A
         shots.shoot(app, "07-review-80x24", "Sluice at 80x24")
         await pilot.resize_terminal(*SIZE)
         await pilot.pause(0.3)
-        # the dashboard: a sync run here (or, without the engine, a job for the service)
-        if services.engine_available():
-            await pilot.click("#start-sync")
-            await wait_for(pilot, lambda: type(app.screen).__name__ == "DashboardScreen")
-            dashboard = app.screen
-            await wait_for(pilot, lambda: dashboard.feed.poll().finished, timeout=120)
-            await pilot.pause(1.5)
-        else:
-            await pilot.click("#hand-over")
-            await wait_for(pilot, lambda: type(app.screen).__name__ == "DashboardScreen")
-            await pilot.pause(3.0)
+        # the dashboard: a sync run here
+        await pilot.click("#start-sync")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "DashboardScreen")
+        dashboard = app.screen
+        await wait_for(pilot, lambda: dashboard.feed.poll().finished, timeout=120)
+        await pilot.pause(1.5)
         shots.shoot(app, "08-dashboard", "Sluice — sync dashboard")
         result["settings"] = app.session.es_settings()
         # the monitor, while the sandbox still runs
@@ -182,10 +178,10 @@ async def wizard_run(shots: Shooter, workdir: Path, sample: Path) -> dict[str, A
 
 
 async def capture(outdir: Path) -> None:
-    sample = services.sample_data_directory()
+    sample = sample_data_directory()
     if sample is None:
         raise SystemExit("screenshots: the sample-data/ folder is missing")
-    if not services.sandbox_available():
+    if not sandbox_available():
         raise SystemExit(
             "screenshots: the sandbox is not installed (pip install 'sluice[sandbox]')"
         )

@@ -4,11 +4,14 @@ sandbox process, the connector just read)."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sluice.tui import services
+from sluice.core import sandbox as sandboxes
+from sluice.core.config import ConfigError, load_config
+from sluice.core.workflows.cluster import Cluster
 from sluice.tui.state import WizardState, load_state, save_state, state_path
 
 
@@ -21,28 +24,52 @@ class Session:
     es_api_key: str = field(default="", repr=False)
     es_password: str = field(default="", repr=False)
     scoped_api_key: str = field(default="", repr=False)
-    sandbox: services.Sandbox | None = None
+    sandbox: sandboxes.Sandbox | None = None
     connector: Any = None  # core.protocol.Connector last read
     source_configuration: dict[str, dict[str, Any]] | None = field(default=None, repr=False)
 
+    #: False until `load()` has run: the wizard shows its steps once the session is whole.
+    loaded: bool = True
+
     @classmethod
     def open(cls, config_path: str | Path, start_over: bool = False) -> Session:
+        """The saved answers only (one small local file): cheap enough before the first
+        frame. What a resumed setup also needs (config.yml, keyring, the sandbox) is
+        `load()`'s work, run in a worker after mount."""
         path = Path(config_path).expanduser()
         state = load_state(path, start_over=start_over)
         state.config_path = str(path)
         session = cls(config_path=path, state=state)
-        session._recover_secrets()
-        session._restart_sandbox()
+        session.loaded = not session.loading_work()
         return session
+
+    def loading_work(self) -> list[tuple[str, Callable[[], None]]]:
+        """What `load()` will do, as (progress words, blocking call): empty for a fresh
+        setup, so its first frame is the whole wizard."""
+        work: list[tuple[str, Callable[[], None]]] = []
+        if self.state.config_written:
+            work.append(("Reading config.yml and the keyring…", self._recover_secrets))
+        if self.state.sandbox and sandboxes.sandbox_available():
+            work.append(("Starting the local sandbox again…", self._restart_sandbox))
+        return work
+
+    def load(self, progress: Callable[[str], None] = lambda _words: None) -> None:
+        """Blocking (file, keyring, a server process): call it from a worker thread."""
+        for words, step in self.loading_work():
+            progress(words)
+            step()
+        self.loaded = True
 
     def _restart_sandbox(self) -> None:
         """A resumed setup that used the sandbox gets it back (same port and data) before any
         screen talks to it; if it can't start, step 2 says why and offers it again."""
-        if not self.state.sandbox or not services.sandbox_available():
+        if not self.state.sandbox or not sandboxes.sandbox_available():
             return
         try:
-            self.sandbox = services.start_sandbox(self.sandbox_dir, port=self.state.sandbox_port)
-        except services.SandboxError:
+            self.sandbox = sandboxes.start_sandbox(
+                self.sandbox_dir, port=self.state.sandbox_port, any_port_if_taken=True
+            )
+        except sandboxes.SandboxError:
             self.sandbox = None
             return
         if self.sandbox.url != self.state.es_host:
@@ -63,16 +90,18 @@ class Session:
         if not self.state.config_written:
             return
         try:
-            config = services.read_config(self.state.config_path or self.config_path)
-        except services.ConfigError:
+            path = Path(self.state.config_path or self.config_path)
+            config = load_config(path) if path.exists() else None
+        except ConfigError:
             return
         if config is None:
             return
         es = config.elasticsearch
-        self.es_api_key = str(es.get("api_key") or "")
-        if es.get("username") and es.get("password"):
+        # Only what is still empty: a value set meanwhile (typed, or by a test) wins.
+        self.es_api_key = self.es_api_key or str(es.get("api_key") or "")
+        if es.get("username") and es.get("password") and not self.es_password:
             self.es_password = str(es.get("password") or "")
-        if self.state.connector_id:
+        if self.state.connector_id and not self.scoped_api_key:
             entry = config.connector(self.state.connector_id) or {}
             self.scoped_api_key = str(entry.get("api_key") or "")
 
@@ -94,16 +123,16 @@ class Session:
         settings["max_retries"] = 1
         return settings
 
-    def cluster(self) -> services.Cluster:
+    def cluster(self) -> Cluster:
         """A new connection with the current answers (the caller closes it)."""
-        return services.Cluster(self.es_settings())
+        return Cluster(self.es_settings())
 
     # -------------------------------------------------------------------- sandbox
     def stop_sandbox(self) -> None:
         """Stop the sandbox in use (the user asked), even one `sluice sandbox start` runs."""
         if self.sandbox is not None:
             with contextlib.suppress(Exception):
-                services.stop_sandbox(self.sandbox)
+                sandboxes.stop_sandbox(self.sandbox)
             self.sandbox = None
 
     def release_sandbox(self) -> None:
@@ -111,10 +140,10 @@ class Session:
         start` (or another app's) stays up."""
         if self.sandbox is not None:
             with contextlib.suppress(Exception):
-                services.release_sandbox(self.sandbox)
+                sandboxes.release_sandbox(self.sandbox)
             self.sandbox = None
 
     @property
     def sandbox_dir(self) -> Path:
         """`.sluice/sandbox` next to config.yml: its data and port outlive `--new`."""
-        return services.sandbox_home(self.config_path)
+        return sandboxes.sandbox_home(self.config_path)

@@ -11,7 +11,7 @@ import copy
 import getpass
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sluice.cli.common import (
     EXIT_USAGE,
@@ -34,31 +34,14 @@ from sluice.cli.common import (
     warn,
     when,
 )
-from sluice.core import workflows
-from sluice.core.config import ConfigDocument
 from sluice.core.echo import quoted
 from sluice.core.invocation import sluice_command
-from sluice.core.protocol import (
-    Connector,
-    ConnectorNotFound,
-    ConnectorStatus,
-    CronError,
-    JobType,
-    next_run,
-    validate_cron,
-)
-from sluice.core.protocol.naming import index_name_warning
+from sluice.core.protocol.errors import ConnectorNotFound
+from sluice.core.protocol.models import Connector, ConnectorStatus, JobType
 from sluice.core.protocol.timeutil import utc_now
-from sluice.core.workflows import (
-    ConnectorNotCreated,
-    InvalidConnectorInput,
-    NewConnector,
-    storage_problem,
-    validate_new_connector,
-)
-from sluice.sources.errors import SourceError
-from sluice.sources.registry import get_source_class
-from sluice.sources.schema import coerce_value, validate_configuration
+
+if TYPE_CHECKING:  # workflows, config and sources load when a command runs, not for --help
+    from sluice.core.workflows import ConnectorNotCreated
 
 CONNECTOR_ID = document_id("connector")
 
@@ -202,6 +185,9 @@ def apply_settings(
 ) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """The schema with the `--set` values stored (typed: real booleans and integers), and the
     keys set. Unknown keys and unconvertible values are usage errors naming the key."""
+    from sluice.core.workflows import storage_problem
+    from sluice.sources.schema import coerce_value
+
     configuration = {key: dict(entry) for key, entry in copy.deepcopy(dict(schema)).items()}
     changed: list[str] = []
     for key, raw in parse_settings(settings):
@@ -230,6 +216,8 @@ def check_settings(
 ) -> dict[str, str]:
     """Validate: a bad value given on the command line is a usage error; what is still
     missing is returned (the connector then needs configuration)."""
+    from sluice.sources.schema import validate_configuration
+
     errors = validate_configuration(configuration)
     for key in changed:
         if key in errors:
@@ -238,6 +226,9 @@ def check_settings(
 
 
 def _source_class(service_type: str, sources: Mapping[str, str] | None) -> Any:
+    from sluice.sources.errors import SourceError
+    from sluice.sources.registry import get_source_class
+
     try:
         return get_source_class(service_type, sources)
     except SourceError as exc:
@@ -261,6 +252,17 @@ def _remaining_note(connector_id: str, errors: Mapping[str, str]) -> None:
 async def create_connector(args: argparse.Namespace) -> int:
     """Parse, hand everything to the create-connector workflow (which validates it all
     before writing, and undoes its writes when a step fails), print."""
+    from sluice.core import workflows
+    from sluice.core.config import ConfigDocument
+    from sluice.core.protocol.naming import index_name_warning
+    from sluice.core.workflows import (
+        ConnectorNotCreated,
+        InvalidConnectorInput,
+        NewConnector,
+        validate_new_connector,
+    )
+    from sluice.sources.schema import validate_configuration
+
     hint = index_name_warning(args.index_name)
     document = ConfigDocument.open(config_path(args)) if args.write_config else None
     config = load_cli_config(args)
@@ -389,6 +391,8 @@ def shown_document(connector: Connector) -> dict[str, Any]:
 
 
 def schedule_rows(connector: Connector) -> list[tuple[Any, ...]]:
+    from sluice.core.protocol.scheduling import CronError, next_run
+
     rows = []
     now = utc_now()
     for name, job_type in SCHEDULE_TYPES.items():
@@ -454,6 +458,9 @@ async def show_connector(args: argparse.Namespace) -> int:
 
 @command
 async def configure_connector(args: argparse.Namespace) -> int:
+    from sluice.sources.errors import SourceError
+    from sluice.sources.registry import get_source_class
+
     async with open_connection(args) as conn:
         connector = await _connector_or_fail(conn.store, args.connector_id)
         schema: dict[str, Any] = connector.configuration
@@ -490,6 +497,8 @@ async def configure_connector(args: argparse.Namespace) -> int:
 
 @command
 async def schedule_connector(args: argparse.Namespace) -> int:
+    from sluice.core.protocol.scheduling import validate_cron
+
     requested = {
         name: getattr(args, name) for name in SCHEDULE_TYPES if getattr(args, name) is not None
     }

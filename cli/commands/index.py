@@ -14,7 +14,6 @@ from sluice.cli.common import (
     print_json,
     print_table,
 )
-from sluice.core.protocol.es_errors import translated
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -51,6 +50,8 @@ def _int(value: Any) -> int | None:
 
 @command
 async def list_indices(args: argparse.Namespace) -> int:
+    from sluice.core.protocol.es_errors import translated
+
     async with open_connection(args) as conn:
         with translated("listing indices"):  # worded once, in core, without bodies
             rows = await conn.client.cat.indices(

@@ -27,11 +27,8 @@ from sluice.cli.common import (
     print_table,
     when,
 )
-from sluice.core.engine.runner import job_notices
 from sluice.core.invocation import sluice_command
 from sluice.core.protocol import ConnectorNotFound, JobNotFound, JobStatus, JobType, SyncJob
-from sluice.core.workflows import export_job_failures
-from sluice.core.workflows import job_failures as read_job_failures
 
 CONNECTOR_ID = document_id("connector")
 JOB_ID = document_id("sync job")
@@ -94,9 +91,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 @command
 async def start_job(args: argparse.Namespace) -> int:
     async with open_connection(args) as conn:
-        job_id = await conn.store.create_job(args.connector_id, args.job_type)
+        job_id = await conn.store.create_job(args.connector_id, JobType(args.job_type))
     note(
-        f"queued a {args.job_type.value} sync; a running connector service "
+        f"queued a {JobType(args.job_type).value} sync; a running connector service "
         f"(`{sluice_command()} run`, or Elastic's) picks it up"
     )
     if args.json:
@@ -182,6 +179,8 @@ async def list_jobs(args: argparse.Namespace) -> int:
 
 
 def shown_job(job: SyncJob) -> dict[str, Any]:
+    from sluice.core.engine.runner import job_notices
+
     doc = copy.deepcopy(job.doc)
     snapshot = doc.get("connector") or {}
     if isinstance(snapshot.get("configuration"), dict):
@@ -192,6 +191,8 @@ def shown_job(job: SyncJob) -> dict[str, Any]:
 
 @command
 async def show_job(args: argparse.Namespace) -> int:
+    from sluice.core.engine.runner import job_notices
+
     async with open_connection(args) as conn:
         job = await conn.store.get_job(args.job_id)
     if job is None:
@@ -253,6 +254,8 @@ async def cancel_job(args: argparse.Namespace) -> int:
 async def job_failures(args: argparse.Namespace) -> int:
     """Failure logs are local files (they stay on the machine that ran the job); the job
     itself is looked up first, so an unknown id is an error like everywhere else."""
+    from sluice.core.workflows import job_failures as read_job_failures
+
     async with open_connection(args) as conn:
         if await conn.store.get_job(args.job_id) is None:
             raise JobNotFound(args.job_id)
@@ -290,6 +293,8 @@ async def job_failures(args: argparse.Namespace) -> int:
 
 
 def _export(job_id: str, output: str) -> int:
+    from sluice.core.workflows import export_job_failures
+
     try:
         count = export_job_failures(job_id, Path(output)) or 0
     except BrokenPipeError:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 
 from sluice.cli.common import add_config_option, config_message, config_path, fail, load_cli_config
-from sluice.core.config import ConfigError
 
 MIN_INTERVAL = 1.0
 
@@ -30,6 +29,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_monitor(args: argparse.Namespace) -> int:
+    from sluice.core.config import ConfigError
+
     path = config_path(args)
     try:
         config = load_cli_config(args)

@@ -15,10 +15,7 @@ import signal
 import sys
 
 from sluice.cli.common import CliError, add_config_option, command, load_cli_config, usage_error
-from sluice.core.checks import collect_checks
 from sluice.core.processes import silence_terminal
-from sluice.core.service import ConnectorService, configure_logging
-from sluice.sources.registry import create_source, get_source_class
 
 log = logging.getLogger("sluice.service")
 
@@ -51,6 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 @command
 async def run_command(args: argparse.Namespace) -> int:
+    from sluice.core.service import ConnectorService, configure_logging
+    from sluice.sources.registry import create_source, get_source_class
+
     config = load_cli_config(args)
     problems = config.service_problems()
     if problems:
@@ -79,6 +79,8 @@ async def run_command(args: argparse.Namespace) -> int:
 
 async def _preflight(settings: dict) -> None:
     """Refuse to start on a failed check, naming it and its fix (warnings are logged)."""
+    from sluice.core.checks import collect_checks
+
     failed = []
     for result in await collect_checks(settings):
         if result.status == "fail":

@@ -29,13 +29,9 @@ from sluice.cli.common import (
     open_connection,
     when,
 )
-from sluice.core.engine.failures import failure_log_path
 from sluice.core.engine.progress import ProgressBoard, ProgressSnapshot, SyncStatus
-from sluice.core.engine.runner import run_connector_sync
-from sluice.core.engine.settings import EngineSettings
 from sluice.core.processes import silence_terminal
-from sluice.core.protocol import JobType, discard_job, resumable_job
-from sluice.sources.registry import create_source
+from sluice.core.protocol.models import JobType
 
 PROGRESS_INTERVAL = 0.25
 
@@ -67,6 +63,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 async def _job_to_resume(args: argparse.Namespace) -> str | None:
     """The suspended (or silent) job to continue, announced on stderr; with --new it is
     canceled instead, so it cannot run beside the new one later."""
+    from sluice.core.protocol import discard_job, resumable_job
+
     async with open_connection(args) as connection:
         store = connection.store
         if await store.get_connector(args.connector_id) is None:
@@ -94,6 +92,10 @@ def peak_rss_mib() -> float:
 
 @command
 async def sync_command(args: argparse.Namespace) -> int:
+    from sluice.core.engine.runner import run_connector_sync
+    from sluice.core.engine.settings import EngineSettings
+    from sluice.sources.registry import create_source
+
     config = load_cli_config(args)
     resume_job_id = await _job_to_resume(args)
     board = ProgressBoard()
@@ -137,6 +139,8 @@ async def sync_command(args: argparse.Namespace) -> int:
 
 
 def _summary(connector_id: str, job_type: str, job_ids: list[str], result: Any) -> dict:
+    from sluice.core.engine.failures import failure_log_path
+
     c = result.counters
     job_id = job_ids[0] if job_ids else None
     log = failure_log_path(job_id) if job_id else None

@@ -4,7 +4,6 @@ the TUI, the CLI and the service read settings from."""
 from __future__ import annotations
 
 import copy
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -35,22 +34,6 @@ class Config:
         self.data = data
         self.warnings: list[Problem] = list(warnings or [])
         self._parsed = parsed
-
-    @classmethod
-    def from_mapping(
-        cls,
-        data: Mapping[str, Any],
-        *,
-        path: str | os.PathLike[str] | None = None,
-        environ: Mapping[str, str] | None = None,
-        resolve_secrets: bool = True,
-    ) -> Config:
-        """Validate a config built in memory (dotted or nested keys, `${VAR}` allowed)."""
-        from sluice.core.config.loader import config_from_mapping
-
-        return config_from_mapping(
-            data, path=path, environ=environ, resolve_secrets=resolve_secrets
-        )
 
     @property
     def parsed(self) -> Parsed | None:

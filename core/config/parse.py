@@ -106,7 +106,7 @@ def _nest(parsed: Parsed, root: yaml.MappingNode, data: dict[Any, Any], file: st
                 )
             )
             continue
-        target = parsed.data
+        target: dict[Any, Any] = parsed.data  # YAML keys: strings, or ints
         for index, part in enumerate(path[:-1]):
             existing = target.get(part)
             if not isinstance(existing, dict):

@@ -10,7 +10,7 @@ read sensibly either are refused here."""
 from __future__ import annotations
 
 import unicodedata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from yaml.composer import Composer
@@ -21,12 +21,13 @@ from yaml.reader import Reader
 from yaml.resolver import Resolver
 from yaml.scanner import Scanner
 
-try:
-    from yaml.cyaml import CParser
-except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    CParser = None
-
 from sluice.core.config.problems import Problem
+
+try:
+    from yaml.cyaml import CParser  # type: ignore[attr-defined]  # typeshed lists no re-export
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    CParser = None  # type: ignore[assignment,misc]  # checked before use
+
 
 #: Deepest nesting of mappings and lists (aliases expanded). A real config.yml nests 4 deep.
 MAX_DEPTH = 64
@@ -77,7 +78,12 @@ class _Bounded(Composer):
         self.values = 0
         self.open_anchors: set[str] = set()
         #: Every alias in document order: (the node it stands for, where it is written).
-        self.aliases: list[tuple[yaml.Node, Any]] = []
+        self.aliases: list[tuple[yaml.Node | None, Any]] = []
+
+    if TYPE_CHECKING:  # the parser half of the loader classes below provides these
+
+        def check_event(self, *choices: Any) -> bool: ...
+        def peek_event(self) -> Any: ...
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(AliasEvent):
@@ -119,7 +125,7 @@ class _Bounded(Composer):
 
     def construct_object(self, node: Any, deep: bool = False) -> Any:
         try:
-            return super().construct_object(node, deep=deep)
+            return super().construct_object(node, deep=deep)  # type: ignore[misc]  # SafeConstructor's, later in the loaders' MRO
         except (ValueError, OverflowError) as exc:
             if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":int"):
                 digits = len(node.value.lstrip("+-").replace("_", ""))
@@ -169,7 +175,7 @@ if CParser is not None:
 
     FastBoundedLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 else:  # pragma: no cover - PyYAML built without libyaml
-    FastBoundedLoader = BoundedLoader  # type: ignore[misc]
+    FastBoundedLoader = BoundedLoader  # type: ignore[misc,assignment]  # same interface
 
 #: Above this size the fast loader reads the file: 100,000 keys take seconds in pure Python.
 FAST_ABOVE = 64 * 1024
@@ -219,13 +225,15 @@ def check(text: str, file: str | None) -> None:
             raise
 
 
-def _check_expansion(aliases: list[tuple[yaml.Node, Any]]) -> None:
+def _check_expansion(aliases: list[tuple[yaml.Node | None, Any]]) -> None:
     """Refuse aliases that would grow the data past `MAX_ALIAS_NODES` extra nodes, or nest it
     past `MAX_DEPTH`. Each alias adds the expanded size of its target, so walking the
     aliases in document order finds the first one over the budget."""
     sizes: dict[int, tuple[int, int]] = {}
     added = 0
     for target, mark in aliases:
+        if target is None:  # PyYAML's composer always gives a node for an alias
+            continue
         size, depth = _expanded(target, sizes, 1)
         if depth > MAX_DEPTH:
             raise _Refused(

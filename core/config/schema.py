@@ -211,24 +211,28 @@ class ListOf(Spec):
 
 LOG_LEVELS = ("NOTSET", "DEBUG", "INFO", "WARN", "WARNING", "ERROR", "CRITICAL", "FATAL")
 
-_POSITIVE = {"min": 0, "min_exclusive": True}
+
+def _positive(*, sluice_only: bool = False) -> Number:
+    """A number above zero (Elastic's timeouts, sizes and intervals)."""
+    return Number(min=0, min_exclusive=True, sluice_only=sluice_only)
+
 
 BULK = Section(
     children={
         "queue_max_size": Int(min=1),
-        "queue_max_mem_size": Number(**_POSITIVE),
-        "queue_refresh_interval": Number(**_POSITIVE),
-        "queue_refresh_timeout": Number(**_POSITIVE),
+        "queue_max_mem_size": _positive(),
+        "queue_refresh_interval": _positive(),
+        "queue_refresh_timeout": _positive(),
         "display_every": Int(min=1),
         "chunk_size": Int(min=1, max=10000),
         "max_concurrency": Int(min=1, max=1000),
-        "chunk_max_mem_size": Number(**_POSITIVE),
-        "max_text_document_size": Number(**_POSITIVE),
+        "chunk_max_mem_size": _positive(),
+        "max_text_document_size": _positive(),
         "max_retries": Int(min=0),
         "retry_interval": Number(min=0),
         # Sluice-only: seconds a bulk request may go unanswered before it is retried
         # (default 60, see core.engine.settings); Elastic's service ignores it.
-        "request_timeout": Number(**_POSITIVE, sluice_only=True),
+        "request_timeout": _positive(sluice_only=True),
         "concurrent_downloads": Int(min=1, max=1000),
         "enable_operations_logging": Bool(),
         "error_monitor": Section(
@@ -253,13 +257,13 @@ ELASTICSEARCH = Section(
         "ssl": Bool(),
         "verify_certs": Bool(),
         "ca_certs": FilePath(nullable=True),
-        "request_timeout": Number(**_POSITIVE),
+        "request_timeout": _positive(),
         "retry_on_timeout": Bool(),
         "max_retries": Int(min=0),
         "retry_interval": Number(min=0),
         "max_wait_duration": Number(min=0),
         "initial_backoff_duration": Number(min=0),
-        "backoff_multiplier": Number(**_POSITIVE),
+        "backoff_multiplier": _positive(),
         "log_level": Choice(values=LOG_LEVELS),
         "feature_use_connectors_api": Bool(),
         "headers": FreeMap(values=Text()),
@@ -272,18 +276,18 @@ ELASTICSEARCH = Section(
 
 SERVICE = Section(
     children={
-        "idling": Number(**_POSITIVE),
-        "heartbeat": Number(**_POSITIVE),
+        "idling": _positive(),
+        "heartbeat": _positive(),
         "preflight_max_attempts": Int(min=0),
         "preflight_idle": Number(min=0),
         "max_errors": Int(min=0),
-        "max_errors_span": Number(**_POSITIVE),
+        "max_errors_span": _positive(),
         "max_concurrent_content_syncs": Int(min=1),
         "max_concurrent_access_control_syncs": Int(min=1),
         "max_concurrent_scheduling_tasks": Int(min=1),
-        "incremental_sync_interval_seconds": Number(**_POSITIVE),
+        "incremental_sync_interval_seconds": _positive(),
         "max_file_download_size": Int(min=1),
-        "job_cleanup_interval": Number(**_POSITIVE),
+        "job_cleanup_interval": _positive(),
         "log_level": Choice(values=LOG_LEVELS),
         "worker_mode": Bool(),
         "service_types": ListOf(item=Text(), nullable=True),
@@ -304,7 +308,7 @@ EXTRACTION_SERVICE = Section(
     nullable=True,
     children={
         "host": Url(nullable=True),
-        "timeout": Number(**_POSITIVE),
+        "timeout": _positive(),
         "use_file_pointers": Bool(),
         "stream_chunk_size": Int(min=1),
         "shared_volume_dir": Text(),

@@ -23,6 +23,10 @@ class Phase(StrEnum):
     DELETING = "deleting stale documents"
     FINISHING = "finishing"
     DONE = "done"
+    # a job run by a service, seen from its record (no finer phase is recorded there)
+    WAITING = "waiting for the service"
+    SYNCING = "syncing"
+    CANCELING = "canceling"
 
 
 class SyncStatus(StrEnum):
@@ -110,13 +114,32 @@ class ProgressSnapshot:
 
     @property
     def deleting(self) -> bool:
-        """True once stale deletion started: progress is then the deletion's."""
+        """True once stale deletion started."""
         return self.stale_total is not None
+
+    @property
+    def in_deletion(self) -> bool:
+        """Deleting stale documents right now: progress is the deletion's. A finished sync
+        shows its documents again (never "deleted 0 of 0")."""
+        return self.deleting and self.status is None
+
+    @property
+    def rate_is_average(self) -> bool:
+        """`docs_per_second` is the whole sync's average (the final snapshot)."""
+        return self.status is not None
 
     @property
     def progress(self) -> tuple[int, int | None]:
         """(done, total) of the current phase; total None when unknown."""
         if self.stale_total is not None:
+            return self.stale_done, self.stale_total
+        return self.counters.extracted, self.total
+
+    @property
+    def shown_progress(self) -> tuple[int, int | None]:
+        """(done, total) for a person: the current phase's while the sync runs, its
+        documents once it finished."""
+        if self.in_deletion:
             return self.stale_done, self.stale_total
         return self.counters.extracted, self.total
 

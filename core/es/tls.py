@@ -293,3 +293,21 @@ async def save_pinned_ca(host_url: str, fingerprint: str, folder: str | os.PathL
     server presents no such certificate."""
     dest = Path(folder).expanduser().resolve() / ca_file_name(host_url)
     return await pin_certificate(host_url, fingerprint, dest)
+
+
+# ---------------------------------------------------------------- trust on first use (wizard)
+
+#: The file a user's confirmed certificate is saved as, next to the wizard's state.
+PINNED_CA_NAME = "http_ca.pem"
+
+
+def trust_offer_applies(host_url: str, *, tls_failed: bool, field: str | None) -> bool:
+    """Offer to pin the server's certificate only when the TLS check failed because the
+    certificate is not trusted (its message names `ca_certs`) on an https endpoint."""
+    return tls_failed and field == "ca_certs" and host_url.strip().lower().startswith("https")
+
+
+def certificate_to_offer(chain: Sequence[CertInfo]) -> CertInfo | None:
+    """Which certificate of the chain a user is asked to trust: the top of what the server
+    sent (its CA when it sends one, else the self-signed server certificate)."""
+    return chain[-1] if chain else None

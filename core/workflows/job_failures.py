@@ -4,10 +4,30 @@ has none here — said as None, never as an error."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sluice.core.engine.failures import export_failures, failure_log_path, read_failures
+from sluice.core.engine.progress import Failure
+
+
+@dataclass(frozen=True)
+class FailureRow:
+    """One failed document as a list shows it."""
+
+    time: str
+    doc_id: str
+    operation: str
+    reason: str
+    name: str = ""  # a path or a title, when the source gave one
+
+    @property
+    def document(self) -> str:
+        """What to show a person: the name, else the id."""
+        return self.name or self.doc_id
 
 
 def local_failure_log(job_id: str) -> Path | None:
@@ -39,3 +59,38 @@ def export_job_failures(job_id: str, destination: Path) -> int | None:
     if path is None:
         return None
     return export_failures(path, destination)
+
+
+def failure_rows(job_id: str, limit: int = 200) -> list[FailureRow]:
+    """The job's failure log here as rows, oldest first (a note that some were not recorded
+    is a row too); empty when there is no log here."""
+    rows = []
+    for entry in job_failures(job_id, limit=limit) or []:
+        if "id" in entry:
+            rows.append(
+                FailureRow(
+                    str(entry.get("time", "")),
+                    str(entry["id"]),
+                    str(entry.get("operation", "")),
+                    str(entry.get("reason", "")),
+                    str(entry.get("name") or ""),
+                )
+            )
+        elif "note" in entry:
+            rows.append(FailureRow("", "…", "", str(entry["note"])))
+    return rows
+
+
+def rows_of(failures: Iterable[Failure], limit: int = 200) -> list[FailureRow]:
+    """The engine's in-memory failures (a sync run here) as rows, the last `limit`."""
+    rows = [
+        FailureRow(
+            time.strftime("%H:%M:%S", time.localtime(f.at)),
+            f.doc_id,
+            f.operation,
+            f.reason,
+            f.name or "",
+        )
+        for f in failures
+    ]
+    return rows[-limit:]

@@ -418,7 +418,7 @@ def _index_shape(cli_env, index: str) -> dict:
 def test_create_makes_the_content_index_the_wizard_makes(cli_env):
     """`connector create` and the wizard (its index step) create the content index with the
     same settings, mappings and language analyzer."""
-    from sluice.tui.services import Cluster
+    from sluice.core.workflows.cluster import Cluster
 
     cli_index = cli_env.index_name()
     code, out, err = cli_env.run(

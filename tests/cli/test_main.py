@@ -79,3 +79,38 @@ def test_usage_errors_answer_json_too(capsys):
     assert json.loads(out) == {
         "error": {"message": "the following arguments are required: ID", "exit_code": 2}
     }
+
+
+#: What `--help` and `--version` must not load: each subcommand imports these when it runs.
+HEAVY_MODULES = (
+    "elasticsearch",
+    "elastic_transport",
+    "textual",
+    "sluice.sources",
+    "sluice.core.extraction",
+)
+
+
+def _loaded_by(*args: str) -> list[str]:
+    """Modules a fresh interpreter holds after `sluice ARGS` exits (stdout is the list)."""
+    code = (
+        "import sys\n"
+        "from sluice.cli.main import main\n"
+        "try:\n"
+        f"    main({list(args)!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('\\n'.join(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    return result.stderr.split()
+
+
+def test_help_and_version_import_none_of_the_heavy_modules():
+    for args in (("--help",), ("--version",), ("connector", "--help"), ("sync", "--help")):
+        loaded = _loaded_by(*args)
+        assert "sluice.cli.main" in loaded, args
+        heavy = [m for m in loaded if any(m == h or m.startswith(f"{h}.") for h in HEAVY_MODULES)]
+        assert heavy == [], f"sluice {' '.join(args)} imported {heavy[:5]}"

@@ -2,7 +2,8 @@
 change between runs (latencies, free disk, ids, dates, the machine's keyring) is fixed here.
 
 Snapshots check the LOOK of each screen; the Pilot tests check the behaviour against the real
-servers. These stand-ins replace `tui.services` calls only for the snapshot tests.
+servers. These stand-ins replace core calls, where the screens import them, for the
+snapshot tests only.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from sluice.core.checks.result import CheckResult
-from sluice.core.engine.progress import Failure
+from sluice.core.engine.progress import Counters, Failure, Phase, ProgressSnapshot
 from sluice.core.protocol import Connector, SyncJob
 from sluice.core.secrets import KeyringStatus
-from sluice.tui import services
-from sluice.tui.feeds import FailureRow, FeedState
+from sluice.core.workflows.job_failures import FailureRow
+from sluice.core.workflows.sync_reading import SyncReading
 
 WHEN = datetime(2026, 3, 14, 9, 26, 53, tzinfo=UTC)
 CONNECTOR_ID = "Zx1cE4oBq2r7sLuice01"
@@ -159,7 +160,7 @@ JOBS = [
 
 
 class PinnedCluster:
-    """`services.Cluster` with fixed answers."""
+    """`core.workflows.cluster.Cluster` with fixed answers."""
 
     backend = "api"
 
@@ -234,23 +235,22 @@ class PinnedFeed:
     def start(self, screen: Any) -> None:
         return None
 
-    def poll(self) -> FeedState:
-        return FeedState(
-            status="running",
-            phase="extracting",
-            extracted=1240,
-            indexed=1180,
-            updated=22,
-            deleted=0,
-            skipped=16,
-            failed=2,
-            bytes=48_500_000,
+    def poll(self) -> SyncReading:
+        counters = Counters(
+            extracted=1240, indexed=1180, updated=22, skipped=16, failed=2, bytes=48_500_000
+        )
+        snapshot = ProgressSnapshot(
+            phase=Phase.EXTRACTING,
+            counters=counters,
+            elapsed=5.9,
             docs_per_second=212.5,
             total=4800,
-            eta_seconds=16.7,
-            elapsed=5.9,
-            job_id="job-0003",
+            phase_rate=(4800 - 1240) / 16.7,  # an ETA of 16.7 s
         )
+        return SyncReading("running", snapshot, job_id="job-0003")
+
+    async def close(self) -> None:
+        return None
 
     def cancel(self) -> None:
         return None
@@ -276,18 +276,30 @@ async def _connector_api_available(settings: Any) -> bool:
 def pin(monkeypatch: Any, workdir: Path) -> None:
     """Install the pinned inputs and work in `workdir` (so paths read `config.yml`)."""
     monkeypatch.chdir(workdir)
-    monkeypatch.setattr(services, "Cluster", PinnedCluster)
+    from sluice.tui import session
+    from sluice.tui.screens import dashboard, monitor
+    from sluice.tui.screens.steps import elasticsearch
+    from sluice.tui.widgets import check_runner
+
+    for module in (session, dashboard, monitor):
+        monkeypatch.setattr(module, "Cluster", PinnedCluster)
+    from sluice.tui.screens.steps import prerequisites, source_details
+
     monkeypatch.setattr(
-        services, "environment_checks", lambda path: [(r.id, r.title) for r in ENVIRONMENT]
+        prerequisites,
+        "planned_environment_checks",
+        lambda path: [(r.id, r.title) for r in ENVIRONMENT],
     )
-    monkeypatch.setattr(services, "run_environment_checks", _environment)
+    monkeypatch.setattr(prerequisites, "run_environment_checks", _environment)
     monkeypatch.setattr(
-        services, "planned_checks", lambda settings, **kw: [(r.id, r.title) for r in CLUSTER]
+        check_runner, "planned_checks", lambda settings, **kw: [(r.id, r.title) for r in CLUSTER]
     )
-    monkeypatch.setattr(services, "run_checks", _cluster_checks)
-    monkeypatch.setattr(services, "connector_api_available", _connector_api_available)
+    monkeypatch.setattr(check_runner, "run_checks", _cluster_checks)
+    from sluice.tui.screens.steps import base, config_file, review
+
+    monkeypatch.setattr(config_file, "detect_connector_api", _connector_api_available)
     monkeypatch.setattr(
-        services,
+        config_file,
         "keyring_status",
         lambda: KeyringStatus(
             False,
@@ -295,10 +307,11 @@ def pin(monkeypatch: Any, workdir: Path) -> None:
             "No OS keyring is available here (no Secret Service on D-Bus).",
         ),
     )
-    monkeypatch.setattr(services, "sample_data_directory", lambda: Path("/opt/sluice/sample-data"))
-    monkeypatch.setattr(services, "sandbox_available", lambda: True)
-    monkeypatch.setattr(services, "engine_available", lambda: True)
-    monkeypatch.setattr(services, "sluice_command", lambda: "sluice")  # PATH differs by machine
+    sample = Path("/opt/sluice/sample-data")
+    monkeypatch.setattr(source_details, "sample_data_directory", lambda: sample)
+    monkeypatch.setattr(elasticsearch, "sandbox_available", lambda: True)
+    for module in (base, config_file, review, dashboard):  # PATH differs by machine
+        monkeypatch.setattr(module, "sluice_command", lambda: "sluice")
     from sluice.tui.screens.dashboard import DashboardScreen
 
     # one sparkline sample (at mount) whatever the machine's speed

@@ -62,7 +62,7 @@ async def test_hand_over_queues_a_job_and_cancel_asks_first(
     connector_id = await syncable_connector(es_config, f"dash {unique}", index, str(docs_dir))
     app = SluiceApp(review_state(tmp_path, es_config, connector_id, index), test_mode=True)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: wizard(app).current == 6, what="review step")
+        await wait_for(pilot, lambda: wizard(app).shown_step == 6, what="review step")
         await pilot.click("#hand-over")
         await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), what="dashboard")
         dashboard = app.screen
@@ -94,6 +94,11 @@ async def test_hand_over_queues_a_job_and_cancel_asks_first(
         await wait_for(
             pilot, lambda: job_id in [k.value for k in history.rows], what="job in history"
         )
+        # one client watched the job all along; leaving the dashboard closes it
+        assert dashboard.feed.watcher.is_open
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is not dashboard, what="dashboard left")
+        await wait_for(pilot, lambda: not dashboard.feed.watcher.is_open, what="client closed")
 
 
 async def test_monitor_lists_connectors_and_never_writes(es_config, unique, fake_es):

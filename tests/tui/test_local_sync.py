@@ -13,8 +13,10 @@ from textual.widgets import ProgressBar
 
 from sluice.core.es import build_client
 from sluice.core.protocol import JobStatus, open_store
+from sluice.core.workflows.job_progress import snapshot_from_job
+from sluice.core.workflows.local_sync import LocalSync
 from sluice.sources.directory.source import DirectorySource
-from sluice.tui import services
+from sluice.sources.registry import create_source
 from sluice.tui.app import SluiceApp
 from sluice.tui.screens.dashboard import DashboardScreen
 from sluice.tui.screens.modals import ConfirmScreen
@@ -22,10 +24,7 @@ from tests.data import documents
 from tests.tui.conftest import SIZE, text_of, wait_for, wizard
 from tests.tui.test_dashboard_monitor import review_state, syncable_connector
 
-pytestmark = [
-    pytest.mark.es,
-    pytest.mark.skipif(not services.engine_available(), reason="the sync engine has not landed"),
-]
+pytestmark = pytest.mark.es
 
 
 def many_files(folder, count: int):
@@ -36,7 +35,15 @@ def many_files(folder, count: int):
 
 
 async def start_local_sync(pilot, app):
-    await wait_for(pilot, lambda: wizard(app).current == 6, what="review step")
+    await wait_for(pilot, lambda: wizard(app).shown_step == 6, what="review step")
+    screen = wizard(app)
+    button = screen.query_one("#start-sync")
+    # the step's own checks (an interrupted job to resume?) run after it is shown
+    await wait_for(
+        pilot,
+        lambda: not button.disabled and screen.step.blocker() is None,
+        what="start sync ready",
+    )
     await pilot.click("#start-sync")
     await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), what="dashboard")
     return app.screen
@@ -66,7 +73,8 @@ async def test_start_sync_indexes_the_folder(
         await wait_for(pilot, lambda: dashboard.feed.poll().finished, timeout=120, what="done")
         state = dashboard.feed.poll()
         assert state.status == "completed", state.last_error
-        assert state.indexed + state.updated == 4 and state.failed == 0
+        counters = state.snapshot.counters
+        assert counters.indexed + counters.updated == 4 and counters.failed == 0
         # the dashboard redraws from its 4 Hz poll: give it that moment
         await wait_for(
             pilot,
@@ -91,7 +99,10 @@ async def test_cancel_asks_then_stops_the_sync(tmp_path, es_config, unique, clea
     async with app.run_test(size=SIZE) as pilot:
         dashboard = await start_local_sync(pilot, app)
         await wait_for(
-            pilot, lambda: dashboard.feed.poll().extracted > 0, timeout=60, what="counters moving"
+            pilot,
+            lambda: dashboard.feed.poll().snapshot.counters.extracted > 0,
+            timeout=60,
+            what="counters moving",
         )
         await pilot.press("c")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
@@ -124,7 +135,10 @@ async def test_sigterm_suspends_the_running_sync(tmp_path, es_config, unique, cl
     async with app.run_test(size=SIZE) as pilot:
         dashboard = await start_local_sync(pilot, app)
         await wait_for(
-            pilot, lambda: dashboard.feed.poll().extracted > 0, timeout=60, what="counters moving"
+            pilot,
+            lambda: dashboard.feed.poll().snapshot.counters.extracted > 0,
+            timeout=60,
+            what="counters moving",
         )
         os.kill(os.getpid(), signal.SIGTERM)
         await wait_for(pilot, lambda: dashboard.feed.poll().finished, timeout=60, what="suspended")
@@ -145,7 +159,7 @@ async def test_failures_show_and_export_from_the_dashboard(
         dashboard = await start_local_sync(pilot, app)
         await wait_for(pilot, lambda: dashboard.feed.poll().finished, timeout=120, what="done")
         state = dashboard.feed.poll()
-        assert state.status == "completed" and state.failed == 1
+        assert state.status == "completed" and state.snapshot.counters.failed == 1
         # not shown as a clean success, and the failure names the file, not its hash
         await wait_for(
             pilot,
@@ -168,8 +182,6 @@ async def test_a_missing_pipeline_is_shown_on_the_dashboard(
 ):
     """The sync goes on without the pipeline; the dashboard says so, for a sync run here
     and for a job read back from its record (as a service's job is)."""
-    from sluice.tui.feeds import ServiceJobFeed
-
     index = f"search-sluice-test-pipe-{unique}"
     cleanup_indices.append(index)
     connector_id = await syncable_connector(es_config, f"pipe {unique}", index, str(docs_dir))
@@ -196,8 +208,7 @@ async def test_a_missing_pipeline_is_shown_on_the_dashboard(
         )
         assert notice.display
     job = await last_job(es_config, connector_id)
-    feed = ServiceJobFeed(es_config, connector_id, job.id, "pipe")
-    assert feed._state_of(job).notices == (text_of(notice).removeprefix("⚠ "),)
+    assert snapshot_from_job(job).notices == (text_of(notice).removeprefix("⚠ "),)
 
 
 async def _suspended_job(es_config, connector_id: str) -> str:
@@ -237,7 +248,7 @@ async def test_review_offers_to_resume_the_suspended_job(
     suspended = await _suspended_job(es_config, connector_id)
     app = SluiceApp(review_state(tmp_path, es_config, connector_id, index), test_mode=True)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: wizard(app).current == 6, what="review step")
+        await wait_for(pilot, lambda: wizard(app).shown_step == 6, what="review step")
         select = app.screen.query_one("#job-type", Select)
         await wait_for(pilot, lambda: select.value == "resume", what="the resume offer")
         status = text_of(app.screen.query_one("#review-status"))
@@ -265,10 +276,12 @@ def test_a_local_sync_uses_the_bulk_settings_of_config_yml(tmp_path):
         "elasticsearch.host: http://127.0.0.1:9200\n"
         "elasticsearch.bulk: {max_retries: 2, retry_interval: 3, chunk_size: 77}\n"
     )
-    settings = services.LocalSync({}, "c", config_path=config)._engine_settings()
+    run = LocalSync({}, "c", source_factory=create_source, config_path=config)
+    settings = run.engine_settings()
     assert (settings.bulk_max_retries, settings.bulk_retry_interval) == (2, 3.0)
     assert settings.chunk_size == 77
-    assert services.LocalSync({}, "c")._engine_settings().bulk_max_retries == 5  # defaults
+    defaults = LocalSync({}, "c", source_factory=create_source).engine_settings()
+    assert defaults.bulk_max_retries == 5
 
 
 class TaggedDirectory(DirectorySource):
@@ -296,7 +309,7 @@ async def test_a_local_sync_uses_the_sources_map_of_config_yml(
         f"elasticsearch.host: {es_config['host']}\nsources:\n  dir: {__name__}:TaggedDirectory\n"
     )
     before = TaggedDirectory.instances
-    run = services.LocalSync(es_config, connector_id, config_path=config)
+    run = LocalSync(es_config, connector_id, source_factory=create_source, config_path=config)
     await asyncio.to_thread(run.run)
     assert run.status == "completed", run.error
     assert TaggedDirectory.instances > before

@@ -101,9 +101,15 @@ async def test_sandbox_from_the_wizard_and_back_on_resume(tmp_path):
     assert find_sandbox(app.session.sandbox_dir) is None  # the server process is gone
 
     again = SluiceApp(config, test_mode=True)
+    assert again.session.sandbox is None  # not before the first frame (issue 20)
     try:
-        assert again.session.sandbox is not None  # restarted for the resumed setup
-        assert again.session.sandbox.url == url
+        async with again.run_test(size=SIZE) as pilot:
+            # restarted for the resumed setup, in a worker after mount
+            await wait_for(pilot, lambda: again.session.loaded, timeout=60, what="session")
+            assert again.session.sandbox is not None and again.session.sandbox.url == url
+            await wait_for(pilot, lambda: "Step" in wizard(again).sub_title, what="the steps")
+            assert wizard(again).query_one("#es-host").value == url
+            again.session.stop_sandbox()
     finally:
         again.session.stop_sandbox()
 
@@ -111,24 +117,28 @@ async def test_sandbox_from_the_wizard_and_back_on_resume(tmp_path):
 def test_sandbox_keeps_its_port_and_data_across_start_over(tmp_path):
     """Issue 11 item 15: after `sluice --new` the sandbox came back on a new random port,
     leaving config.yml pointing at nothing."""
+    from sluice.core import sandbox as sandboxes
     from sluice.core.sandbox import sandbox_available
-    from sluice.tui import services
     from sluice.tui.session import Session
 
     if not sandbox_available():
         pytest.skip("sandbox extra not installed")
     first = Session.open(tmp_path / "config.yml", start_over=True)
-    sandbox = services.start_sandbox(first.sandbox_dir, port=first.state.sandbox_port)
+    sandbox = sandboxes.start_sandbox(
+        first.sandbox_dir, port=first.state.sandbox_port, any_port_if_taken=True
+    )
     url = sandbox.url
     first.sandbox = sandbox
     first.release_sandbox()
     fresh = Session.open(tmp_path / "config.yml", start_over=True)
     assert fresh.state.sandbox_port is None and fresh.sandbox_dir == first.sandbox_dir
-    again = services.start_sandbox(fresh.sandbox_dir, port=fresh.state.sandbox_port)
+    again = sandboxes.start_sandbox(
+        fresh.sandbox_dir, port=fresh.state.sandbox_port, any_port_if_taken=True
+    )
     try:
         assert again.url == url
     finally:
-        services.stop_sandbox(again)
+        sandboxes.stop_sandbox(again)
 
 
 async def test_sigterm_ends_the_app_cleanly(tmp_path):
@@ -142,3 +152,47 @@ async def test_sigterm_ends_the_app_cleanly(tmp_path):
         os.kill(os.getpid(), signal.SIGTERM)
         await pilot.pause(0.5)
     assert app.return_code == 128 + signal.SIGTERM
+
+
+async def test_first_frame_comes_before_config_keyring_and_sandbox(tmp_path, monkeypatch):
+    """Issue 20: a resumed setup draws the wizard (step list, what is loading) before
+    config.yml and the keyring are read; its steps appear once that work is done."""
+    import threading
+
+    from sluice.tui.session import Session
+    from sluice.tui.state import WizardState, save_state
+
+    config = tmp_path / "config.yml"
+    config.write_text("elasticsearch:\n  host: http://127.0.0.1:9\n  api_key: from-config\n")
+    save_state(
+        WizardState(
+            step=1,
+            completed=[0],
+            es_host="http://127.0.0.1:9",
+            config_written=True,
+            service_type="dir",
+        ),
+        config,
+    )
+    gate = threading.Event()
+    recover = Session._recover_secrets
+
+    def slow_recover(session: Session) -> None:
+        assert gate.wait(20), "the test never opened the gate"
+        recover(session)
+
+    monkeypatch.setattr(Session, "_recover_secrets", slow_recover)
+    app = SluiceApp(str(config), test_mode=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = wizard(app)
+        await wait_for(
+            pilot,
+            lambda: "config.yml" in str(screen.query_one("#nav-status").render()),
+            what="the loading status",
+        )
+        assert not app.session.loaded and app.session.es_api_key == ""
+        assert screen.query_one("#next").disabled and not screen.query("#es-host")
+        gate.set()
+        await wait_for(pilot, lambda: "Step 2" in screen.sub_title, what="the steps")
+        assert app.session.es_api_key == "from-config"
+        assert screen.current == 1 and screen.query_one("#es-api-key").value == "from-config"

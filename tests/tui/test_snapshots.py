@@ -7,16 +7,19 @@ pictures only change when the look does; update with `pytest --snapshot-update`.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import time
 from datetime import datetime, timedelta
 
 import pytest
 
+from sluice.core.engine.progress import Phase, Stalled
 from sluice.core.protocol import Connector, StoreUnavailable
-from sluice.tui import services
 from sluice.tui.app import SluiceApp
 from sluice.tui.monitor_app import MonitorApp
 from sluice.tui.screens import monitor
+from sluice.tui.screens.wizard import WizardScreen
 from sluice.tui.state import WizardState, save_state
 from sluice.tui.widgets import connector_table
 from tests.tui import pinned
@@ -55,7 +58,17 @@ def app_at(step: int, **state_values) -> SluiceApp:
 
 
 async def settle(pilot) -> None:
-    await pilot.pause(0.3)
+    """Wait until the resumed step is on screen and no worker runs (twice in a row, 0.3 s
+    apart: a check may start after a short debounce), then let animations end."""
+    app = pilot.app
+    deadline = asyncio.get_running_loop().time() + 15
+    quiet = 0
+    while quiet < 2 and asyncio.get_running_loop().time() < deadline:
+        screen = app.screen
+        shown = not isinstance(screen, WizardScreen) or screen.shown_step == screen.current
+        busy = any(worker.is_running for worker in app.workers)
+        quiet = quiet + 1 if shown and not busy else 0
+        await pilot.pause(0.3)
     await pilot.wait_for_scheduled_animations()
     await pilot.pause(0.2)
 
@@ -135,15 +148,21 @@ class StalledWhileDeleting(pinned.PinnedFeed):
     panel, the deletion's own progress and ETA."""
 
     def poll(self):
+        reading = super().poll()
+        snapshot = reading.snapshot
+        stalled = Stalled(time.time() - 40.5, 3, 5, "request timed out")  # "for 40 s"
+        counters = dataclasses.replace(snapshot.counters, deleted=41_000)
         return dataclasses.replace(
-            super().poll(),
-            phase="deleting stale documents",
-            deleted=41_000,
-            deleting=True,
-            stale_done=41_000,
-            stale_total=120_000,
-            eta_seconds=79.0,
-            stalled="Elasticsearch not answering for 40 s — retry 3 of 5 (request timed out)",
+            reading,
+            snapshot=dataclasses.replace(
+                snapshot,
+                phase=Phase.DELETING,
+                counters=counters,
+                stale_done=41_000,
+                stale_total=120_000,
+                phase_rate=(120_000 - 41_000) / 79.5,  # an ETA of 79 s
+                stalled=stalled,
+            ),
         )
 
 
@@ -207,7 +226,7 @@ class Unreachable(pinned.PinnedCluster):
 
 
 def _monitor(monkeypatch, cluster: type) -> MonitorApp:
-    monkeypatch.setattr(services, "Cluster", cluster)
+    monkeypatch.setattr(monitor, "Cluster", cluster)
     monkeypatch.setattr(connector_table, "datetime", _PinnedNow)
     monkeypatch.setattr(monitor, "datetime", _PinnedNow)
     return MonitorApp({"host": "https://es.example.internal:9200"}, test_mode=True)

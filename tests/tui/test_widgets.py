@@ -204,9 +204,13 @@ async def test_summary_values_wrap_between_words():
 
 def test_a_finished_sync_shows_its_documents_not_the_deletion_phase():
     """The deletion phase ends with the sync: no "Deleting · deleted 0 of 0" afterwards."""
-    from sluice.tui.feeds import FeedState
+    from sluice.core.engine.progress import Counters, Phase, ProgressSnapshot, SyncStatus
 
-    running = FeedState(status="running", deleting=True, extracted=8, total=8, stale_total=3)
-    assert running.in_deletion and running.progress == (0, 3)
-    done = FeedState(status="completed", deleting=True, extracted=8, total=8, stale_total=0)
-    assert not done.in_deletion and done.progress == (8, 8) and done.fraction == 1.0
+    running = ProgressSnapshot(
+        Phase.DELETING, Counters(extracted=8), 1.0, 0.0, total=8, stale_total=3
+    )
+    assert running.in_deletion and running.shown_progress == (0, 3)
+    done = ProgressSnapshot(
+        Phase.DONE, Counters(extracted=8), 1.0, 0.0, 8, stale_total=0, status=SyncStatus.COMPLETED
+    )
+    assert not done.in_deletion and done.shown_progress == (8, 8) and done.fraction == 1.0

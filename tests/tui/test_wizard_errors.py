@@ -27,7 +27,7 @@ def free_port() -> int:
 
 async def at_step(pilot, app, index: int):
     screen = wizard(app)
-    await wait_for(pilot, lambda: screen.current == index, what=f"step {index + 1}")
+    await wait_for(pilot, lambda: screen.shown_step == index, what=f"step {index + 1}")
     return screen
 
 
@@ -145,6 +145,10 @@ async def test_missing_directory_fails_the_source_test_under_the_field(tmp_path,
             lambda: step.form is not None and text_of(title).endswith(" settings"),
             what="the form of the connector's settings",
         )
+        # the settings read from the record may remount the form: type once nothing runs
+        await wait_for(
+            pilot, lambda: not any(w.is_running for w in app.workers), what="the step idle"
+        )
         step.form.set_value("directory", str(missing))
         await pilot.pause()
         await pilot.click("#source-test-button")
@@ -216,7 +220,7 @@ async def test_scoped_api_key_on_a_cluster_without_security_says_why(
         screen.query_one("#scoped-key").value = False
         await pilot.pause()
         await pilot.press("ctrl+n")
-        await wait_for(pilot, lambda: screen.current == 6, what="review")
+        await wait_for(pilot, lambda: screen.shown_step == 6, what="review")
 
 
 async def test_a_key_that_cannot_be_kept_is_invalidated_not_left_behind(

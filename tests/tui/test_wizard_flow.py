@@ -136,3 +136,44 @@ async def test_command_palette_runs_wizard_actions_and_theme(tmp_path):
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.theme != theme, what="theme toggled")
         assert app.theme in ("sluice-dark", "sluice-light")
+
+
+async def test_step2_checks_run_for_edits_and_on_purpose_never_as_a_side_effect(
+    tmp_path, es_config, monkeypatch
+):
+    """Issue 14 item 3: saved answers are checked once when the step opens; the step's own
+    writes (sandbox address, pinned CA file) start nothing; a user's edit starts one run
+    after the pause, and a result of older answers is never shown."""
+    from sluice.tui.state import WizardState, save_state
+    from sluice.tui.widgets.check_runner import CheckRunner
+
+    runs: list[str] = []
+    run_now = CheckRunner.run_now
+
+    def counted(runner: CheckRunner) -> None:
+        runs.append(runner._settings()["host"])
+        run_now(runner)
+
+    monkeypatch.setattr(CheckRunner, "run_now", counted)
+    config = tmp_path / "config.yml"
+    save_state(
+        WizardState(
+            step=1, completed=[0], service_type="dir", es_host="http://127.0.0.1:9", es_auth="none"
+        ),
+        config,
+    )
+    app = SluiceApp(str(config), test_mode=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = wizard(app)
+        step = screen.step
+        await wait_for(pilot, lambda: step.blocker() != "Checking the connection…", what="checks")
+        await pilot.pause(1.0)  # longer than the debounce: nothing else may start
+        assert runs == ["http://127.0.0.1:9"]  # once, on purpose, for the saved answers
+
+        step._set_quietly(es_host="http://127.0.0.1:9/quiet")  # the step's own write
+        await pilot.pause(1.0)
+        assert runs == ["http://127.0.0.1:9"]
+
+        await fill_elasticsearch(pilot, app, es_config)  # the user's edits
+        await ready(pilot, app)
+        assert runs[1:] == [es_config["host"]]  # one run, after the pause

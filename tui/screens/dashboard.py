@@ -31,9 +31,12 @@ from textual.widgets import (
     TabPane,
 )
 
-from sluice.tui import services
+from sluice.core.invocation import sluice_command
+from sluice.core.workflows.cluster import Cluster
+from sluice.core.workflows.job_failures import export_job_failures
+from sluice.core.workflows.sync_reading import SyncReading
 from sluice.tui.commands import PaletteCommand
-from sluice.tui.feeds import FeedState, SyncFeed
+from sluice.tui.feeds import SyncFeed
 from sluice.tui.screens.modals import ConfirmScreen, DetailScreen
 from sluice.tui.widgets.badges import animations_on, badge_markup, escape
 from sluice.tui.widgets.counters import CountersPanel
@@ -115,7 +118,7 @@ class DashboardScreen(Screen):
     def __init__(self, feed: SyncFeed, *, on_leave=None) -> None:
         super().__init__()
         self.feed = feed
-        self._last: FeedState | None = None
+        self._last: SyncReading | None = None
         self._rates: list[float] = [0.0] * RATE_POINTS  # the last minute, filled from the right
         self._last_rate_sample = 0.0
         self._failures_shown = 0
@@ -150,7 +153,7 @@ class DashboardScreen(Screen):
             with TabPane("History", id="tab-history"):
                 yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
         yield Static(
-            f"Tip: long syncs are safest in the service (`{services.sluice_command()} run`) or "
+            f"Tip: long syncs are safest in the service (`{sluice_command()} run`) or "
             "inside tmux/screen — "
             "closing this terminal suspends the sync (resumable).",
             id="dash-tip",
@@ -178,11 +181,14 @@ class DashboardScreen(Screen):
         self.refresh_view()
         self.action_refresh_history()
 
-    def on_unmount(self) -> None:
+    async def on_unmount(self) -> None:
         if self._remove_stop_hook is not None:
             self._remove_stop_hook()
         if self._untrack is not None:
             self._untrack()
+        close = getattr(self.feed, "close", None)
+        if close is not None:  # the feed's client lives as long as this screen
+            await close()
 
     # ------------------------------------------------------------------ polling
     def refresh_view(self) -> None:
@@ -201,37 +207,30 @@ class DashboardScreen(Screen):
         elif not state.finished and now - self._history_at > HISTORY_SECONDS:
             self.action_refresh_history()
 
-    def _sample_rate(self, state: FeedState, now: float) -> None:
+    def _sample_rate(self, state: SyncReading, now: float) -> None:
         """One sparkline bar per second."""
         self._last_rate_sample = now
-        self._rates = [*self._rates, state.docs_per_second][-RATE_POINTS:]
+        self._rates = [*self._rates, state.snapshot.docs_per_second][-RATE_POINTS:]
         self.query_one("#dash-sparkline", Sparkline).data = self._rates
 
-    def _paint(self, state: FeedState) -> None:
+    def _paint(self, state: SyncReading) -> None:
+        snapshot = state.snapshot
+        counters = snapshot.counters
         self.query_one(CountersPanel).update_values(
-            {
-                "extracted": state.extracted,
-                "indexed": state.indexed,
-                "updated": state.updated,
-                "deleted": state.deleted,
-                "skipped": state.skipped,
-                "failed": state.failed,
-                "bytes": state.bytes,
-                "rate": state.docs_per_second,
-            },
-            labels={"rate": "Docs/s (average)"} if state.rate_is_average else None,
+            {**counters.as_dict(), "rate": snapshot.docs_per_second},
+            labels={"rate": "Docs/s (average)"} if snapshot.rate_is_average else None,
         )
         frame = int(time.time() * 4) if animations_on(self) else 0
         kind = STATUS_BADGE.get(state.status, "pending")
         label = state.status.replace("_", " ").upper()
-        if state.status == "completed" and state.failed:  # not a clean success
-            kind, label = "warn", f"COMPLETED WITH {state.failed:,} FAILED"
+        if state.status == "completed" and counters.failed:  # not a clean success
+            kind, label = "warn", f"COMPLETED WITH {counters.failed:,} FAILED"
         self.query_one("#dash-status", Static).update(
-            f"{badge_markup(kind, frame)} [b]{label}[/b] · {escape(state.phase)}"
+            f"{badge_markup(kind, frame)} [b]{label}[/b] · {escape(str(snapshot.phase))}"
         )
         self._paint_progress(state)
         stall = self.query_one("#dash-stall", Static)
-        if state.stalled and not state.finished:
+        if state.stalled:
             stall.update(f"⚠ {escape(state.stalled)}")
             stall.add_class("-shown")
         else:
@@ -249,28 +248,29 @@ class DashboardScreen(Screen):
         else:
             notice.remove_class("-shown")
 
-    def _paint_progress(self, state: FeedState) -> None:
+    def _paint_progress(self, state: SyncReading) -> None:
         """The current phase's bar: documents read, then stale documents deleted; 100 % only
         once the sync completed."""
+        snapshot = state.snapshot
         self.query_one("#dash-progress-label", Static).update(
-            "Deleting" if state.in_deletion else "Progress"
+            "Deleting" if snapshot.in_deletion else "Progress"
         )
-        fraction = state.fraction
+        fraction = snapshot.fraction
         bar = self.query_one("#dash-progress", ProgressBar)
         if fraction is not None:
             bar.update(total=100, progress=fraction * 100)
         elif state.finished:  # stopped without a known total: a still bar, not a pulse
             bar.update(total=100, progress=0)
-        done, total = state.progress
-        times = f"Elapsed {clock(state.elapsed)}"
-        if state.in_deletion:
+        done, total = snapshot.shown_progress
+        times = f"Elapsed {clock(snapshot.elapsed)}"
+        if snapshot.in_deletion:
             times += f" · deleted {done:,} of {total or 0:,}"
         elif total:
             times += f" · {done:,} of {total:,}"
         else:
             times += " · total unknown (the source does not say)"
         if total and not state.finished:
-            times += f" · ETA {clock(state.eta_seconds)}"
+            times += f" · ETA {clock(snapshot.eta_seconds)}"
         if state.job_id:
             times += f" · job {state.job_id}"
         self.query_one("#dash-times", Static).update(times)
@@ -300,17 +300,19 @@ class DashboardScreen(Screen):
         self._failures_shown = len(rows)
         self.query_one(TabbedContent).get_tab("tab-failures").label = f"Failures ({len(rows)})"
 
-    def _finished(self, state: FeedState) -> None:
+    def _finished(self, state: SyncReading) -> None:
         verdict = {
             "completed": ("Sync completed", "information"),
             "canceled": ("Sync canceled", "warning"),
             "suspended": ("Sync suspended — it resumes with the next run", "warning"),
             "error": ("Sync failed", "error"),
         }.get(state.status, (f"Sync {state.status}", "information"))
-        if state.status == "completed" and state.failed:
+        counters = state.snapshot.counters
+        if state.status == "completed" and counters.failed:
             verdict = ("Sync completed with failures (see the Failures tab)", "warning")
         self.notify(
-            f"{state.indexed:,} indexed, {state.deleted:,} deleted, {state.failed:,} failed.",
+            f"{counters.indexed:,} indexed, {counters.deleted:,} deleted, "
+            f"{counters.failed:,} failed.",
             title=verdict[0],
             severity=verdict[1],  # type: ignore[arg-type]
         )
@@ -326,7 +328,7 @@ class DashboardScreen(Screen):
     async def _load_history(self) -> None:
         settings = getattr(self.feed, "settings", None) or self.app.session.es_settings()
         try:
-            async with services.Cluster(settings) as cluster:
+            async with Cluster(settings) as cluster:
                 jobs = await cluster.list_jobs(self.feed.connector_id, size=20)
         except Exception as exc:
             self.post_message(HistoryLoaded([], f"{type(exc).__name__}: {exc}"))
@@ -406,7 +408,7 @@ class DashboardScreen(Screen):
             return
         destination = Path.cwd() / f"sluice-failures-{job_id}.csv"
         try:
-            count = services.export_job_failures(job_id, destination)
+            count = export_job_failures(job_id, destination)
         except OSError as exc:
             self.notify(f"Cannot write {destination}: {exc.strerror}", severity="error")
             return

@@ -26,7 +26,7 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from sluice.tui import services
+from sluice.core.workflows.cluster import Cluster
 from sluice.tui.commands import PaletteCommand
 from sluice.tui.widgets.banner import Banner
 from sluice.tui.widgets.connector_table import ConnectorTable, ago, status_text, wrap
@@ -114,7 +114,7 @@ class MonitorScreen(Screen):
         self.refresh_seconds = refresh_seconds
         self.deadline = read_deadline(refresh_seconds)
         self.host = host_label(settings)
-        self._cluster: services.Cluster | None = None
+        self._cluster: Cluster | None = None
         self._reading = False
         self._connectors: dict[str, Any] = {}
         self._good_at: datetime | None = None  # end of the last read that succeeded
@@ -157,7 +157,7 @@ class MonitorScreen(Screen):
         try:
             if self._cluster is None:  # one client for the screen's life, built on first use
                 settings = read_settings(self.settings, self.deadline)
-                self._cluster = services.Cluster(settings, read_only=True)
+                self._cluster = Cluster(settings, read_only=True)
             async with asyncio.timeout(self.deadline):
                 connectors = await self._cluster.list_connectors()
             message = Refreshed(connectors, self._cluster.backend)
@@ -299,7 +299,7 @@ class JobHistoryScreen(ModalScreen[None]):
     @work(group="jobs-read")
     async def _read(self) -> None:
         try:
-            async with services.Cluster(self.settings, read_only=True) as cluster:
+            async with Cluster(self.settings, read_only=True) as cluster:
                 jobs = await cluster.list_jobs(self.connector_id, size=50)
         except Exception as exc:
             unreachable, reason = failure(exc, float(self.settings.get("request_timeout", 0)))

@@ -82,6 +82,12 @@ class WizardScreen(Screen):
         self.session = session
         self.steps = [cls(session) for cls in STEP_CLASSES]
         self.busy = False
+        self._wizard_mounted = False
+        self._steps_mounted = False
+        self._loading_words = "Loading the saved setup…"
+        #: The step on screen: None while a resumed setup loads (then `current`, the saved
+        #: step, is not shown yet).
+        self.shown_step: int | None = None
 
     @property
     def current(self) -> int:
@@ -102,7 +108,9 @@ class WizardScreen(Screen):
             yield StepList(STEP_TITLES, id="step-list")
             with Vertical(id="step-area"):
                 with ContentSwitcher(id="steps"):
-                    yield from self.steps
+                    if self.session.loaded:
+                        self._steps_mounted = True
+                        yield from self.steps
                 with Vertical(id="nav"):
                     # the status has a line of its own: between the buttons it had ~20
                     # columns at 80x24 and its sentences were cut
@@ -113,9 +121,45 @@ class WizardScreen(Screen):
                         yield Button("Next ▶", id="next", variant="primary", compact=True)
         yield Footer()
 
-    def on_mount(self) -> None:
-        target = min(self.session.state.step, self.reachable)
-        self.go_to(target)
+    async def on_mount(self) -> None:
+        self._wizard_mounted = True
+        if self.session.loaded:
+            await self.session_loaded()
+        else:
+            self.show_loading(self._loading_words)
+
+    # ------------------------------------------------------------------ resuming
+    @property
+    def loading(self) -> bool:
+        """The app is still reading config.yml/keyring or restarting the sandbox."""
+        return not self.session.loaded
+
+    def show_loading(self, words: str) -> None:
+        """The first frame of a resumed setup: the step list, and what is being loaded."""
+        self._loading_words = words
+        if not self._wizard_mounted or not self.loading:
+            return  # on_mount shows it
+        self.sub_title = "Resuming the setup"
+        self.query_one(StepList).show_progress(
+            self.current, set(self.session.state.completed), self.reachable
+        )
+        status = self.query_one("#nav-status", Static)
+        status.remove_class("-blocked", "-ready")
+        status.add_class("-busy")
+        status.update(escape(words))
+        self.query_one("#next", Button).disabled = True
+        self.query_one("#back", Button).disabled = True
+
+    async def session_loaded(self) -> None:
+        """The session is whole: show the steps (built from it) at the saved step."""
+        if not self._wizard_mounted:
+            return  # compose yields the steps and on_mount opens the saved one
+        if not self._steps_mounted:
+            self._steps_mounted = True
+            for step in self.steps:
+                step.display = False  # as ContentSwitcher hides the children it starts with
+            await self.query_one("#steps", ContentSwitcher).mount_all(self.steps)
+        self.go_to(min(self.session.state.step, self.reachable))
 
     # ------------------------------------------------------------------ moving
     def go_to(self, index: int) -> None:
@@ -126,6 +170,7 @@ class WizardScreen(Screen):
         self.query_one("#steps", ContentSwitcher).current = self.steps[index].id
         self.sub_title = f"Step {index + 1} of {len(self.steps)}: {STEP_TITLES[index]}"
         self.steps[index].on_enter()
+        self.shown_step = index
         self.refresh_nav()
         self.call_after_refresh(self._focus_step)
 
@@ -135,6 +180,8 @@ class WizardScreen(Screen):
             focusable[0].focus()
 
     def refresh_nav(self) -> None:
+        if self.loading:
+            return
         state = self.session.state
         done = set(state.completed)
         self.query_one(StepList).show_progress(self.current, done, self.reachable)
@@ -167,7 +214,7 @@ class WizardScreen(Screen):
             status.add_class("-ready")
 
     def action_next(self) -> None:
-        if self.busy or self.current >= len(self.steps) - 1:
+        if self.loading or self.busy or self.current >= len(self.steps) - 1:
             return
         blocker = self.step.blocker()
         if blocker:
@@ -194,14 +241,14 @@ class WizardScreen(Screen):
             self.refresh_nav()
 
     def action_back(self) -> None:
-        if not self.busy and self.current > 0:
+        if not self.loading and not self.busy and self.current > 0:
             self.go_to(self.current - 1)
 
     def action_focus_steps(self) -> None:
         self.query_one(StepList).focus()
 
     def jump(self, index: int) -> None:
-        if self.busy:
+        if self.loading or self.busy:
             return
         if index > self.reachable:
             self.notify(

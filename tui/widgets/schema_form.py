@@ -6,7 +6,7 @@ fields use SecretInput (masked, no copy/cut). Fields appear and disappear with
 `depends_on`; `ui_restrictions: ["advanced"]` fields fold into "Advanced settings". A
 field's tooltip shows on hover and, so the mouse is never needed, as a hint line while the
 field has focus. Rules are not decided here: visibility, coercion and validation come from
-`tui.services` (sources.schema).
+`sources.schema`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Checkbox, Collapsible, Input, Label, Select, Static, TextArea
 
-from sluice.tui import services
+from sluice.sources.schema import coerce_value, visible_fields
 from sluice.tui.widgets.badges import escape
 from sluice.tui.widgets.field_status import FieldStatus
 from sluice.tui.widgets.secret_input import SecretInput
@@ -145,7 +145,7 @@ class SchemaField(Vertical):
         """The value to store; ValueError (naming the field) when the text doesn't fit."""
         raw = self.raw_value()
         if isinstance(raw, str):
-            return services.coerce_value(self.entry, raw)
+            return coerce_value(self.entry, raw)
         return raw
 
 
@@ -224,7 +224,7 @@ class SchemaForm(Vertical):
             control.value = "" if value is None else str(value)
 
     def refresh_visibility(self) -> None:
-        visible = set(services.visible_fields(self.configuration()))
+        visible = set(visible_fields(self.configuration()))
         for key, field in self.fields.items():
             field.display = key in visible
 

@@ -7,11 +7,11 @@ import pytest
 from sluice.core.config import (
     DEFAULTS,
     ELASTIC_SOURCES,
-    Config,
     ConfigError,
     config_from_text,
     load_config,
 )
+from sluice.core.config.loader import config_from_mapping
 
 
 def leaves(data, prefix=""):
@@ -170,7 +170,7 @@ def test_sluice_only_keys_are_known():
 
 
 def test_from_mapping_applies_the_same_rules():
-    config = Config.from_mapping(
+    config = config_from_mapping(
         {
             "elasticsearch.host": "${HOST}",
             "elasticsearch.bulk.chunk_size": "${CHUNK|250}",
@@ -184,7 +184,7 @@ def test_from_mapping_applies_the_same_rules():
     assert config.path is None
 
     with pytest.raises(ConfigError) as caught:
-        Config.from_mapping({"elasticsearch": {"bulk": {"chunk_size": 0}}}, path="mem.yml")
+        config_from_mapping({"elasticsearch": {"bulk": {"chunk_size": 0}}}, path="mem.yml")
     assert str(caught.value) == (
         "mem.yml: elasticsearch.bulk.chunk_size: must be an integer between 1 and 10000 (got 0)"
     )

@@ -148,3 +148,30 @@ def test_fingerprint_spellings():
     assert format_fingerprint(digest) == ":".join(["AB"] * 32)
     with pytest.raises(ValueError, match="64 hexadecimal digits"):
         normalize_fingerprint("AB:CD")
+
+
+def test_trust_is_offered_only_for_an_untrusted_https_certificate():
+    from sluice.core.es.tls import trust_offer_applies
+
+    assert trust_offer_applies("https://es:9200", tls_failed=True, field="ca_certs")
+    assert trust_offer_applies(" HTTPS://es:9200", tls_failed=True, field="ca_certs")
+    assert not trust_offer_applies("http://es:9200", tls_failed=True, field="ca_certs")
+    assert not trust_offer_applies("https://es:9200", tls_failed=False, field="ca_certs")
+    # a wrong client setting (or no field) is not fixed by trusting the server's certificate
+    assert not trust_offer_applies("https://es:9200", tls_failed=True, field="verify_certs")
+    assert not trust_offer_applies("https://es:9200", tls_failed=True, field=None)
+
+
+def test_the_certificate_offered_is_the_top_of_the_chain():
+    from datetime import UTC, datetime
+
+    from sluice.core.es.tls import CertInfo, certificate_to_offer
+
+    def cert(name: str, is_ca: bool) -> CertInfo:
+        now = datetime.now(UTC)
+        return CertInfo(name, "ca", "AA:" * 31 + "AA", now, now, is_ca)
+
+    leaf, ca = cert("leaf", False), cert("ca", True)
+    assert certificate_to_offer([leaf, ca]) is ca
+    assert certificate_to_offer([leaf]) is leaf  # self-signed: the server's own
+    assert certificate_to_offer([]) is None

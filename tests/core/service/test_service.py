@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from sluice.core.config import Config
+from sluice.core.config.loader import config_from_mapping
 from sluice.core.protocol import ConnectorStatus, ConnectorStore, JobStatus, open_store
 from sluice.core.service import ConnectorService
 from sluice.sources.registry import create_source, get_source_class
@@ -48,7 +48,7 @@ async def new_connector(store: ConnectorStore, values: dict[str, Any] | None) ->
 def service_for(
     es_config: dict[str, Any], connector_ids: list[str], **service: Any
 ) -> ConnectorService:
-    config = Config.from_mapping(
+    config = config_from_mapping(
         {
             "elasticsearch": es_config,
             "connectors": [{"connector_id": c, "service_type": "dir"} for c in connector_ids],

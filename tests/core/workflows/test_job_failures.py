@@ -8,7 +8,7 @@ import csv
 import json
 
 from sluice.core.workflows import export_job_failures, job_failures, local_failure_log
-from sluice.tui import services
+from sluice.core.workflows.job_failures import failure_rows
 
 ENTRY = {"time": "2026-03-14T09:26:53+00:00", "operation": "extract", "reason": "unreadable"}
 
@@ -29,7 +29,9 @@ def test_a_job_run_here_reads_and_exports(tmp_path, monkeypatch):
     rows = list(csv.reader(target.open()))
     assert rows[0] == ["time", "id", "name", "operation", "reason"] and len(rows) == 4
     # the TUI's rows come from the same reader
-    assert services.job_failures("job-1")[0][1:4] == ("doc-0", "extract", "unreadable")
+    row = failure_rows("job-1")[0]
+    assert (row.doc_id, row.operation, row.reason) == ("doc-0", "extract", "unreadable")
+    assert row.document == "/srv/0.pdf"
 
 
 def test_a_job_run_elsewhere_has_none_here(tmp_path, monkeypatch):
@@ -46,5 +48,5 @@ def test_an_id_never_reaches_outside_the_state_folder(tmp_path, monkeypatch):
     _log(state / "elsewhere", 2)  # what jobs/../elsewhere/failures.ndjson names
     for job_id in ("../elsewhere", "..", "a/b", "", "x" * 5000):
         assert local_failure_log(job_id) is None
-        assert services.export_job_failures(job_id, tmp_path / "out.csv") is None
+        assert export_job_failures(job_id, tmp_path / "out.csv") is None
     assert not (tmp_path / "out.csv").exists()

@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
-from sluice.tui import services
+from sluice.core.invocation import sluice_command
 
 if TYPE_CHECKING:
     from sluice.tui.session import Session
@@ -56,7 +56,7 @@ class Step(VerticalScroll):
         yield Static(self.TITLE, classes="step--title")
         if self.HELP:
             # "{sluice}" becomes the command that works here (`.venv/bin/sluice` off PATH)
-            text = self.HELP.replace("{sluice}", services.sluice_command())
+            text = self.HELP.replace("{sluice}", sluice_command())
             yield Static(text, classes="step--help")
 
     # ------------------------------------------------------------------ the contract

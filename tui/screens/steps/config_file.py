@@ -19,7 +19,21 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Button, Checkbox, Input, RadioButton, RadioSet, Static
 
-from sluice.tui import services
+from sluice.core.checks.cluster import detect_connector_api
+from sluice.core.config import ConfigError
+from sluice.core.config.elastic_compat import FLAG as CONNECTORS_API_FLAG
+from sluice.core.config.elastic_compat import flag_for_cluster, unreadable_settings
+from sluice.core.es.tls import CertificateError, save_pinned_ca
+from sluice.core.invocation import sluice_command
+from sluice.core.secrets import (
+    SecretError,
+    SecretPlacement,
+    env_var_name,
+    keyring_status,
+    place_secret,
+    planned_reference,
+)
+from sluice.core.workflows.config_file import config_document, preview_config
 from sluice.tui.screens.steps.base import Step
 from sluice.tui.widgets.badges import escape
 from sluice.tui.widgets.field_status import FieldStatus
@@ -67,7 +81,7 @@ class ConfigFileStep(Step):
 
     def __init__(self, session) -> None:
         super().__init__(session)
-        self._keyring = services.keyring_status()
+        self._keyring = keyring_status()
         self._problem = ""
         # Does the cluster of step 2 have the Connector API? None: unknown (yet).
         self._connector_api: bool | None = None
@@ -130,7 +144,7 @@ class ConfigFileStep(Step):
 
     @work(exclusive=True, group="connector-api")
     async def _ask_connector_api(self, asked: int, settings: dict) -> None:
-        answer = await services.connector_api_available(settings)
+        answer = await detect_connector_api(settings)
         if asked != self._api_asked:
             return  # asked with answers that have changed since
         self._connector_api, self._api_checking = answer, False
@@ -138,8 +152,8 @@ class ConfigFileStep(Step):
 
     # ------------------------------------------------------------------ answers
     @property
-    def placement(self) -> services.SecretPlacement:
-        return services.SecretPlacement(self.session.state.secret_placement)
+    def placement(self) -> SecretPlacement:
+        return SecretPlacement(self.session.state.secret_placement)
 
     def _secrets(self) -> list[tuple[str, str, str]]:
         """(config key, secret name, value) of the secrets config.yml must reference."""
@@ -191,15 +205,15 @@ class ConfigFileStep(Step):
         # Known: false where the cluster has no Connector API, else left out (Elastic's
         # default, true). Unknown (unreachable, still asking): the file keeps what it says.
         if not self._api_checking and self._connector_api is not None:
-            flag = services.connectors_api_flag(self._connector_api)
-            section[services.CONNECTORS_API_FLAG] = flag
+            flag = flag_for_cluster(self._connector_api)
+            section[CONNECTORS_API_FLAG] = flag
         if state.es_auth == "basic":
             section["username"] = state.es_username
         for key, name, value in self._secrets():
             if for_preview:
-                section[key] = services.secret_reference_preview(self.placement, name, value)
+                section[key] = planned_reference(self.placement, name, value)
             else:
-                section[key] = services.place_secret(self.placement, name, value)
+                section[key] = place_secret(self.placement, name, value)
         return section
 
     def connector_entry(self) -> dict | None:
@@ -222,16 +236,16 @@ class ConfigFileStep(Step):
         env_hint = self.query_one("#env-hint", Static)
         if has_secret:
             description = placement.describe()
-            if placement is services.SecretPlacement.KEYRING:
+            if placement is SecretPlacement.KEYRING:
                 description += "\n" + self._keyring.explanation
             text.update(escape(description))
         else:
             text.update("No secret to store: this cluster is used without authentication.")
-        consent.set_class(has_secret and placement is services.SecretPlacement.FILE, "-shown")
-        env_names = [services.env_var_name(name) for _, name, _ in self._secrets()]
-        if has_secret and placement is services.SecretPlacement.ENV:
+        consent.set_class(has_secret and placement is SecretPlacement.FILE, "-shown")
+        env_names = [env_var_name(name) for _, name, _ in self._secrets()]
+        if has_secret and placement is SecretPlacement.ENV:
             env_hint.update(
-                f"Before `{services.sluice_command()} run` or Elastic's service starts, set "
+                f"Before `{sluice_command()} run` or Elastic's service starts, set "
                 + ", ".join(f"[b]{n}[/b]" for n in env_names)
                 + " in its environment (e.g. a systemd EnvironmentFile, mode 0600). "
                 "This session keeps using the value you typed."
@@ -250,11 +264,11 @@ class ConfigFileStep(Step):
             return
         path_status.clear()
         try:
-            document = services.config_document(
+            document = config_document(
                 path, self.es_section(for_preview=True), self.connector_entry()
             )
-            result = services.preview_config(document)
-        except services.ConfigError as exc:
+            result = preview_config(document)
+        except ConfigError as exc:
             self._problem = str(exc)
             path_status.show("fail", str(exc), "fix the file by hand or choose another path")
             preview.update("")
@@ -283,7 +297,7 @@ class ConfigFileStep(Step):
     def _show_api_note(self) -> None:
         """What the cluster's Connector API (or its absence) means for config.yml."""
         note = self.query_one("#api-note", Static)
-        flag = services.CONNECTORS_API_FLAG
+        flag = CONNECTORS_API_FLAG
         if self._api_asked is None:
             text = ""  # not asked yet (the step is not shown)
         elif self._api_checking:
@@ -297,7 +311,7 @@ class ConfigFileStep(Step):
         elif self._connector_api is None:
             text = (
                 f"Could not tell whether this cluster has the Connector API: {flag} stays as "
-                f"the file has it. `{services.sluice_command()} check` says whether it must "
+                f"the file has it. `{sluice_command()} check` says whether it must "
                 "be false."
             )
         else:
@@ -307,7 +321,7 @@ class ConfigFileStep(Step):
 
     def _show_compat(self, es_section: dict) -> None:
         """The settings about to be written that Elastic's service would not read."""
-        problems = services.elastic_incompatibilities(es_section)
+        problems = unreadable_settings(es_section)
         box = self.query_one("#compat-box")
         box.set_class(bool(problems), "-shown")
         lines = [
@@ -330,8 +344,8 @@ class ConfigFileStep(Step):
     async def _save_ca(self, host: str, fingerprint: str, folder: Path) -> None:
         status = self.query_one("#compat-status", FieldStatus)
         try:
-            path = await services.save_pinned_ca(host, fingerprint, folder)
-        except (services.CertificateError, ValueError, OSError) as exc:
+            path = await save_pinned_ca(host, fingerprint, folder)
+        except (CertificateError, ValueError, OSError) as exc:
             status.show("fail", f"CA file not saved: {exc}", "check the endpoint in step 2")
             return
         self.session.state.es_ca_certs = str(path)
@@ -351,10 +365,10 @@ class ConfigFileStep(Step):
             return "The existing file has a problem (see above)."
         if self._secrets():
             placement = self.placement
-            if placement is services.SecretPlacement.KEYRING and not self._keyring.available:
+            if placement is SecretPlacement.KEYRING and not self._keyring.available:
                 return "No OS keyring here: pick an environment variable or the file."
             if (
-                placement is services.SecretPlacement.FILE
+                placement is SecretPlacement.FILE
                 and not self.query_one("#file-consent", Checkbox).value
             ):
                 return "Tick the box to accept a plain-text secret in the file."
@@ -365,14 +379,12 @@ class ConfigFileStep(Step):
         status = self.query_one("#config-status", FieldStatus)
         try:
             section = self.es_section(for_preview=False)
-            document = services.config_document(
-                state.config_path.strip(), section, self.connector_entry()
-            )
-            path = services.save_config(document)
-        except services.SecretError as exc:
+            document = config_document(state.config_path.strip(), section, self.connector_entry())
+            path = document.save()
+        except SecretError as exc:
             status.show("fail", str(exc), "pick another place for the secret")
             return False
-        except services.ConfigError as exc:
+        except ConfigError as exc:
             status.show("fail", str(exc))
             return False
         state.config_written = True

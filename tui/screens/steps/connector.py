@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.widgets import Button, Collapsible, Input, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
-from sluice.tui import services
+from sluice.sources.registry import available_sources, get_source_class
 from sluice.tui.screens.steps.base import Step
 from sluice.tui.widgets.badges import escape
 from sluice.tui.widgets.copyable import CopyableValue
@@ -81,7 +81,7 @@ class ConnectorStep(Step):
             yield Button("Start a new connector instead", id="connector-new", compact=True)
 
     def on_mount(self) -> None:
-        self._sources = services.list_sources()
+        self._sources = available_sources()
         select = self.query_one("#connector-type", Select)
         select.set_options(
             [(f"{s.display_name} ({s.service_type})", s.service_type) for s in self._sources]
@@ -271,10 +271,13 @@ class ConnectorStep(Step):
                     connector = await cluster.get_connector(state.connector_id)
                     verb = "updated"
                 else:
+                    source_class = get_source_class(state.service_type or "")
                     connector = await cluster.create_connector(
                         service_type=state.service_type or "",
                         name=state.connector_name.strip(),
                         description=state.connector_description.strip(),
+                        features=source_class.features(),
+                        configuration=source_class.default_configuration(),
                     )
                     verb = "created"
         except Exception as exc:

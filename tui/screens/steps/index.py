@@ -17,7 +17,13 @@ from textual.timer import Timer
 from textual.widgets import Checkbox, Input, OptionList, RadioSet, Select, Static
 from textual.widgets.option_list import Option
 
-from sluice.tui import services
+from sluice.core.checks.index_names import index_name_problems, unused_index_name
+from sluice.core.config import ConfigError
+from sluice.core.content_index import LANGUAGES
+from sluice.core.echo import ellipsize
+from sluice.core.secrets import SecretPlacement, mask
+from sluice.core.workflows import IndexConnection, IndexNotConnected, InvalidConnectorInput
+from sluice.core.workflows.config_file import config_document
 from sluice.tui.screens.steps.base import Step
 from sluice.tui.widgets.badges import escape
 from sluice.tui.widgets.field_status import FieldStatus
@@ -49,7 +55,7 @@ class IndexChecked(Message):
 def describe_owner(connector) -> str:
     """How a connector is named in "used by ..." messages."""
     if connector.name:
-        return f"connector '{services.ellipsize(connector.name, 40)}' ({connector.id})"
+        return f"connector '{ellipsize(connector.name, 40)}' ({connector.id})"
     return f"connector {connector.id}"
 
 
@@ -100,7 +106,7 @@ class IndexStep(Step):
             yield FieldRow(
                 "Language",
                 Select(
-                    [(name, code) for code, name, _ in services.LANGUAGES],
+                    [(name, code) for code, name, _ in LANGUAGES],
                     value=state.language,
                     allow_blank=False,
                     id="index-language",
@@ -133,7 +139,7 @@ class IndexStep(Step):
         return set(self._owners) | set(self._indices)
 
     def _suggest(self, name: str) -> str:
-        return services.unused_index_name(name, self.taken)
+        return unused_index_name(name, self.taken)
 
     # ------------------------------------------------------------------ mode
     @on(RadioSet.Changed, "#index-mode")
@@ -196,16 +202,16 @@ class IndexStep(Step):
             return
         self._local_problems = self._problems(name)
         if self._local_problems:
-            shown = repr(services.ellipsize(name)) if name else "the name"
+            shown = repr(ellipsize(name)) if name else "the name"
             suggestion = self._suggest(name or state.connector_name or "content")
             status.show(
                 "fail",
                 f"{shown} " + "; ".join(self._local_problems),
-                f"try {services.ellipsize(suggestion)!r}",
+                f"try {ellipsize(suggestion)!r}",
             )
             self.changed()
             return
-        status.show("running", f"checking {services.ellipsize(name)} in the cluster…")
+        status.show("running", f"checking {ellipsize(name)} in the cluster…")
         self.changed()
         generation = self._generation
         if now:
@@ -218,7 +224,7 @@ class IndexStep(Step):
         and another connector writing there."""
         if not name:
             return ["is empty"]
-        problems = services.index_name_problems(name)
+        problems = index_name_problems(name)
         owner = self._owners.get(name)
         if owner:
             problems.append(
@@ -348,12 +354,12 @@ class IndexStep(Step):
         if not state.connector_id:
             status.show("fail", "no connector yet", "go back to step 3")
             return False
-        placement = services.SecretPlacement(state.secret_placement)
+        placement = SecretPlacement(state.secret_placement)
         env_file = None
-        if state.scoped_key and placement is services.SecretPlacement.ENV:
+        if state.scoped_key and placement is SecretPlacement.ENV:
             # Elasticsearch shows a new key once: keep it where ${VAR} can find it.
             env_file = self.session.state_file.parent / "sluice.env"
-        request = services.IndexConnection(
+        request = IndexConnection(
             connector_id=state.connector_id,
             service_type=state.service_type or "",
             index_name=name,
@@ -366,16 +372,14 @@ class IndexStep(Step):
         )
         status.show("running", f"preparing {name}…")
         try:
-            document = (
-                services.config_document(state.config_path, {}, None) if state.scoped_key else None
-            )
+            document = config_document(state.config_path, {}, None) if state.scoped_key else None
             async with self.session.cluster() as cluster:
                 connected = await cluster.connect_index(request, document)
-        except services.IndexNotConnected as exc:
+        except IndexNotConnected as exc:
             hint = "untick the API key box to go on" if exc.code == "no_api_key" else ""
             status.show("fail", str(exc), hint)
             return False
-        except (services.InvalidConnectorInput, services.ConfigError) as exc:
+        except (InvalidConnectorInput, ConfigError) as exc:
             status.show("fail", str(exc))
             return False
         except Exception as exc:
@@ -385,7 +389,7 @@ class IndexStep(Step):
         message = f"index {name} {verb} and attached to the connector"
         if connected.api_key is not None:
             self.session.scoped_api_key = connected.api_key.encoded
-            message += f"; API key {services.mask(connected.api_key.encoded)} stored"
+            message += f"; API key {mask(connected.api_key.encoded)} stored"
             if connected.env_file is not None:
                 message += (
                     f" in {connected.env_file} (0600: use it as the service's EnvironmentFile)"

@@ -10,7 +10,8 @@ from textual.message import Message
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from sluice.tui import services
+from sluice.core.doctor import planned_environment_checks, run_environment_checks
+from sluice.sources.registry import SourceInfo, available_sources
 from sluice.tui.screens.steps.base import Step
 from sluice.tui.widgets.badges import escape
 from sluice.tui.widgets.check_list import CheckList, CheckView
@@ -43,7 +44,7 @@ class PrerequisitesStep(Step):
 
     def __init__(self, session) -> None:
         super().__init__(session)
-        self._sources: list[services.SourceInfo] = []
+        self._sources: list[SourceInfo] = []
         self._doctor_done = False
 
     def compose(self) -> ComposeResult:
@@ -61,7 +62,7 @@ class PrerequisitesStep(Step):
 
     def on_mount(self) -> None:
         try:
-            self._sources = services.list_sources()
+            self._sources = available_sources()
         except Exception as exc:  # a broken plugin must not break the wizard
             self._sources = []
             self.notify(f"Could not list the sources: {exc}", severity="error")
@@ -141,13 +142,13 @@ class PrerequisitesStep(Step):
 
     def run_doctor(self) -> None:
         self._doctor_done = False
-        self.query_one(CheckList).begin(services.environment_checks(self.session.config_path))
+        self.query_one(CheckList).begin(planned_environment_checks(self.session.config_path))
         self._doctor_worker()
         self.changed()
 
     @work(exclusive=True, group="doctor")
     async def _doctor_worker(self) -> None:
-        async for result in services.run_environment_checks(self.session.config_path):
+        async for result in run_environment_checks(self.session.config_path):
             self.post_message(DoctorResult(CheckView.from_result(result)))
         self.post_message(DoctorDone())
 

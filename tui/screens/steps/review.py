@@ -9,7 +9,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, Select, Static
 
-from sluice.tui import services
+from sluice.core.invocation import sluice_command
+from sluice.core.protocol import SyncJob
+from sluice.core.secrets import mask
+from sluice.core.workflows.local_sync import LocalSync
+from sluice.sources.registry import create_source
 from sluice.tui.feeds import LocalSyncFeed, ServiceJobFeed
 from sluice.tui.screens.steps.base import Step
 from sluice.tui.widgets.field_status import FieldStatus
@@ -25,7 +29,7 @@ class ReviewStep(Step):
     HELP = "Everything is saved. Start a first sync here, or let the service run it."
     BINDINGS = [Binding("ctrl+s", "start_sync", "Start sync")]
     #: The connector's suspended (or silent) job, when there is one to resume.
-    _resumable: services.SyncJob | None = None
+    _resumable: SyncJob | None = None
 
     DEFAULT_CSS = """
     ReviewStep #sync-actions { height: auto; margin-top: 1; }
@@ -44,27 +48,16 @@ class ReviewStep(Step):
                 "Hand to service",
                 id="hand-over",
                 compact=True,
-                tooltip=f"Queue a pending job that a running `{services.sluice_command()} run` "
-                "picks up",
+                tooltip=f"Queue a pending job that a running `{sluice_command()} run` picks up",
             )
         yield FieldStatus(id="review-status")
         yield Static(
             "Start sync runs here and stops with this terminal (it is then suspended and "
             "resumes later). For long syncs, hand it to the service "
-            f"(`{services.sluice_command()} run -c config.yml`, e.g. under systemd) or run "
+            f"(`{sluice_command()} run -c config.yml`, e.g. under systemd) or run "
             "Sluice inside tmux/screen.",
             id="review-tip",
         )
-
-    def on_mount(self) -> None:
-        if not services.engine_available():
-            button = self.query_one("#start-sync", Button)
-            button.disabled = True
-            button.tooltip = "The sync engine is not installed in this build"
-            self.query_one("#review-status", FieldStatus).show(
-                "warn",
-                "this build has no sync engine: hand the job to the service instead",
-            )
 
     def on_enter(self) -> None:
         state, session = self.session.state, self.session
@@ -79,8 +72,7 @@ class ReviewStep(Step):
             ),
             (
                 "Authentication",
-                auth
-                + (f" {services.mask(session.es_api_key)}" if state.es_auth == "api_key" else ""),
+                auth + (f" {mask(session.es_api_key)}" if state.es_auth == "api_key" else ""),
             ),
             ("Connector", f"{state.connector_name} ({state.connector_id or 'not created'})"),
             ("config.yml", state.config_path + ("" if state.config_written else " (not written)")),
@@ -157,9 +149,6 @@ class ReviewStep(Step):
 
     @on(Button.Pressed, "#start-sync")
     def start_sync(self) -> None:
-        if not services.engine_available():
-            self.notify("This build has no sync engine.", severity="warning")
-            return
         blocker = self.blocker()
         if blocker:
             self.notify(blocker, severity="warning")
@@ -175,10 +164,11 @@ class ReviewStep(Step):
         resume = job_type == RESUME and interrupted is not None
         if interrupted is not None and not resume and not await self._discard(interrupted):
             return
-        run = services.LocalSync(
+        run = LocalSync(
             self.session.es_settings(),
             state.connector_id or "",
             job_type="full" if job_type == RESUME else job_type,
+            source_factory=create_source,
             resume_job_id=interrupted if resume else None,
             config_path=state.config_path or None,
         )
@@ -228,7 +218,7 @@ class ReviewStep(Step):
         self.session.save()
         status.show(
             "ok",
-            f"job {job_id} is pending: a running `{services.sluice_command()} run` picks it up",
+            f"job {job_id} is pending: a running `{sluice_command()} run` picks it up",
         )
         feed = ServiceJobFeed(
             self.session.es_settings(),
@@ -247,7 +237,7 @@ class ReviewStep(Step):
             ),
             PaletteCommand(
                 "Hand it to the service",
-                f"Queue a pending job for `{services.sluice_command()} run`",
+                f"Queue a pending job for `{sluice_command()} run`",
                 self.hand_over,
             ),
         ]

@@ -12,7 +12,14 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Static
 
-from sluice.tui import services
+from sluice.sources.checking import (
+    SourceTest,
+    check_source,
+    configuration_errors,
+    merge_configuration,
+)
+from sluice.sources.directory.source import sample_data_directory
+from sluice.sources.registry import available_sources
 from sluice.tui.screens.steps.base import Step
 from sluice.tui.widgets.badges import escape
 from sluice.tui.widgets.field_status import FieldStatus
@@ -28,7 +35,7 @@ class ConfigurationLoaded(Message):
 
 
 class SourceTested(Message):
-    def __init__(self, result: services.SourceTest) -> None:
+    def __init__(self, result: SourceTest) -> None:
         self.result = result
         super().__init__()
 
@@ -68,7 +75,7 @@ class SourceDetailsStep(Step):
     def on_enter(self) -> None:
         state = self.session.state
         key = (state.service_type, state.connector_id)
-        sample = services.sample_data_directory()
+        sample = sample_data_directory()
         self.query_one("#use-sample").display = state.service_type == "dir" and sample is not None
         if key != self._form_key:
             self.query_one("#source-title", Static).update("Loading the connector's settings…")
@@ -87,7 +94,7 @@ class SourceDetailsStep(Step):
                 return
             stored = connector.configuration if connector is not None else None
         try:
-            configuration = services.merge_configuration(service_type, stored)
+            configuration = merge_configuration(service_type, stored)
         except Exception as exc:
             self.post_message(ConfigurationLoaded(key, None, str(exc)))
             return
@@ -104,11 +111,7 @@ class SourceDetailsStep(Step):
         self._touched = set()
         self.session.source_configuration = message.configuration
         info = next(
-            (
-                s
-                for s in services.list_sources()
-                if s.service_type == self.session.state.service_type
-            ),
+            (s for s in available_sources() if s.service_type == self.session.state.service_type),
             None,
         )
         name = info.display_name if info else self.session.state.service_type
@@ -137,9 +140,7 @@ class SourceDetailsStep(Step):
         configuration = form.configuration()
         self.session.source_configuration = configuration
         try:
-            errors = services.configuration_errors(
-                self.session.state.service_type or "", configuration
-            )
+            errors = configuration_errors(self.session.state.service_type or "", configuration)
         except Exception as exc:
             errors = {"": str(exc)}
         errors.update(form.coerce_errors)
@@ -150,7 +151,7 @@ class SourceDetailsStep(Step):
 
     @on(Button.Pressed, "#use-sample")
     def _use_sample(self) -> None:
-        sample = services.sample_data_directory()
+        sample = sample_data_directory()
         form = self.form
         if sample is not None and form is not None and "directory" in form.fields:
             form.set_value("directory", str(sample))
@@ -170,7 +171,7 @@ class SourceDetailsStep(Step):
 
     @work(exclusive=True, group="source-test")
     async def _test_worker(self, service_type: str, configuration: dict) -> None:
-        result = await services.test_source(service_type, configuration)
+        result = await check_source(service_type, configuration)
         self.post_message(SourceTested(result))
 
     def on_source_tested(self, message: SourceTested) -> None:
@@ -179,7 +180,7 @@ class SourceDetailsStep(Step):
         self._show_test(message.result)
         self.changed()
 
-    def _show_test(self, result: services.SourceTest) -> None:
+    def _show_test(self, result: SourceTest) -> None:
         status = self.query_one("#source-test", FieldStatus)
         form = self.form
         if result.ok:
@@ -227,7 +228,7 @@ class SourceDetailsStep(Step):
         configuration = form.configuration()
         status = self.query_one("#source-test", FieldStatus)
         status.show("running", "testing the connection before saving…")
-        result = await services.test_source(state.service_type or "", configuration)
+        result = await check_source(state.service_type or "", configuration)
         self._show_test(result)
         if not result.ok:
             return False

@@ -1,0 +1,68 @@
+"""Watch a job a service runs: its record read again and again through ONE client and store,
+opened on the first read and kept until `close()` — a screen refreshing every 2 s must not
+build a client (and a connection pool) per read."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from elasticsearch import AsyncElasticsearch
+
+from sluice.core.engine.progress import RateMeter
+from sluice.core.es import build_client
+from sluice.core.protocol import ConnectorStore, SyncJob, open_store
+from sluice.core.workflows.job_progress import snapshot_from_job
+from sluice.core.workflows.sync_reading import SyncReading
+
+
+class JobWatcher:
+    """Readings of one job from its record; the rate is measured between reads."""
+
+    def __init__(
+        self, settings: Mapping[str, Any], job_id: str, *, user_agent: str = "sluice-tui"
+    ) -> None:
+        self.settings = dict(settings)
+        self.job_id = job_id
+        self.user_agent = user_agent
+        self._client: AsyncElasticsearch | None = None
+        self._store: ConnectorStore | None = None
+        self._rate = RateMeter(window=20.0)
+
+    async def _open(self) -> ConnectorStore:
+        if self._client is None:
+            self._client = build_client(self.settings, user_agent=self.user_agent)
+        if self._store is None:
+            self._store = await open_store(self._client, es_settings=self.settings)
+        return self._store
+
+    async def job(self) -> SyncJob | None:
+        """The job's record now (None: not found)."""
+        return await (await self._open()).get_job(self.job_id)
+
+    async def read(self) -> SyncReading | None:
+        """The job as a reading (None: not found). Raises what the client raises."""
+        job = await self.job()
+        if job is None:
+            return None
+        rate = self._rate.sample(time.monotonic(), int(job.indexed_document_count or 0))
+        return SyncReading(
+            status=str(job.status or "pending"),
+            snapshot=snapshot_from_job(job, docs_per_second=rate),
+            job_id=self.job_id,
+        )
+
+    async def cancel(self) -> None:
+        """Ask the service to cancel the job (it ends `canceled` once the service sees it)."""
+        await (await self._open()).request_cancel(self.job_id)
+
+    @property
+    def is_open(self) -> bool:
+        """A client is held (between the first read and `close()`)."""
+        return self._client is not None
+
+    async def close(self) -> None:
+        client, self._client, self._store = self._client, None, None
+        if client is not None:
+            await client.close()
