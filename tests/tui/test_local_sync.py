@@ -44,8 +44,10 @@ async def start_local_sync(pilot, app):
         lambda: not button.disabled and screen.step.blocker() is None,
         what="start sync ready",
     )
-    await pilot.click("#start-sync")
-    await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), what="dashboard")
+    await pilot.press("ctrl+s")  # the step's key for Start sync (a click can land mid-layout)
+    await wait_for(
+        pilot, lambda: isinstance(app.screen, DashboardScreen), timeout=60, what="dashboard"
+    )
     return app.screen
 
 

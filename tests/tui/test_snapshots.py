@@ -62,12 +62,19 @@ async def settle(pilot) -> None:
     apart: a check may start after a short debounce), then let animations end."""
     app = pilot.app
     deadline = asyncio.get_running_loop().time() + 15
-    quiet = 0
-    while quiet < 2 and asyncio.get_running_loop().time() < deadline:
+    quiet, last = 0, None
+    while quiet < 3 and asyncio.get_running_loop().time() < deadline:
         screen = app.screen
         shown = not isinstance(screen, WizardScreen) or screen.shown_step == screen.current
         busy = any(worker.is_running for worker in app.workers)
-        quiet = quiet + 1 if shown and not busy else 0
+        # the focused field is scrolled into view once the step is up: wait until it stays
+        where = (
+            id(app.focused),
+            tuple(w.scroll_offset for w in screen.query("*") if w.is_scrollable),
+        )
+        settled = shown and not busy and app.focused is not None and where == last
+        quiet = quiet + 1 if settled else 0
+        last = where
         await pilot.pause(0.3)
     await pilot.wait_for_scheduled_animations()
     await pilot.pause(0.2)

@@ -149,8 +149,19 @@ async def test_missing_directory_fails_the_source_test_under_the_field(tmp_path,
         await wait_for(
             pilot, lambda: not any(w.is_running for w in app.workers), what="the step idle"
         )
-        step.form.set_value("directory", str(missing))
-        await pilot.pause()
+        # a late remount (the record's settings arriving) would drop a value typed before it:
+        # type until the form on screen holds it for a while, as a user would see it
+        holds = 0
+        for _ in range(100):
+            form = step.form
+            if form.fields["directory"].raw_value() != str(missing):
+                form.set_value("directory", str(missing))
+                holds = 0
+            else:
+                holds += 1
+                if holds >= 4:
+                    break
+            await pilot.pause(0.1)
         await pilot.click("#source-test-button")
         result = screen.query_one("#source-test")
         await wait_for(pilot, lambda: result.has_class("-fail"), what="test failure")
