@@ -33,6 +33,25 @@ async def wait_for(
     raise AssertionError(f"timed out waiting for {what or predicate}")
 
 
+async def press_button(pilot: Any, selector: str, timeout: float = 20.0) -> None:
+    """Press a button as a user would once it is on screen and enabled — by the widget, not
+    a screen position: a toast sliding over the spot must not eat the click."""
+    from textual.widgets import Button
+
+    def usable() -> Button | None:
+        found = pilot.app.screen.query(selector)
+        button = found.first() if found else None
+        if isinstance(button, Button) and button.display and not button.disabled:
+            return button
+        return None
+
+    button = await wait_for(pilot, usable, timeout, f"{selector} to be pressable")
+    button.focus()
+    await pilot.pause()
+    button.press()
+    await pilot.pause()
+
+
 def wizard(app: SluiceApp) -> WizardScreen:
     screen = app.screen
     assert isinstance(screen, WizardScreen), screen

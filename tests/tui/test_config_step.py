@@ -23,7 +23,7 @@ from sluice.tui.screens.steps.config_file import ConfigFileStep
 from sluice.tui.state import WizardState, save_state
 from tests.fakes.fake_connector_api import FakeConnectorApi
 from tests.servers.certs import sha256_fingerprint
-from tests.tui.conftest import SIZE, text_of, wait_for, wizard
+from tests.tui.conftest import SIZE, press_button, text_of, wait_for, wizard
 
 pytestmark = pytest.mark.es
 
@@ -129,7 +129,7 @@ async def test_fingerprint_is_flagged_inline_and_saved_as_a_ca_file(tmp_path, tl
         assert "elasticsearch.ca_fingerprint: Elastic's service does not read this key" in shown
         assert "default (system) CAs" in shown and "Save CA file" in shown
         assert screen.query_one("#compat-save-ca").display
-        await pilot.click("#compat-save-ca")
+        await press_button(pilot, "#compat-save-ca")
         await wait_for(pilot, lambda: app.session.state.es_ca_certs, what="the CA file")
         await wait_for(pilot, lambda: not box.has_class("-shown"), what="the warning to go")
         saved = Path(app.session.state.es_ca_certs)

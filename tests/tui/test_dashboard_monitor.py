@@ -12,7 +12,7 @@ from sluice.tui.monitor_app import MonitorApp
 from sluice.tui.screens.dashboard import DashboardScreen
 from sluice.tui.screens.modals import ConfirmScreen
 from sluice.tui.state import WizardState, save_state
-from tests.tui.conftest import SIZE, text_of, wait_for, wizard
+from tests.tui.conftest import SIZE, press_button, text_of, wait_for, wizard
 
 pytestmark = pytest.mark.es
 
@@ -63,7 +63,7 @@ async def test_hand_over_queues_a_job_and_cancel_asks_first(
     app = SluiceApp(review_state(tmp_path, es_config, connector_id, index), test_mode=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: wizard(app).shown_step == 6, what="review step")
-        await pilot.click("#hand-over")
+        await press_button(pilot, "#hand-over")
         await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), what="dashboard")
         dashboard = app.screen
         status = dashboard.query_one("#dash-status")

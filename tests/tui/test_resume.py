@@ -7,7 +7,7 @@ import pytest
 
 from sluice.tui.app import SluiceApp
 from sluice.tui.state import load_state, save_state, state_path
-from tests.tui.conftest import SIZE, fill_elasticsearch, next_step, wait_for, wizard
+from tests.tui.conftest import SIZE, fill_elasticsearch, next_step, press_button, wait_for, wizard
 
 pytestmark = pytest.mark.es
 
@@ -89,7 +89,7 @@ async def test_sandbox_from_the_wizard_and_back_on_resume(tmp_path):
         wizard(app).steps[0].choose("dir")
         await next_step(pilot, app)
         screen = wizard(app)
-        await pilot.click("#sandbox-start")
+        await press_button(pilot, "#sandbox-start")
         await wait_for(pilot, lambda: app.session.sandbox is not None, timeout=60, what="sandbox")
         url = app.session.sandbox.url
         assert screen.query_one("#es-host").value == url

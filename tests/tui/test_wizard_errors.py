@@ -14,7 +14,7 @@ from sluice.tui.app import SluiceApp
 from sluice.tui.state import WizardState, load_state, save_state, state_path
 from tests.fakes.fake_security import Canned, FakeElasticsearch
 from tests.servers.fixtures import NGINX_PASSWORD, NGINX_USER
-from tests.tui.conftest import SIZE, fill_elasticsearch, text_of, wait_for, wizard
+from tests.tui.conftest import SIZE, fill_elasticsearch, press_button, text_of, wait_for, wizard
 
 pytestmark = pytest.mark.es
 
@@ -162,7 +162,7 @@ async def test_missing_directory_fails_the_source_test_under_the_field(tmp_path,
                 if holds >= 4:
                     break
             await pilot.pause(0.1)
-        await pilot.click("#source-test-button")
+        await press_button(pilot, "#source-test-button")
         result = screen.query_one("#source-test")
         await wait_for(pilot, lambda: result.has_class("-fail"), what="test failure")
         field_status = screen.query_one("#field-directory-status")
