@@ -49,7 +49,15 @@ class SourceInfo:
     description: str
     prerequisites: list[str] = field(default_factory=list)
     class_path: str = ""
-    origin: str = "built-in"  # "built-in", "entry point", "config.yml"
+    origin: str = "built-in"  # "built-in", "entry point", "config.yml", "elastic"
+    #: who runs it: "sluice" (Sluice's engine) or "elastic" (only Elastic's connector service)
+    runner: str = "sluice"
+    category: str = "Other"
+    docs_url: str = ""
+
+    @property
+    def runner_label(self) -> str:
+        return "run by Sluice" if self.runner == "sluice" else "run by Elastic's connector service"
 
 
 def _candidates(extra: Mapping[str, str] | None) -> dict[str, tuple[str, str]]:
@@ -171,3 +179,56 @@ def available_sources(extra: Mapping[str, str] | None = None) -> list[SourceInfo
             )
         )
     return sorted(infos, key=lambda info: info.display_name.lower())
+
+
+def source_catalog(extra: Mapping[str, str] | None = None) -> list[SourceInfo]:
+    """Every type a user can set up: Sluice's usable sources, then each type of Elastic's
+    connector service that Sluice does not run (run by Elastic's service), grouped by
+    category (`elastic_catalog.CATEGORIES` order) and sorted by name within a group."""
+    from dataclasses import replace
+
+    from sluice.sources.elastic_catalog import CATEGORIES, ELASTIC_TYPES
+
+    elastic = {entry.service_type: entry for entry in ELASTIC_TYPES}
+    infos: list[SourceInfo] = []
+    for info in available_sources(extra):
+        entry = elastic.get(info.service_type)
+        infos.append(
+            replace(
+                info,
+                category=entry.category if entry else info.category,
+                docs_url=entry.docs_url if entry else info.docs_url,
+            )
+        )
+    ours = {info.service_type for info in infos}
+    for entry in ELASTIC_TYPES:
+        if entry.service_type in ours:
+            continue
+        infos.append(
+            SourceInfo(
+                service_type=entry.service_type,
+                display_name=entry.display_name,
+                description=entry.description,
+                prerequisites=list(entry.needs),
+                origin="elastic",
+                runner="elastic",
+                category=entry.category,
+                docs_url=entry.docs_url,
+            )
+        )
+    order = {name: n for n, name in enumerate(CATEGORIES)}
+    return sorted(infos, key=lambda i: (order.get(i.category, len(order)), i.display_name.lower()))
+
+
+def find_source(service_type: str, extra: Mapping[str, str] | None = None) -> SourceInfo | None:
+    """The catalog entry of one type, or None when neither service knows it."""
+    return next((i for i in source_catalog(extra) if i.service_type == service_type), None)
+
+
+def runs_in_sluice(service_type: str, extra: Mapping[str, str] | None = None) -> bool:
+    """True when Sluice's engine has a usable source for `service_type`."""
+    try:
+        _resolve(service_type, _candidates(extra))
+    except UnknownSourceError:
+        return False
+    return True

@@ -112,14 +112,26 @@ class ServiceJobFeed:
     can_cancel = True
     REFRESH_SECONDS = 2.0
 
-    def __init__(self, settings: dict, connector_id: str, job_id: str, title: str) -> None:
+    def __init__(
+        self, settings: dict, connector_id: str, job_id: str, title: str, runner: str = "sluice"
+    ) -> None:
         self.settings = settings
         self.connector_id = connector_id
         self.job_id = job_id
-        self.title = title
+        #: who runs it, said plainly on the dashboard
+        self.runner_words = (
+            "Elastic's connector service" if runner == "elastic" else "Sluice's service"
+        )
+        self.title = f"{title} — run by {self.runner_words}"
+        self.tip = (
+            f"Run by {self.runner_words}: this screen only watches the job record; closing "
+            "it (or this terminal) changes nothing there. Cancel asks the service to stop."
+        )
         self.watcher = JobWatcher(settings, job_id)
         self._reading = SyncReading("pending", empty_snapshot(Phase.WAITING), job_id)
-        self._log: list[str] = [f"{time.strftime('%H:%M:%S')} job {job_id} queued (pending)"]
+        self._log: list[str] = [
+            f"{time.strftime('%H:%M:%S')} job {job_id} queued (pending) for {self.runner_words}"
+        ]
         self._screen: Any = None
 
     def start(self, screen: Any) -> None:

@@ -4,6 +4,7 @@ sandbox process, the connector just read)."""
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,14 @@ from sluice.core import sandbox as sandboxes
 from sluice.core.config import ConfigError, load_config
 from sluice.core.workflows.cluster import Cluster
 from sluice.tui.state import WizardState, load_state, save_state, state_path
+
+
+@functools.lru_cache(maxsize=64)
+def _runs_in_sluice(service_type: str) -> bool:
+    """Cached: the wizard asks on every redraw, the answer only changes with a reinstall."""
+    from sluice.sources.registry import runs_in_sluice
+
+    return runs_in_sluice(service_type)
 
 
 @dataclass
@@ -76,6 +85,20 @@ class Session:
             self.state.es_host = self.sandbox.url  # the old port was taken: follow the new one
             self.state.sandbox_port = self.sandbox.port
 
+    # -------------------------------------------------------------------- runner
+    @property
+    def runner(self) -> str:
+        """Who runs the connector: "sluice" (its engine) or "elastic" (Elastic's connector
+        service) — the latter for every type Sluice doesn't run, or by the user's choice."""
+        service_type = self.state.service_type or ""
+        if not service_type or not _runs_in_sluice(service_type):
+            return "elastic" if service_type else "sluice"
+        return "elastic" if self.state.runner == "elastic" else "sluice"
+
+    @property
+    def run_by_elastic(self) -> bool:
+        return self.runner == "elastic"
+
     # -------------------------------------------------------------------- persistence
     @property
     def state_file(self) -> Path:
@@ -122,6 +145,20 @@ class Session:
         settings["request_timeout"] = 30
         settings["max_retries"] = 1
         return settings
+
+    def secret_environment(self) -> dict[str, str]:
+        """`${VAR}` values config.yml references for the secrets typed in this session (the
+        env-variable placement), so checks of the deployed file can resolve them here."""
+        from sluice.core.secrets import env_var_name
+
+        if self.state.secret_placement != "env":
+            return {}
+        found: dict[str, str] = {}
+        if self.es_api_key:
+            found[env_var_name("es-api-key")] = self.es_api_key
+        if self.es_password:
+            found[env_var_name("es-password")] = self.es_password
+        return found
 
     def cluster(self) -> Cluster:
         """A new connection with the current answers (the caller closes it)."""

@@ -30,6 +30,11 @@ class WizardState:
     completed: list[int] = field(default_factory=list)
     # 1. prerequisites
     service_type: str | None = None
+    #: "" = the type's own runner; "elastic" = hand a type Sluice runs to Elastic's service
+    runner: str = ""
+    #: how the user deploys the service (a key of core.deployment.TARGETS), and its release
+    deploy_target: str = ""
+    service_version: str = ""
     # 2. Elasticsearch
     es_host: str = "http://localhost:9200"
     es_auth: str = "api_key"  # api_key | basic | none

@@ -235,6 +235,27 @@ def _source_class(service_type: str, sources: Mapping[str, str] | None) -> Any:
         raise usage_error(str(exc)) from None
 
 
+def _runnable_source(
+    service_type: str, sources: Mapping[str, str] | None, settings: Sequence[str]
+) -> Any:
+    """Sluice's source class for the type, or None for a type only Elastic's connector
+    service runs (created empty, as Kibana does; its service writes the schema)."""
+    from sluice.sources.registry import find_source, runs_in_sluice
+
+    if runs_in_sluice(service_type, sources):
+        return _source_class(service_type, sources)
+    info = find_source(service_type, sources)
+    if info is None:
+        return _source_class(service_type, sources)  # raises, naming the known types
+    if settings:
+        raise usage_error(
+            f"--set: {info.display_name} ({service_type}) is run by Elastic's connector "
+            "service, whose configuration fields exist once it has checked in; set them "
+            f"then with `{sluice_command()} connector configure`"
+        )
+    return None
+
+
 def _remaining_note(connector_id: str, errors: Mapping[str, str]) -> None:
     if errors:
         keys = " ".join(f"--set {key}=..." for key in errors)
@@ -266,10 +287,16 @@ async def create_connector(args: argparse.Namespace) -> int:
     hint = index_name_warning(args.index_name)
     document = ConfigDocument.open(config_path(args)) if args.write_config else None
     config = load_cli_config(args)
-    source = _source_class(args.service_type, config.sources)
-    configuration, changed = apply_settings(
-        source.default_configuration(), args.settings, args.service_type
-    )
+    source = _runnable_source(args.service_type, config.sources, args.settings)
+    if source is None:  # run by Elastic's service: the record waits for its schema
+        configuration: dict[str, Any] = {}
+        changed: set[str] = set()
+        features = None
+    else:
+        configuration, changed = apply_settings(
+            source.default_configuration(), args.settings, args.service_type
+        )
+        features = source.features()
     request = NewConnector(
         service_type=args.service_type,
         name=args.name,
@@ -278,7 +305,7 @@ async def create_connector(args: argparse.Namespace) -> int:
         given=changed,
         description=args.description,
         language=args.language,
-        features=source.features(),
+        features=features,
         existing_index=args.existing_index,
     )
     try:
@@ -303,6 +330,12 @@ async def create_connector(args: argparse.Namespace) -> int:
     if created.config_path is not None:
         note(f"added connector {connector_id} to {config_path(args)}")
     _remaining_note(connector_id, created.missing)
+    if source is None:
+        note(
+            f"{args.service_type} is run by Elastic's connector service: start it with the "
+            f"commands of `{sluice_command()} deploy {connector_id}`; it writes the "
+            "configuration fields when it checks in"
+        )
     if args.json:
         print_json(
             {
@@ -472,6 +505,15 @@ async def configure_connector(args: argparse.Namespace) -> int:
                 if not schema:
                     raise
         if not schema:
+            from sluice.sources.registry import find_source
+
+            if find_source(str(connector.service_type or "")) is not None:
+                raise CliError(
+                    f"connector {connector.id} ({connector.service_type}) has no configuration "
+                    "fields yet: Elastic's connector service writes them when it checks in; "
+                    f"start it (`{sluice_command()} deploy {connector.id}`), then try again",
+                    EXIT_USAGE,
+                )
             raise CliError(
                 f"connector {connector.id} has no configuration schema and no "
                 f"known source type ({connector.service_type!r})",

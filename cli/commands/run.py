@@ -49,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 @command
 async def run_command(args: argparse.Namespace) -> int:
     from sluice.core.service import ConnectorService, configure_logging
-    from sluice.sources.registry import create_source, get_source_class
+    from sluice.sources.registry import create_source, get_source_class, runs_in_sluice
 
     config = load_cli_config(args)
     problems = config.service_problems()
@@ -66,6 +66,7 @@ async def run_command(args: argparse.Namespace) -> int:
         schema_provider=lambda service_type: get_source_class(
             service_type, extra
         ).get_default_configuration(),
+        runs_type=functools.partial(runs_in_sluice, extra=extra),
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

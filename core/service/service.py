@@ -46,6 +46,8 @@ _SERVICE = ServiceSettings.from_mapping(None)
 
 #: The default configuration (schema) of a service type, for connectors created empty.
 SchemaProvider = Callable[[str], Mapping[str, Any]]
+#: True when this service has a source for a `service_type` (sources.registry.runs_in_sluice).
+TypeFilter = Callable[[str], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,11 +91,15 @@ class ConnectorService:
         source_factory: SourceFactory,
         *,
         schema_provider: SchemaProvider | None = None,
+        runs_type: TypeFilter | None = None,
         hostname: str | None = None,
     ) -> None:
         self.config = config
         self.source_factory = source_factory
         self.schema_provider = schema_provider
+        self.runs_type = runs_type
+        #: connector ids already reported as left to Elastic's service (said once, not per tick)
+        self._left_alone: set[str] = set()
         self.hostname = hostname or socket.gethostname()
         #: This instance, recorded on every job it claims: two services on one host share
         #: `worker_hostname`, never this.
@@ -159,7 +165,8 @@ class ConnectorService:
             for job_id in await create_due_scheduled_jobs(store, connector):
                 log.info("connector %s: scheduled job %s queued", connector.id, job_id)
         if now - self._last_cleanup >= self.options.job_cleanup_interval or not self._last_cleanup:
-            failed = await cleanup_stale_jobs(store, connector_ids=self.connector_ids)
+            ours = [c for c in self.connector_ids if c not in self._left_alone]
+            failed = await cleanup_stale_jobs(store, connector_ids=ours)
             for job_id in failed:
                 log.warning("job %s had no heartbeat for too long: marked as failed", job_id)
             self._last_cleanup = now
@@ -183,6 +190,19 @@ class ConnectorService:
                     "`sluice connector create` or in Kibana, or remove it from config.yml",
                     connector_id,
                 )
+                continue
+            service_type = str(connector.service_type or "")
+            if self.runs_type is not None and service_type and not self.runs_type(service_type):
+                if connector.id not in self._left_alone:
+                    self._left_alone.add(connector.id)
+                    log.warning(
+                        "connector %s has type %r, which Sluice's engine does not run: "
+                        "Elastic's connector service runs it (`sluice deploy %s`); this "
+                        "service leaves it alone",
+                        connector.id,
+                        service_type,
+                        connector.id,
+                    )
                 continue
             found.append(connector)
         return found

@@ -79,7 +79,7 @@ class Cluster:
         service_type: str,
         name: str,
         description: str | None,
-        features: Mapping[str, Any],
+        features: Mapping[str, Any] | None,
         configuration: Mapping[str, Mapping[str, Any]],
     ) -> Connector:
         """Create the record as Kibana does (no index yet: step 6 attaches it); the source's
@@ -91,9 +91,15 @@ class Cluster:
             service_type=service_type,
             name=name,
             description=description or None,
-            features=dict(features),
+            features=dict(features) if features is not None else None,
             configuration=dict(configuration),
         )
+
+    async def version(self) -> str | None:
+        """The cluster's version number, or None when it can't be asked."""
+        from sluice.core.workflows.deploy import cluster_version
+
+        return await cluster_version(self.client)
 
     async def rename_connector(self, connector_id: str, name: str, description: str) -> None:
         await (await self.store()).update_name(connector_id, name=name, description=description)
@@ -101,6 +107,8 @@ class Cluster:
     async def save_configuration(
         self, connector_id: str, configuration: Mapping[str, Mapping[str, Any]]
     ) -> None:
+        """Store the values with status `configured`, which a connector service answers by
+        validating them (`connected`, or `error` with the reason)."""
         await (await self.store()).update_configuration(connector_id, schema=configuration)
 
     # jobs ------------------------------------------------------------------------------

@@ -295,8 +295,13 @@ async def create_connector(
             features=request.features,
         )
         written.connector_id = connector.id
-        status = ConnectorStatus.NEEDS_CONFIGURATION if missing else ConnectorStatus.CONFIGURED
-        await store.update_configuration(connector.id, schema=request.configuration, status=status)
+        if request.configuration:
+            status = ConnectorStatus.NEEDS_CONFIGURATION if missing else ConnectorStatus.CONFIGURED
+            await store.update_configuration(
+                connector.id, schema=request.configuration, status=status
+            )
+        else:  # a type run by Elastic's service: its schema arrives when the service checks in
+            status = ConnectorStatus.CREATED
         api_key, api_key_note = None, None
         if request.api_key:
             try:
@@ -351,8 +356,9 @@ async def create_draft_connector(
     features: Mapping[str, Any] | None = None,
 ) -> Connector:
     """The record as Kibana creates it first — no index yet (`connect_index` attaches one),
-    the source's configuration, `needs_configuration` — for a front end that builds a
-    connector step by step (the wizard). Same checks and the same record as
+    the source's configuration, `needs_configuration` (or, for a type only Elastic's service
+    runs, no configuration and `created`: the service writes its schema) — for a front end
+    that builds a connector step by step (the wizard). Same checks and the same record as
     `create_connector`; when the configuration can't be written the record is removed
     again. Raises InvalidConnectorInput or ConnectorNotCreated."""
     for field_name, words, value in (
@@ -377,9 +383,10 @@ async def create_draft_connector(
             features=features,
         )
         written.connector_id = connector.id
-        await store.update_configuration(
-            connector.id, schema=configuration, status=ConnectorStatus.NEEDS_CONFIGURATION
-        )
+        if configuration:  # else: `created`, empty, until the service writes its schema
+            await store.update_configuration(
+                connector.id, schema=configuration, status=ConnectorStatus.NEEDS_CONFIGURATION
+            )
     except ConnectorStoreError as exc:
         removed, left = await written.undo()
         raise ConnectorNotCreated(

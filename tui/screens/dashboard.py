@@ -153,7 +153,8 @@ class DashboardScreen(Screen):
             with TabPane("History", id="tab-history"):
                 yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
         yield Static(
-            f"Tip: long syncs are safest in the service (`{sluice_command()} run`) or "
+            getattr(self.feed, "tip", None)
+            or f"Tip: long syncs are safest in the service (`{sluice_command()} run`) or "
             "inside tmux/screen — "
             "closing this terminal suspends the sync (resumable).",
             id="dash-tip",

@@ -120,12 +120,24 @@ class ConfigFileStep(Step):
         yield Static("", id="preview-title")
         yield Static("", id="config-preview")
         yield FieldStatus(id="config-status")
+        yield Button(
+            "Deploy… (commands to run the service)",
+            id="config-deploy",
+            compact=True,
+            tooltip="Docker / source commands for Elastic's service, or `sluice run`",
+        )
 
     def on_mount(self) -> None:
         state = self.session.state
-        if state.secret_placement == "keyring" and not self._keyring.available:
+        if state.secret_placement == "keyring" and not self._keyring_usable:
             state.secret_placement = "env"
         self._press(state.secret_placement)
+
+    @property
+    def _keyring_usable(self) -> bool:
+        """Elastic's service cannot read the OS keyring: for a connector it runs, the
+        keyring is no place for the secret."""
+        return self._keyring.available and not self.session.run_by_elastic
 
     def _press(self, placement: str) -> None:
         button = self.query_one(f"#placement-{placement}", RadioButton)
@@ -135,6 +147,14 @@ class ConfigFileStep(Step):
         state = self.session.state
         if not state.config_path:
             state.config_path = str(self.session.config_path)
+        keyring = self.query_one("#placement-keyring", RadioButton)
+        keyring.disabled = not self._keyring_usable
+        if self._keyring.available and self.session.run_by_elastic:
+            keyring.label = "OS keyring (Elastic's connector service can't read it)"
+        if state.secret_placement == "keyring" and not self._keyring_usable:
+            state.secret_placement = "env"
+            self._press("env")
+        self.query_one("#config-deploy").display = state.config_written
         settings = self.session.es_settings()
         asked = hash(tuple(sorted((key, str(value)) for key, value in settings.items())))
         if asked != self._api_asked:  # step 2's answers changed: ask again
@@ -354,6 +374,14 @@ class ConfigFileStep(Step):
         self.notify(f"Certificate saved to {path}; config.yml gets ca_certs: {path}")
         self.refresh_preview()
 
+    @on(Button.Pressed, "#config-deploy")
+    def open_deploy(self, event: Button.Pressed | None = None) -> None:
+        if event is not None:
+            event.stop()
+        from sluice.tui.screens.deploy import DeployScreen
+
+        self.app.push_screen(DeployScreen(self.session))
+
     # ------------------------------------------------------------------ contract
     def blocker(self) -> str | None:
         state = self.session.state
@@ -365,7 +393,9 @@ class ConfigFileStep(Step):
             return "The existing file has a problem (see above)."
         if self._secrets():
             placement = self.placement
-            if placement is SecretPlacement.KEYRING and not self._keyring.available:
+            if placement is SecretPlacement.KEYRING and not self._keyring_usable:
+                if self.session.run_by_elastic:
+                    return "Elastic's service can't read the keyring: pick another place."
                 return "No OS keyring here: pick an environment variable or the file."
             if (
                 placement is SecretPlacement.FILE
@@ -389,6 +419,7 @@ class ConfigFileStep(Step):
             return False
         state.config_written = True
         self.session.save()
+        self.query_one("#config-deploy").display = True
         status.show("ok", f"saved {path}")
         self.notify(f"Wrote {Path(path)}", title="config.yml")
         return True

@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.widgets import Button, Collapsible, Input, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
-from sluice.sources.registry import available_sources, get_source_class
+from sluice.sources.registry import get_source_class, source_catalog
 from sluice.tui.screens.steps.base import Step
 from sluice.tui.widgets.badges import escape
 from sluice.tui.widgets.copyable import CopyableValue
@@ -81,10 +81,17 @@ class ConnectorStep(Step):
             yield Button("Start a new connector instead", id="connector-new", compact=True)
 
     def on_mount(self) -> None:
-        self._sources = available_sources()
+        self._sources = source_catalog()
         select = self.query_one("#connector-type", Select)
         select.set_options(
-            [(f"{s.display_name} ({s.service_type})", s.service_type) for s in self._sources]
+            [
+                (
+                    f"{s.display_name} ({s.service_type})"
+                    + ("" if s.runner == "sluice" else " · Elastic's service"),
+                    s.service_type,
+                )
+                for s in self._sources
+            ]
         )
         if self.session.state.service_type:
             select.value = self.session.state.service_type
@@ -270,6 +277,16 @@ class ConnectorStep(Step):
                     )
                     connector = await cluster.get_connector(state.connector_id)
                     verb = "updated"
+                elif self.session.run_by_elastic:
+                    # as Kibana does: empty, `created`; Elastic's service writes its schema
+                    connector = await cluster.create_connector(
+                        service_type=state.service_type or "",
+                        name=state.connector_name.strip(),
+                        description=state.connector_description.strip(),
+                        features=None,
+                        configuration={},
+                    )
+                    verb = "created"
                 else:
                     source_class = get_source_class(state.service_type or "")
                     connector = await cluster.create_connector(

@@ -1,5 +1,6 @@
-"""Step 1: pick the data source (searchable, with descriptions), see what it needs first, and
-let the environment doctor check this machine."""
+"""Step 1: pick the data source — every type of Elastic's connector service, grouped and
+searchable, each marked with the service that runs it — see what it needs first (and Elastic's
+reference page), and let the environment doctor check this machine."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import Button, Input, OptionList, Static
+from textual.widgets import Button, Checkbox, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from sluice.core.doctor import planned_environment_checks, run_environment_checks
-from sluice.sources.registry import SourceInfo, available_sources
+from sluice.sources.registry import SourceInfo, source_catalog
 from sluice.tui.screens.steps.base import Step
 from sluice.tui.widgets.badges import escape
 from sluice.tui.widgets.check_list import CheckList, CheckView
@@ -38,6 +39,8 @@ class PrerequisitesStep(Step):
     PrerequisitesStep #source-list { height: auto; max-height: 8; border: round $primary 40%; }
     PrerequisitesStep #source-list:focus { border: round $primary; }
     PrerequisitesStep #prereq-list { height: auto; max-height: 8; border: none; padding: 0; }
+    PrerequisitesStep #prereq-runner { color: $text-muted; }
+    PrerequisitesStep #run-by-elastic { margin-top: 0; }
     PrerequisitesStep #doctor-head { height: 1; margin-top: 1; }
     PrerequisitesStep #doctor-head > Static { width: 1fr; text-style: bold; }
     """
@@ -55,6 +58,13 @@ class PrerequisitesStep(Step):
         yield OptionList(id="source-list")
         yield Static("", id="prereq-title", classes="section")
         yield TickList(id="prereq-list")
+        yield Static("", id="prereq-runner")
+        yield Checkbox(
+            "Run it with Elastic's connector service instead of Sluice's engine",
+            self.session.state.runner == "elastic",
+            id="run-by-elastic",
+            compact=True,
+        )
         with Horizontal(id="doctor-head", classes="row"):
             yield Static("Environment doctor")
             yield Button("Run again", id="doctor-rerun", compact=True)
@@ -62,7 +72,7 @@ class PrerequisitesStep(Step):
 
     def on_mount(self) -> None:
         try:
-            self._sources = available_sources()
+            self._sources = source_catalog()
         except Exception as exc:  # a broken plugin must not break the wizard
             self._sources = []
             self.notify(f"Could not list the sources: {exc}", severity="error")
@@ -73,14 +83,17 @@ class PrerequisitesStep(Step):
     def _fill_sources(self, query: str) -> None:
         query = query.strip().lower()
         options = []
-        for info in self._sources:
-            text = f"{info.display_name} {info.service_type} {info.description}".lower()
-            if query and query not in text:
-                continue
+        group = None
+        for info in self._matching(query):
+            if not query and info.category != group:  # grouped until the user searches
+                group = info.category
+                options.append(Option(f"[b $accent]{escape(group)}[/]", disabled=True))
             chosen = "● " if info.service_type == self.session.state.service_type else "  "
+            runner = "Sluice" if info.runner == "sluice" else "Elastic's service"
             options.append(
                 Option(
-                    f"{chosen}[b]{escape(info.display_name)}[/b] ({info.service_type})\n"
+                    f"{chosen}[b]{escape(info.display_name)}[/b] ({info.service_type}) "
+                    f"[dim]· {runner}[/dim]\n"
                     f"   [dim]{escape(info.description)}[/dim]",
                     id=info.service_type,
                 )
@@ -89,7 +102,24 @@ class PrerequisitesStep(Step):
         source_list.set_options(options)
         if not options:
             source_list.add_option(Option("No source matches the search.", disabled=True))
+        chosen = self.session.state.service_type
+        ids = [option.id for option in options]
+        if chosen in ids:  # the chosen source in view, among some 30
+            source_list.highlighted = ids.index(chosen)
         self._show_prerequisites()
+
+    def _matching(self, query: str) -> list[SourceInfo]:
+        """Every source (grouped) without a query; with one, those whose name or type
+        matches first, then those whose description or category does."""
+        if not query:
+            return list(self._sources)
+        named, described = [], []
+        for info in self._sources:
+            if query in f"{info.display_name} {info.service_type}".lower():
+                named.append(info)
+            elif query in f"{info.description} {info.category}".lower():
+                described.append(info)
+        return named + described
 
     @on(Input.Changed, "#source-search")
     def _search(self, event: Input.Changed) -> None:
@@ -100,8 +130,16 @@ class PrerequisitesStep(Step):
         """Enter in the search moves to the list with the first match highlighted, so a
         second Enter picks it."""
         source_list = self.query_one("#source-list", OptionList)
-        if source_list.option_count and not source_list.get_option_at_index(0).disabled:
-            source_list.highlighted = 0
+        first = next(
+            (
+                index
+                for index in range(source_list.option_count)
+                if not source_list.get_option_at_index(index).disabled
+            ),
+            None,
+        )
+        if first is not None:  # past the group headings
+            source_list.highlighted = first
         source_list.focus()
 
     @on(OptionList.OptionSelected, "#source-list")
@@ -126,14 +164,40 @@ class PrerequisitesStep(Step):
         )
         title = self.query_one("#prereq-title", Static)
         checklist = self.query_one("#prereq-list", TickList)
+        runner = self.query_one("#prereq-runner", Static)
+        hand_over = self.query_one("#run-by-elastic", Checkbox)
         checklist.set_items([])
         if info is None:
             title.update("Pick a source above (Enter) to see what it needs.")
+            runner.update("")
+            hand_over.display = False
             return
         title.update(f"Before you start — {escape(info.display_name)} needs (tick when ready):")
         checklist.set_items(list(info.prerequisites))
         if not info.prerequisites:
             title.update(f"{escape(info.display_name)} needs nothing special.")
+        hand_over.display = info.runner == "sluice"
+        if self.session.run_by_elastic:
+            words = (
+                "Run by Elastic's connector service: Sluice creates the connector, writes "
+                "config.yml, gives the commands to start the service, and watches it."
+            )
+        else:
+            words = "Run by Sluice's engine, here or with `sluice run`."
+        if info.docs_url:
+            words += f" Reference: {info.docs_url}"
+        runner.update(escape(words))
+
+    @on(Checkbox.Changed, "#run-by-elastic")
+    def _runner_changed(self, event: Checkbox.Changed) -> None:
+        event.stop()
+        runner = "elastic" if event.value else ""
+        if runner != self.session.state.runner:
+            self.session.state.runner = runner
+            self.session.source_configuration = None
+            self.session.save()
+        self._show_prerequisites()
+        self.changed()
 
     # ------------------------------------------------------------------ doctor
     @on(Button.Pressed, "#doctor-rerun")

@@ -28,6 +28,12 @@ class ReviewStep(Step):
     TITLE = "7. Review & sync"
     HELP = "Everything is saved. Start a first sync here, or let the service run it."
     BINDINGS = [Binding("ctrl+s", "start_sync", "Start sync")]
+    LOCAL_TIP = (
+        "Start sync runs here and stops with this terminal (it is then suspended and "
+        "resumes later). For long syncs, hand it to the service "
+        f"(`{sluice_command()} run -c config.yml`, e.g. under systemd) or run "
+        "Sluice inside tmux/screen."
+    )
     #: The connector's suspended (or silent) job, when there is one to resume.
     _resumable: SyncJob | None = None
 
@@ -51,21 +57,28 @@ class ReviewStep(Step):
                 tooltip=f"Queue a pending job that a running `{sluice_command()} run` picks up",
             )
         yield FieldStatus(id="review-status")
-        yield Static(
-            "Start sync runs here and stops with this terminal (it is then suspended and "
-            "resumes later). For long syncs, hand it to the service "
-            f"(`{sluice_command()} run -c config.yml`, e.g. under systemd) or run "
-            "Sluice inside tmux/screen.",
-            id="review-tip",
-        )
+        yield Static(self.LOCAL_TIP, id="review-tip")
 
     def on_enter(self) -> None:
         state, session = self.session.state, self.session
+        elastic = session.run_by_elastic
+        self.query_one("#hand-over").display = not elastic
+        self.query_one("#review-tip", Static).update(
+            "Start sync queues a job that Elastic's connector service claims and runs; the "
+            "dashboard follows its record live (counts, rate, errors) and Cancel asks the "
+            "service to stop."
+            if elastic
+            else self.LOCAL_TIP
+        )
         auth = {"api_key": "API key", "basic": f"user {state.es_username}", "none": "none"}[
             state.es_auth
         ]
         rows = [
             ("Source", state.service_type or "—"),
+            (
+                "Run by",
+                "Elastic's connector service" if elastic else "Sluice (here, or `sluice run`)",
+            ),
             (
                 "Elasticsearch",
                 state.es_host + ("  (sandbox — NOT FOR PRODUCTION)" if state.sandbox else ""),
@@ -153,6 +166,10 @@ class ReviewStep(Step):
         if blocker:
             self.notify(blocker, severity="warning")
             return
+        if self.session.run_by_elastic:  # Elastic's service runs it: queue the job for it
+            self.query_one("#review-status", FieldStatus).show("running", "queuing the job…")
+            self._queue_job(self.job_type)
+            return
         self._start_local_sync(self.job_type)
 
     @work(exclusive=True, group="start-sync")
@@ -216,15 +233,19 @@ class ReviewStep(Step):
             return
         state.last_job_id = job_id
         self.session.save()
-        status.show(
-            "ok",
-            f"job {job_id} is pending: a running `{sluice_command()} run` picks it up",
+        runner = self.session.runner
+        who = (
+            "Elastic's connector service"
+            if runner == "elastic"
+            else f"a running `{sluice_command()} run`"
         )
+        status.show("ok", f"job {job_id} is pending: {who} picks it up")
         feed = ServiceJobFeed(
             self.session.es_settings(),
             state.connector_id or "",
             job_id,
-            self._title() + " (service)",
+            self._title(),
+            runner=runner,
         )
         self.app.push_screen(DashboardScreen(feed))
 

@@ -1,6 +1,11 @@
 """Step 5: the source's own settings, as a form generated from its schema, with a real
 "Test connection" (validate_config + ping in a worker). Values are saved to the connector
-record — where Elastic's service and Kibana read them too."""
+record — where Elastic's service and Kibana read them too.
+
+For a connector Elastic's connector service runs, the schema is the one that service writes
+when it checks in: the step watches the record (and explains a silence) until it lands,
+then "Save & validate" stores the values (`configured`) and the service's verdict —
+`connected`, or `error` with its message — shows on the form as it arrives."""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Static
 
+from sluice.core.workflows.checkin import read_checkin
 from sluice.sources.checking import (
     SourceTest,
     check_source,
@@ -19,11 +25,17 @@ from sluice.sources.checking import (
     merge_configuration,
 )
 from sluice.sources.directory.source import sample_data_directory
-from sluice.sources.registry import available_sources
+from sluice.sources.registry import find_source
+from sluice.sources.schema import complete_schema, validate_configuration
 from sluice.tui.screens.steps.base import Step
 from sluice.tui.widgets.badges import escape
+from sluice.tui.widgets.checkin_watch import CheckinWatch
 from sluice.tui.widgets.field_status import FieldStatus
 from sluice.tui.widgets.schema_form import SchemaForm
+
+#: How long Next waits for Elastic's service to judge saved settings (its loop is 30 s).
+VERDICT_WAIT_SECONDS = 45.0
+VERDICT_POLL_SECONDS = 1.0
 
 
 class ConfigurationLoaded(Message):
@@ -57,9 +69,13 @@ class SourceDetailsStep(Step):
         self._errors: dict[str, str] = {}
         self._touched: set[str] = set()
         self._testing = False
+        # Elastic's service runs it: what was saved, and its verdict on exactly that
+        self._saved: str | None = None
+        self._verdict: tuple[str, str] | None = None  # ("connected" | "error", message)
 
     def compose(self) -> ComposeResult:
         yield from self.compose_intro()
+        yield CheckinWatch(self.session, id="checkin")
         yield Static("", id="source-title", classes="section")
         yield Vertical(id="form-holder")
         with Horizontal(id="source-actions"):
@@ -72,14 +88,164 @@ class SourceDetailsStep(Step):
         forms = self.query(SchemaForm)
         return forms.first() if forms else None
 
+    @property
+    def elastic(self) -> bool:
+        """Elastic's connector service runs this connector (its schema, its verdict)."""
+        return bool(self.session.run_by_elastic)
+
     def on_enter(self) -> None:
         state = self.session.state
         key = (state.service_type, state.connector_id)
         sample = sample_data_directory()
-        self.query_one("#use-sample").display = state.service_type == "dir" and sample is not None
+        watch = self.query_one("#checkin", CheckinWatch)
+        watch.display = self.elastic
+        self.NEXT_LABEL = "Save, validate & next" if self.elastic else type(self).NEXT_LABEL
+        self.query_one("#source-test-button", Button).label = (
+            "Save & validate" if self.elastic else "Test connection"
+        )
+        self.query_one("#use-sample").display = (
+            state.service_type == "dir" and sample is not None and not self.elastic
+        )
+        self.query_one("#source-actions").display = not self.elastic or self.form is not None
+        if self.elastic:
+            if key != self._form_key:
+                self.query_one("#source-title", Static).update("")
+            watch.start()
+            return
+        watch.stop()
         if key != self._form_key:
             self.query_one("#source-title", Static).update("Loading the connector's settings…")
             self._load(key)
+
+    def on_leave(self) -> None:
+        self.query_one("#checkin", CheckinWatch).stop()
+
+    # ------------------------------------------------------------------ Elastic's service
+    @on(CheckinWatch.Read)
+    def _record_read(self, message: CheckinWatch.Read) -> None:
+        """The record as the service left it: its schema becomes the form (once), its
+        verdict on the saved values shows under the form."""
+        if not self.elastic:
+            return
+        reading, connector = message.reading, message.connector
+        key = (self.session.state.service_type, self.session.state.connector_id)
+        if connector is not None and reading.checked_in and reading.has_schema:
+            if key != self._form_key:
+                self.post_message(
+                    ConfigurationLoaded(key, complete_schema(connector.configuration))
+                )
+            elif self._saved is not None and reading.phase.value in ("connected", "error"):
+                values = _digest(connector.configuration)
+                if values == self._saved:
+                    self._show_verdict(reading.phase.value, reading.error or "")
+        self.changed()
+
+    def _show_verdict(self, verdict: str, error: str) -> None:
+        if self._verdict == (verdict, error):
+            return
+        self._verdict = (verdict, error)
+        self._testing = False
+        self.query_one("#source-test-button", Button).disabled = False
+        status = self.query_one("#source-test", FieldStatus)
+        form = self.form
+        if verdict == "connected":
+            status.show("ok", "Elastic's connector service validated the settings: connected.")
+            if form is not None:
+                form.show_errors({})
+            return
+        field = _field_named_in(error, form)
+        if form is not None and field is not None:
+            form.show_errors({field: f"Elastic's service: {error}"})
+            label = form.fields[field].entry.get("label") or field
+            status.show("fail", f"the service rejected the settings: see {label}")
+        else:
+            status.show(
+                "fail",
+                f"Elastic's service: {error or 'error (no message)'}",
+                "fix the settings and Save & validate again",
+            )
+
+    @on(CheckinWatch.DeployRequested)
+    def _deploy(self, event: CheckinWatch.DeployRequested) -> None:
+        event.stop()
+        from sluice.tui.screens.deploy import DeployScreen
+
+        def started(target: str | None) -> None:
+            if target:
+                self.query_one("#checkin", CheckinWatch).start()
+
+        self.app.push_screen(DeployScreen(self.session), started)
+
+    async def _commit_for_service(self, configuration: dict) -> bool:
+        """Next: save what changed, then wait (bounded) for the service's verdict on it."""
+        import asyncio
+
+        status = self.query_one("#source-test", FieldStatus)
+        current = _digest(configuration)
+        if self._saved == current and self._verdict is not None:
+            if self._verdict[0] == "connected":
+                self.session.source_configuration = configuration
+                return True
+            return False  # its error is on the form already
+        connector_id = self.session.state.connector_id or ""
+        status.show("running", "saving; Elastic's connector service validates on its next loop…")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + VERDICT_WAIT_SECONDS
+        try:
+            async with self.session.cluster() as cluster:
+                if self._saved != current:
+                    await cluster.save_configuration(connector_id, configuration)
+                    self._saved, self._verdict = current, None
+                while loop.time() < deadline:
+                    connector = await cluster.get_connector(connector_id)
+                    reading = read_checkin(connector)
+                    if (
+                        connector is not None
+                        and reading.phase.value in ("connected", "error")
+                        and _digest(connector.configuration) == current
+                    ):
+                        self._show_verdict(reading.phase.value, reading.error or "")
+                        break
+                    await asyncio.sleep(VERDICT_POLL_SECONDS)
+        except Exception as exc:
+            status.show("fail", f"could not save to the connector record: {exc}")
+            return False
+        if self._verdict is None:
+            status.show(
+                "warn",
+                f"saved; no verdict from Elastic's service within {VERDICT_WAIT_SECONDS:.0f} s",
+                "it validates every `service.idling` seconds (30 by default): the line above "
+                "shows it when it lands; press Next again then",
+            )
+            return False
+        if self._verdict[0] == "connected":
+            self.session.source_configuration = configuration
+            return True
+        return False
+
+    @work(exclusive=True, group="source-save")
+    async def _save_for_service(self, configuration: dict) -> None:
+        """Store the values with `configured`: Elastic's service validates on its next loop."""
+        state = self.session.state
+        status = self.query_one("#source-test", FieldStatus)
+        try:
+            async with self.session.cluster() as cluster:
+                await cluster.save_configuration(state.connector_id or "", configuration)
+        except Exception as exc:
+            self._testing = False
+            self.query_one("#source-test-button", Button).disabled = False
+            status.show("fail", f"could not save to the connector record: {exc}")
+            self.changed()
+            return
+        self._saved = _digest(configuration)
+        self._verdict = None
+        status.show(
+            "running",
+            "saved — waiting for Elastic's connector service to validate them (on its next "
+            "loop: `service.idling`, 30 s by default)…",
+        )
+        self.query_one("#checkin", CheckinWatch).start()
+        self.changed()
 
     @work(exclusive=True, group="source-load")
     async def _load(self, key: tuple) -> None:
@@ -110,14 +276,12 @@ class SourceDetailsStep(Step):
         self._form_key = message.key
         self._touched = set()
         self.session.source_configuration = message.configuration
-        info = next(
-            (s for s in available_sources() if s.service_type == self.session.state.service_type),
-            None,
-        )
+        info = find_source(self.session.state.service_type or "")
         name = info.display_name if info else self.session.state.service_type
         title.update(f"{escape(name or '')} settings")
         form = SchemaForm(message.configuration, id="source-form")
         await holder.mount(form)
+        self.query_one("#source-actions").display = True
         self._revalidate()
         if self.display and form.fields:  # the step is on screen: start typing in field one
             first = next(iter(form.fields.values()))
@@ -140,7 +304,10 @@ class SourceDetailsStep(Step):
         configuration = form.configuration()
         self.session.source_configuration = configuration
         try:
-            errors = configuration_errors(self.session.state.service_type or "", configuration)
+            if self.elastic:  # the schema's own rules; the service judges the rest
+                errors = validate_configuration(configuration)
+            else:
+                errors = configuration_errors(self.session.state.service_type or "", configuration)
         except Exception as exc:
             errors = {"": str(exc)}
         errors.update(form.coerce_errors)
@@ -163,6 +330,15 @@ class SourceDetailsStep(Step):
         if form is None or self._testing:
             return
         self._revalidate(show_all=True)
+        if self.elastic:
+            if self._errors:
+                return  # each error shows under its field
+            self._testing = True
+            self.query_one("#source-test", FieldStatus).show("running", "saving the settings…")
+            self.query_one("#source-test-button", Button).disabled = True
+            self._save_for_service(form.configuration())
+            self.changed()
+            return
         self._testing = True
         self.query_one("#source-test", FieldStatus).show("running", "testing the connection…")
         self.query_one("#source-test-button", Button).disabled = True
@@ -205,6 +381,12 @@ class SourceDetailsStep(Step):
 
     # ------------------------------------------------------------------ contract
     def blocker(self) -> str | None:
+        if self.elastic:
+            reading = self.query_one("#checkin", CheckinWatch).reading
+            if reading is None:
+                return "Looking at the connector record…"
+            if not reading.checked_in:
+                return "Waiting for Elastic's connector service to check in (Deploy… says how)."
         if self.form is None:
             return "Loading the settings…"
         if self._testing:
@@ -218,6 +400,15 @@ class SourceDetailsStep(Step):
                 return f"Fix the field {labels[0]}."
             named = ", ".join(labels[:2]) + (f" and {len(labels) - 2} more" if labels[2:] else "")
             return f"Fix {len(labels)} fields: {named}."
+        if self.elastic and self._testing:
+            return "Elastic's connector service is validating the settings…"
+        if (
+            self.elastic
+            and self._verdict is not None
+            and self._verdict[0] == "error"
+            and self._saved == _digest(self.form.configuration())
+        ):
+            return "Elastic's service rejected these settings: fix them (see the message)."
         return None
 
     async def commit(self) -> bool:
@@ -225,6 +416,8 @@ class SourceDetailsStep(Step):
         state = self.session.state
         if form is None or not state.connector_id:
             return False
+        if self.elastic:
+            return await self._commit_for_service(form.configuration())
         configuration = form.configuration()
         status = self.query_one("#source-test", FieldStatus)
         status.show("running", "testing the connection before saving…")
@@ -250,3 +443,26 @@ class SourceDetailsStep(Step):
                 "Test the source connection", "validate_config + ping", self.test_connection
             )
         ]
+
+
+def _digest(configuration: dict) -> str:
+    """The values of a configuration, comparable across a save and a read of the record."""
+    import json
+
+    values = {
+        key: (entry.get("value") if isinstance(entry, dict) else None)
+        for key, entry in configuration.items()
+    }
+    return json.dumps(values, sort_keys=True, default=str)
+
+
+def _field_named_in(error: str, form: SchemaForm | None) -> str | None:
+    """The field a service's error message is about, when it names its label or key."""
+    if form is None or not error:
+        return None
+    lowered = error.lower()
+    for key, field in form.fields.items():
+        label = str(field.entry.get("label") or "")
+        if (label and label.lower() in lowered) or key.lower() in lowered.replace(" ", "_"):
+            return key
+    return None
