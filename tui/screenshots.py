@@ -89,7 +89,9 @@ async def press_next(pilot: Pilot, screen: WizardScreen) -> None:
     await wait_for(pilot, lambda: screen.current == before + 1)
 
 
-async def wizard_run(shots: Shooter, workdir: Path, sample: Path) -> dict[str, Any]:
+async def wizard_run(
+    shots: Shooter, workdir: Path, sample: Path, elastic_service: Any = None
+) -> dict[str, Any]:
     """The whole wizard on the sandbox; returns what the dashboard/monitor shots need."""
     app = SluiceApp("config.yml", start_over=True, test_mode=True)
     result: dict[str, Any] = {}
@@ -173,8 +175,95 @@ async def wizard_run(shots: Shooter, workdir: Path, sample: Path) -> dict[str, A
         async with monitor.run_test(size=SIZE) as monitor_pilot:
             await monitor_pilot.pause(2.0)
             shots.shoot(monitor, "09-monitor", "sluice monitor")
+        if elastic_service is not None:
+            await elastic_run(shots, pilot, app, screen, elastic_service)
         await pilot.press("ctrl+q")
     return result
+
+
+def find_elastic_service() -> Any:
+    """The fake of Elastic's connector service kept with the tests (this is a checkout's
+    command): it checks in, writes a SharePoint Online schema, rejects a bad tenant and runs
+    a job, so the pictures show the whole flow. None outside a checkout."""
+    try:
+        from tests.fakes.fake_elastic_service import FakeElasticService
+    except ImportError:
+        return None
+    return FakeElasticService
+
+
+async def elastic_run(shots: Shooter, pilot: Pilot, app: Any, screen: Any, service: Any) -> None:
+    """A SharePoint Online connector run by Elastic's service, on the same sandbox: the
+    source list, the silence the doctor explains, the Deploy view, the service's verdict on
+    the form and its job on the dashboard."""
+    from sluice.tui.widgets import checkin_watch
+
+    checkin_watch.DOCTOR_AFTER = 1.0
+    await pilot.press("escape")  # back to the wizard from the dashboard
+    await wait_for(pilot, lambda: app.screen is screen)
+    screen.jump(0)
+    await wait_for(pilot, lambda: screen.current == 0)
+    search = screen.query_one("#source-search")
+    search.value = "sharepoint online"
+    search.focus()
+    await pilot.press("enter", "enter")
+    await wait_for(pilot, lambda: app.session.state.service_type == "sharepoint_online")
+    await ready(pilot, screen)
+    shots.shoot(app, "10-elastic-source", "Sluice — a type Elastic's service runs")
+    await press_next(pilot, screen)
+    await press_next(pilot, screen)
+    # a new connector for the new type
+    screen.step._start_new()
+    screen.query_one("#connector-name").value = "Team sites"
+    screen.query_one("#connector-description").value = "SharePoint Online, run by Elastic"
+    await press_next(pilot, screen)
+    await press_next(pilot, screen)  # config.yml
+    watch = screen.query_one("#checkin")
+    await wait_for(pilot, lambda: watch.has_class("-doctor"))
+    await pilot.pause(3.0)
+    shots.shoot(app, "11-elastic-doctor", "Sluice — waiting for check-in, the doctor")
+    watch.post_message(type(watch).DeployRequested())
+    await wait_for(pilot, lambda: type(app.screen).__name__ == "DeployScreen")
+    await pilot.pause(2.0)
+    shots.shoot(app, "12-deploy", "Sluice — Deploy view")
+    await pilot.press("escape")
+    await wait_for(pilot, lambda: app.screen is screen)
+    connector_id = app.session.state.connector_id
+    with service.for_settings(
+        app.session.es_settings(),
+        {connector_id: "sharepoint_online"},
+        interval=0.5,
+        docs_per_loop=40,
+        total_docs=1200,
+    ):
+        await wait_for(pilot, lambda: screen.query("#input-tenant_id"))
+        await pilot.pause(0.5)
+        form = screen.step.form
+        form.set_value("tenant_id", "contoso.onmicrosoft.com")
+        form.set_value("tenant_name", "contoso")
+        form.set_value("client_id", "6731de76-14a6-49ae-97bc-6eba6914391e")
+        form.set_value("secret_value", "not-a-real-secret")
+        await ready(pilot, screen)
+        await pilot.press("ctrl+n")
+        await wait_for(
+            pilot,
+            lambda: (
+                screen.step.blocker() is not None and "rejected" in (screen.step.blocker() or "")
+            ),
+        )
+        await pilot.pause(0.5)
+        shots.shoot(app, "13-elastic-verdict", "Sluice — the service's verdict on the form")
+        form.set_value("tenant_id", "0a4c2f3e-8f1b-4e7a-9c55-3d2e1f0a9b8c")
+        await press_next(pilot, screen)
+        screen.query_one("#index-name").value = "search-team-sites"
+        await press_next(pilot, screen)
+        await ready(pilot, screen)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "DashboardScreen")
+        dashboard = app.screen
+        await wait_for(pilot, lambda: dashboard.feed.poll().finished, timeout=120)
+        await pilot.pause(1.5)
+        shots.shoot(app, "14-elastic-dashboard", "Sluice — a job run by Elastic's service")
 
 
 async def capture(outdir: Path) -> None:
@@ -186,12 +275,13 @@ async def capture(outdir: Path) -> None:
             "screenshots: the sandbox is not installed (pip install 'sluice[sandbox]')"
         )
     shots = Shooter(outdir)
+    elastic_service = find_elastic_service()  # before leaving the checkout's folder
     workdir = Path(tempfile.mkdtemp(prefix="sluice-screenshots-"))
     previous = Path.cwd()
     os.chdir(workdir)
     os.environ["SLUICE_STATE_DIR"] = str(workdir / "state")
     try:
-        await wizard_run(shots, workdir, sample)
+        await wizard_run(shots, workdir, sample, elastic_service)
     finally:
         os.chdir(previous)
         shutil.rmtree(workdir, ignore_errors=True)

@@ -88,18 +88,38 @@ class FakeElasticService:
         total_docs: int = 40,
         validator: Validator = default_validator,
         headers: Mapping[str, str] | None = None,
+        verify: str | bool = True,
     ) -> None:
         self.connectors = dict(connectors)  # connector id -> service_type (its config.yml)
         self.interval = interval
         self.docs_per_loop = docs_per_loop
         self.total_docs = total_docs
         self.validator = validator
-        self.client = httpx.Client(base_url=es_url, headers={**ORIGIN, **(headers or {})})
+        self.client = httpx.Client(
+            base_url=es_url, headers={**ORIGIN, **(headers or {})}, verify=verify
+        )
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._validated: dict[str, str] = {}
         self.errors: list[str] = []
         self.claimed: list[str] = []
+
+    @classmethod
+    def for_settings(
+        cls, settings: Mapping[str, Any], connectors: Mapping[str, str], **options: Any
+    ) -> FakeElasticService:
+        """With the credentials and CA of an `elasticsearch` section, as Elastic's service
+        reads them from config.yml."""
+        import base64
+
+        headers: dict[str, str] = {}
+        if settings.get("api_key"):
+            headers["Authorization"] = f"ApiKey {settings['api_key']}"
+        elif settings.get("username"):
+            pair = f"{settings['username']}:{settings.get('password', '')}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
+        verify: str | bool = str(settings["ca_certs"]) if settings.get("ca_certs") else True
+        return cls(str(settings["host"]), connectors, headers=headers, verify=verify, **options)
 
     # ------------------------------------------------------------------ life
     def start(self) -> FakeElasticService:

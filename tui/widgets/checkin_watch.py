@@ -88,7 +88,7 @@ class CheckinWatch(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("Looking at the connector record…", id="checkin-line")
         with Horizontal(id="checkin-actions"):
-            yield Button("Deploy…", id="checkin-deploy", variant="primary", compact=True)
+            yield Button("Deploy…", id="checkin-deploy", compact=True)
             yield Button("Why no check-in?", id="checkin-why", compact=True)
         yield CheckList(id="checkin-doctor", empty="The doctor runs in a moment…")
 

@@ -11,6 +11,7 @@ Rows from an old read can be marked stale (dimmed) while the cluster cannot be r
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -81,11 +82,22 @@ def status_text(status: Any) -> str:
     return f"{SYMBOLS.get(STATUS_KIND.get(word, 'pending'), '·')} {word}"
 
 
+@functools.lru_cache(maxsize=64)
+def type_text(service_type: str) -> str:
+    """The type, marked when only Elastic's connector service runs it (so a silent one is
+    not mistaken for Sluice's business)."""
+    from sluice.sources.registry import runs_in_sluice
+
+    if not service_type or runs_in_sluice(service_type):
+        return service_type or "?"
+    return f"{service_type} (Elastic)"
+
+
 def connector_cells(connector: Any) -> dict[str, str]:
     """The plain text of every column for one connector."""
     return {
         "name": connector.name or "(no name)",
-        "type": str(connector.service_type or "?"),
+        "type": type_text(str(connector.service_type or "")),
         "status": status_text(connector.status),
         "last_sync": status_text(connector.last_sync_status),
         "synced": ago(connector.last_synced),

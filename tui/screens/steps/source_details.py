@@ -71,6 +71,7 @@ class SourceDetailsStep(Step):
         self._testing = False
         # Elastic's service runs it: what was saved, and its verdict on exactly that
         self._saved: str | None = None
+        self._loading: tuple | None = None  # the form being built from the record
         self._verdict: tuple[str, str] | None = None  # ("connected" | "error", message)
 
     def compose(self) -> ComposeResult:
@@ -130,7 +131,8 @@ class SourceDetailsStep(Step):
         reading, connector = message.reading, message.connector
         key = (self.session.state.service_type, self.session.state.connector_id)
         if connector is not None and reading.checked_in and reading.has_schema:
-            if key != self._form_key:
+            if key != self._form_key and key != self._loading:
+                self._loading = key  # once: later readings must not rebuild the form
                 self.post_message(
                     ConfigurationLoaded(key, complete_schema(connector.configuration))
                 )
@@ -145,6 +147,7 @@ class SourceDetailsStep(Step):
             return
         self._verdict = (verdict, error)
         self._testing = False
+        self.query_one("#checkin", CheckinWatch).start()  # its line says the same, now
         self.query_one("#source-test-button", Button).disabled = False
         status = self.query_one("#source-test", FieldStatus)
         form = self.form
