@@ -235,3 +235,40 @@ async def test_confluence_job_canceled_from_the_dashboard(
             )
     record = await connector_doc(es_config, connector_id)
     assert str(record.last_sync_status) == "canceled"
+
+
+async def test_a_type_sluice_runs_handed_to_elastics_service(tmp_path, es_config, unique):
+    """The tick box on step 1: the folder source, run by Elastic's service — created empty
+    as Kibana does (Elastic's service writes its own schema), no keyring for its secret, and
+    step 5 waits for that service instead of testing here."""
+    config = tmp_path / "config.yml"
+    app = SluiceApp(str(config), start_over=True, test_mode=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = wizard(app)
+        await pilot.press(*"folder")
+        await pilot.press("enter", "enter")
+        await wait_for(pilot, lambda: app.session.state.service_type == "dir", what="picked")
+        hand_over = screen.query_one("#run-by-elastic")
+        assert hand_over.display
+        assert "Run by Sluice's engine" in text_of(screen.query_one("#prereq-runner"))
+        hand_over.value = True
+        await wait_for(pilot, lambda: app.session.run_by_elastic, what="runner chosen")
+        assert "Run by Elastic's connector service" in text_of(screen.query_one("#prereq-runner"))
+        await next_step(pilot, app)
+        await fill_elasticsearch(pilot, app, es_config)
+        await next_step(pilot, app)
+        name_input = screen.query_one("#connector-name")
+        name_input.value = f"Handed over {unique}"
+        await next_step(pilot, app)
+        record = await connector_doc(es_config, app.session.state.connector_id)
+        assert str(record.status) == "created" and not record.configuration
+        assert screen.query_one("#placement-keyring").disabled
+        await next_step(pilot, app)
+        assert screen.current == 4
+        await wait_for(
+            pilot,
+            lambda: "check in" in (screen.step.blocker() or ""),
+            what="waiting for Elastic's service",
+        )
+        assert screen.query_one(CheckinWatch).display
+        assert not screen.query_one("#use-sample").display
