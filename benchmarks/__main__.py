@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from benchmarks import key_latency, startup
 from benchmarks.null_bulk import NullBulkEndpoint
 from benchmarks.workload import generate_tree
 
@@ -151,12 +152,21 @@ def main() -> None:
     parser.add_argument("--tune", action="store_true", help="also try other engine settings")
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     parser.add_argument("--repeat", type=int, default=2, help="runs per figure (the best)")
+    parser.add_argument(
+        "--startup-only", action="store_true", help="only the start-up and key figures"
+    )
     args = parser.parse_args()
     OPTIONS["repeat"] = max(1, args.repeat)
     if args.quick:
         args.null_docs, args.es_docs, args.files, args.memory = 20_000, 2_000, 500, "10000,100000"
         OPTIONS["repeat"] = 1
     print(f"Sluice benchmarks ({os.cpu_count()} CPUs)")
+    startup.report(runs=3 if args.quick else 5)
+    es_url = os.environ.get("SLUICE_ES_URL")
+    if es_url:
+        key_latency.report(es_url, files=args.files, size=args.size)
+    if args.startup_only:
+        return
     with tempfile.TemporaryDirectory(prefix="sluice-bench-") as tmp:
         tree = generate_tree(Path(tmp) / "tree", args.files, args.size)
         with NullBulkEndpoint() as endpoint:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import App
+from textual.css.query import NoMatches
 
 from sluice.core.crash import one_line, write_crash_report
 
@@ -32,6 +33,10 @@ class CrashReportingApp(App[int]):
     RESTART_COMMAND = "sluice"
 
     def _handle_exception(self, error: Exception) -> None:
+        if self._exit and isinstance(error, NoMatches):
+            # the app is closing as asked: a widget still starting up (the wizard mounts
+            # its steps after the first frame) found its children already torn down
+            return
         self._return_code = 1
         if self._exception is None:  # Pilot re-raises it in tests, as Textual does
             self._exception = error

@@ -8,12 +8,22 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sluice.core import sandbox as sandboxes
 from sluice.core.config import ConfigError, load_config
-from sluice.core.workflows.cluster import Cluster
 from sluice.tui.state import WizardState, load_state, save_state, state_path
+
+if TYPE_CHECKING:
+    from sluice.core.workflows.cluster import Cluster as ClusterType
+
+
+def Cluster(settings: dict[str, Any], **options: Any) -> ClusterType:
+    """`core.workflows.cluster.Cluster`, loaded on first use: the Elasticsearch client is not
+    needed for the wizard's first frame."""
+    from sluice.core.workflows.cluster import Cluster as ClusterClass
+
+    return ClusterClass(settings, **options)
 
 
 @functools.lru_cache(maxsize=64)
@@ -160,7 +170,7 @@ class Session:
             found[env_var_name("es-password")] = self.es_password
         return found
 
-    def cluster(self) -> Cluster:
+    def cluster(self) -> ClusterType:
         """A new connection with the current answers (the caller closes it)."""
         return Cluster(self.es_settings())
 

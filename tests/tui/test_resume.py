@@ -31,6 +31,8 @@ async def test_quit_and_rerun_resumes_at_the_same_step(tmp_path, es_config):
         assert steps.status_text(0) == "done"
         assert steps.status_text(1) == "done"
         assert steps.status_text(2) == "current"
+        # the other steps are mounted after the first frame, one per frame
+        await wait_for(pilot, lambda: screen.query("#es-host"), what="step 2 mounted")
         assert screen.query_one("#es-host").value == es_config["host"]
         # back is always allowed, and the answers are still there
         await pilot.press("ctrl+b")
@@ -108,6 +110,7 @@ async def test_sandbox_from_the_wizard_and_back_on_resume(tmp_path):
             await wait_for(pilot, lambda: again.session.loaded, timeout=60, what="session")
             assert again.session.sandbox is not None and again.session.sandbox.url == url
             await wait_for(pilot, lambda: "Step" in wizard(again).sub_title, what="the steps")
+            await wait_for(pilot, lambda: wizard(again).query("#es-host"), what="step 2")
             assert wizard(again).query_one("#es-host").value == url
             again.session.stop_sandbox()
     finally:

@@ -16,10 +16,23 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widget import Widget
 
-from sluice.core.checks import planned_checks, run_checks
 from sluice.tui.widgets.check_list import CheckView
 
 DEBOUNCE_SECONDS = 0.6
+
+
+def planned_checks(*args: Any, **kwargs: Any) -> Any:
+    """core's plan of checks (its runner, and the Elasticsearch client, load on first use)."""
+    from sluice.core.checks.runner import planned_checks as planned
+
+    return planned(*args, **kwargs)
+
+
+def run_checks(*args: Any, **kwargs: Any) -> Any:
+    """core's live checks, loaded on first use like `planned_checks`."""
+    from sluice.core.checks.runner import run_checks as run
+
+    return run(*args, **kwargs)
 
 
 class CheckRunner(Widget):

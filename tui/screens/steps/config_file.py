@@ -19,13 +19,9 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Button, Checkbox, Input, RadioButton, RadioSet, Static
 
-from sluice.core.checks.cluster import detect_connector_api
-from sluice.core.config import ConfigError
-from sluice.core.config.elastic_compat import FLAG as CONNECTORS_API_FLAG
-from sluice.core.config.elastic_compat import flag_for_cluster, unreadable_settings
-from sluice.core.es.tls import CertificateError, save_pinned_ca
 from sluice.core.invocation import sluice_command
 from sluice.core.secrets import (
+    KeyringStatus,
     SecretError,
     SecretPlacement,
     env_var_name,
@@ -33,7 +29,6 @@ from sluice.core.secrets import (
     place_secret,
     planned_reference,
 )
-from sluice.core.workflows.config_file import config_document, preview_config
 from sluice.tui.screens.steps.base import Step
 from sluice.tui.widgets.badges import escape
 from sluice.tui.widgets.field_status import FieldStatus
@@ -50,6 +45,13 @@ COMPAT_FIXES = {
     "next to config.yml and written as ca_certs, which Elastic's service reads (Sluice keeps "
     "the fingerprint).",
 }
+
+
+async def detect_connector_api(settings: dict) -> bool | None:
+    """Does the cluster have the Connector API? (The client loads here, not at start-up.)"""
+    from sluice.core.checks.cluster import detect_connector_api as detect
+
+    return await detect(settings)
 
 
 class ConfigFileStep(Step):
@@ -81,12 +83,19 @@ class ConfigFileStep(Step):
 
     def __init__(self, session) -> None:
         super().__init__(session)
-        self._keyring = keyring_status()
+        self._keyring_found: KeyringStatus | None = None
         self._problem = ""
         # Does the cluster of step 2 have the Connector API? None: unknown (yet).
         self._connector_api: bool | None = None
         self._api_asked: int | None = None  # hash of the step-2 answers it was asked with
         self._api_checking = False
+
+    @property
+    def _keyring(self) -> KeyringStatus:
+        """Asked once, when the step is built (a keyring probe is not start-up work)."""
+        if self._keyring_found is None:
+            self._keyring_found = keyring_status()
+        return self._keyring_found
 
     def compose(self) -> ComposeResult:
         state = self.session.state
@@ -210,6 +219,9 @@ class ConfigFileStep(Step):
     # ------------------------------------------------------------------ preview
     def es_section(self, *, for_preview: bool) -> dict:
         """The `elasticsearch` keys to write (None = remove the key from the file)."""
+        from sluice.core.config.elastic_compat import FLAG as CONNECTORS_API_FLAG
+        from sluice.core.config.elastic_compat import flag_for_cluster
+
         state = self.session.state
         section: dict = {
             "host": state.es_host.strip(),
@@ -243,6 +255,9 @@ class ConfigFileStep(Step):
         return {"connector_id": state.connector_id, "service_type": state.service_type or ""}
 
     def refresh_preview(self) -> None:
+        from sluice.core.config import ConfigError
+        from sluice.core.workflows.config_file import config_document, preview_config
+
         self._problem = ""
         self._show_api_note()
         self._show_compat({})
@@ -316,6 +331,8 @@ class ConfigFileStep(Step):
     # ------------------------------------------------------------------ Elastic's service
     def _show_api_note(self) -> None:
         """What the cluster's Connector API (or its absence) means for config.yml."""
+        from sluice.core.config.elastic_compat import FLAG as CONNECTORS_API_FLAG
+
         note = self.query_one("#api-note", Static)
         flag = CONNECTORS_API_FLAG
         if self._api_asked is None:
@@ -341,6 +358,8 @@ class ConfigFileStep(Step):
 
     def _show_compat(self, es_section: dict) -> None:
         """The settings about to be written that Elastic's service would not read."""
+        from sluice.core.config.elastic_compat import unreadable_settings
+
         problems = unreadable_settings(es_section)
         box = self.query_one("#compat-box")
         box.set_class(bool(problems), "-shown")
@@ -362,6 +381,8 @@ class ConfigFileStep(Step):
 
     @work(exclusive=True, group="save-ca")
     async def _save_ca(self, host: str, fingerprint: str, folder: Path) -> None:
+        from sluice.core.es.tls import CertificateError, save_pinned_ca
+
         status = self.query_one("#compat-status", FieldStatus)
         try:
             path = await save_pinned_ca(host, fingerprint, folder)
@@ -405,6 +426,9 @@ class ConfigFileStep(Step):
         return None
 
     async def commit(self) -> bool:
+        from sluice.core.config import ConfigError
+        from sluice.core.workflows.config_file import config_document
+
         state = self.session.state
         status = self.query_one("#config-status", FieldStatus)
         try:

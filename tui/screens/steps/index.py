@@ -19,10 +19,8 @@ from textual.widgets.option_list import Option
 
 from sluice.core.checks.index_names import index_name_problems, unused_index_name
 from sluice.core.config import ConfigError
-from sluice.core.content_index import LANGUAGES
 from sluice.core.echo import ellipsize
 from sluice.core.secrets import SecretPlacement, mask
-from sluice.core.workflows import IndexConnection, IndexNotConnected, InvalidConnectorInput
 from sluice.core.workflows.config_file import config_document
 from sluice.tui.screens.steps.base import Step
 from sluice.tui.widgets.badges import escape
@@ -103,6 +101,8 @@ class IndexStep(Step):
                 required=True,
                 status_id="index-name-status",
             )
+            from sluice.core.content_index import LANGUAGES  # with the client: not at start-up
+
             yield FieldRow(
                 "Language",
                 Select(
@@ -348,6 +348,8 @@ class IndexStep(Step):
     async def commit(self) -> bool:
         """One workflow connects the index (and the API key, its secret, config.yml's
         entry) or undoes what it did; the step shows what it says."""
+        from sluice.core.workflows import IndexConnection, IndexNotConnected, InvalidConnectorInput
+
         state = self.session.state
         status = self.query_one("#index-status", FieldStatus)
         name = state.index_name.strip()

@@ -12,9 +12,6 @@ from textual.widgets import Button, Select, Static
 from sluice.core.invocation import sluice_command
 from sluice.core.protocol import SyncJob
 from sluice.core.secrets import mask
-from sluice.core.workflows.local_sync import LocalSync
-from sluice.sources.registry import create_source
-from sluice.tui.feeds import LocalSyncFeed, ServiceJobFeed
 from sluice.tui.screens.steps.base import Step
 from sluice.tui.widgets.field_status import FieldStatus
 from sluice.tui.widgets.summary import Summary
@@ -174,6 +171,9 @@ class ReviewStep(Step):
 
     @work(exclusive=True, group="start-sync")
     async def _start_local_sync(self, job_type: str) -> None:
+        from sluice.core.workflows.local_sync import LocalSync  # the engine: not at start-up
+        from sluice.sources.registry import create_source
+        from sluice.tui.feeds import LocalSyncFeed
         from sluice.tui.screens.dashboard import DashboardScreen
 
         state = self.session.state
@@ -214,6 +214,7 @@ class ReviewStep(Step):
 
     @work(exclusive=True, group="queue-job")
     async def _queue_job(self, job_type: str) -> None:
+        from sluice.tui.feeds import ServiceJobFeed
         from sluice.tui.screens.dashboard import DashboardScreen
 
         state = self.session.state
