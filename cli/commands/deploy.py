@@ -144,7 +144,7 @@ async def _check(args: argparse.Namespace, connector: Any, deployment: Any) -> i
 
     from sluice.core.checks.service_doctor import SilenceInputs, diagnose_silence
     from sluice.core.deployment import TARGETS
-    from sluice.core.workflows.checkin import read_checkin
+    from sluice.core.protocol.checkin import read_checkin
     from sluice.sources.elastic_catalog import ELASTIC_TYPES
     from sluice.sources.registry import source_catalog
 

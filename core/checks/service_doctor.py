@@ -27,7 +27,7 @@ from sluice.core.deployment import (
     versions_compatible,
 )
 from sluice.core.protocol import Connector
-from sluice.core.workflows.checkin import STALE_AFTER, read_checkin
+from sluice.core.protocol.checkin import STALE_AFTER, read_checkin
 
 Checks = Callable[..., Awaitable[list[CheckResult]]]
 

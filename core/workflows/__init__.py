@@ -12,38 +12,30 @@ workflow follows the same rules:
 
 Workflows never import `sources` (the layers contract: core is the bottom layer); a caller
 passes in what a source provides (its default configuration, features and validator).
-
-Names load on first use (core/lazy.py): a front end importing one workflow module must not
-load the Elasticsearch client with the package.
 """
 
-from typing import TYPE_CHECKING
-
-from sluice.core.lazy import lazy_exports
-
-if TYPE_CHECKING:  # the names below load on first use
-    from sluice.core.workflows.connect_index import (
-        ConnectedIndex,
-        IndexConnection,
-        IndexNotConnected,
-        connect_index,
-        connector_key_secret,
-    )
-    from sluice.core.workflows.create_connector import (
-        ConnectorNotCreated,
-        CreatedConnector,
-        InvalidConnectorInput,
-        NewConnector,
-        create_connector,
-        create_draft_connector,
-        validate_new_connector,
-    )
-    from sluice.core.workflows.job_failures import (
-        export_job_failures,
-        job_failures,
-        local_failure_log,
-    )
-    from sluice.core.workflows.storable import storage_problem
+from sluice.core.workflows.connect_index import (
+    ConnectedIndex,
+    IndexConnection,
+    IndexNotConnected,
+    connect_index,
+    connector_key_secret,
+)
+from sluice.core.workflows.create_connector import (
+    ConnectorNotCreated,
+    CreatedConnector,
+    InvalidConnectorInput,
+    NewConnector,
+    create_connector,
+    create_draft_connector,
+    validate_new_connector,
+)
+from sluice.core.workflows.job_failures import (
+    export_job_failures,
+    job_failures,
+    local_failure_log,
+)
+from sluice.core.workflows.storable import storage_problem
 
 __all__ = [
     "ConnectedIndex",
@@ -63,27 +55,3 @@ __all__ = [
     "storage_problem",
     "validate_new_connector",
 ]
-
-__getattr__ = lazy_exports(
-    __name__,
-    {
-        "connect_index": (
-            "ConnectedIndex",
-            "IndexConnection",
-            "IndexNotConnected",
-            "connect_index",
-            "connector_key_secret",
-        ),
-        "create_connector": (
-            "ConnectorNotCreated",
-            "CreatedConnector",
-            "InvalidConnectorInput",
-            "NewConnector",
-            "create_connector",
-            "create_draft_connector",
-            "validate_new_connector",
-        ),
-        "job_failures": ("export_job_failures", "job_failures", "local_failure_log"),
-        "storable": ("storage_problem",),
-    },
-)

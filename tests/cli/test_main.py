@@ -114,3 +114,27 @@ def test_help_and_version_import_none_of_the_heavy_modules():
         assert "sluice.cli.main" in loaded, args
         heavy = [m for m in loaded if any(m == h or m.startswith(f"{h}.") for h in HEAVY_MODULES)]
         assert heavy == [], f"sluice {' '.join(args)} imported {heavy[:5]}"
+
+
+def test_the_tui_loads_without_the_elasticsearch_client_or_the_engine():
+    """Issue 20: the wizard's and the monitor's modules (what the first frame needs) leave the
+    client, the engine and the extraction stack to the first step that uses them."""
+    code = (
+        "import sys\n"
+        "import sluice.tui.app, sluice.tui.monitor_app\n"
+        "print('\\n'.join(sorted(sys.modules)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    loaded = result.stdout.split()
+    assert "sluice.tui.app" in loaded
+    heavy = (
+        "elasticsearch",
+        "elastic_transport",
+        "sluice.core.engine.engine",
+        "sluice.core.engine.runner",
+        "sluice.core.extraction",
+    )
+    found = [m for m in loaded if any(m == h or m.startswith(f"{h}.") for h in heavy)]
+    assert found == [], f"the TUI's modules imported {found[:5]}"

@@ -32,12 +32,12 @@ from textual.widgets import (
 )
 
 from sluice.core.invocation import sluice_command
-from sluice.core.workflows.cluster import Cluster
 from sluice.core.workflows.job_failures import export_job_failures
 from sluice.core.workflows.sync_reading import SyncReading
 from sluice.tui.commands import PaletteCommand
 from sluice.tui.feeds import SyncFeed
 from sluice.tui.screens.modals import ConfirmScreen, DetailScreen
+from sluice.tui.session import Cluster
 from sluice.tui.widgets.badges import animations_on, badge_markup, escape
 from sluice.tui.widgets.counters import CountersPanel
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from rich.cells import cell_len
@@ -26,7 +26,10 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from sluice.core.workflows.cluster import Cluster
+from sluice.tui.session import Cluster
+
+if TYPE_CHECKING:
+    from sluice.core.workflows.cluster import Cluster as ClusterType
 from sluice.tui.commands import PaletteCommand
 from sluice.tui.widgets.banner import Banner
 from sluice.tui.widgets.connector_table import ConnectorTable, ago, status_text, wrap
@@ -114,7 +117,7 @@ class MonitorScreen(Screen):
         self.refresh_seconds = refresh_seconds
         self.deadline = read_deadline(refresh_seconds)
         self.host = host_label(settings)
-        self._cluster: Cluster | None = None
+        self._cluster: ClusterType | None = None
         self._reading = False
         self._connectors: dict[str, Any] = {}
         self._good_at: datetime | None = None  # end of the last read that succeeded

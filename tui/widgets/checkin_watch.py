@@ -20,7 +20,7 @@ from textual.timer import Timer
 from textual.widgets import Button, Static
 
 from sluice.core.checks.service_doctor import SilenceInputs, diagnose_silence
-from sluice.core.workflows.checkin import CheckinPhase, CheckinReading, read_checkin
+from sluice.core.protocol.checkin import CheckinPhase, CheckinReading, read_checkin
 from sluice.tui.widgets.badges import escape
 from sluice.tui.widgets.check_list import CheckList, CheckView
 

@@ -21,7 +21,6 @@ from sluice.core.checks.index_names import index_name_problems, unused_index_nam
 from sluice.core.config import ConfigError
 from sluice.core.echo import ellipsize
 from sluice.core.secrets import SecretPlacement, mask
-from sluice.core.workflows.config_file import config_document
 from sluice.tui.screens.steps.base import Step
 from sluice.tui.widgets.badges import escape
 from sluice.tui.widgets.field_status import FieldStatus
@@ -349,6 +348,7 @@ class IndexStep(Step):
         """One workflow connects the index (and the API key, its secret, config.yml's
         entry) or undoes what it did; the step shows what it says."""
         from sluice.core.workflows import IndexConnection, IndexNotConnected, InvalidConnectorInput
+        from sluice.core.workflows.config_file import config_document
 
         state = self.session.state
         status = self.query_one("#index-status", FieldStatus)

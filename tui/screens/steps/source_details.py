@@ -17,14 +17,13 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Static
 
-from sluice.core.workflows.checkin import read_checkin
+from sluice.core.protocol.checkin import read_checkin
 from sluice.sources.checking import (
     SourceTest,
     check_source,
     configuration_errors,
     merge_configuration,
 )
-from sluice.sources.directory.source import sample_data_directory
 from sluice.sources.registry import find_source
 from sluice.sources.schema import complete_schema, validate_configuration
 from sluice.tui.screens.steps.base import Step
@@ -32,6 +31,15 @@ from sluice.tui.widgets.badges import escape
 from sluice.tui.widgets.checkin_watch import CheckinWatch
 from sluice.tui.widgets.field_status import FieldStatus
 from sluice.tui.widgets.schema_form import SchemaForm
+
+
+def sample_data_directory() -> Any:
+    """The bundled sample folder, if any (the `dir` source and its extraction stack load
+    here, when step 5 asks, not at start-up)."""
+    from sluice.sources.directory.source import sample_data_directory as find
+
+    return find()
+
 
 #: How long Next waits for Elastic's service to judge saved settings (its loop is 30 s).
 VERDICT_WAIT_SECONDS = 45.0

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from sluice.core.protocol import Connector
-from sluice.core.workflows.checkin import STALE_AFTER, CheckinPhase, read_checkin
+from sluice.core.protocol.checkin import STALE_AFTER, CheckinPhase, read_checkin
 
 NOW = datetime(2025, 3, 14, 12, 0, 0, tzinfo=UTC)
 SCHEMA = {
