@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sluice.core import sandbox as sandboxes
-from sluice.core.config import ConfigError, load_config
 from sluice.tui.state import WizardState, load_state, save_state, state_path
 
 if TYPE_CHECKING:
@@ -122,6 +121,8 @@ class Session:
         keyring and ${ENV} references) so the user does not type them again."""
         if not self.state.config_written:
             return
+        from sluice.core.config import ConfigError, load_config  # a resume's work, not start-up
+
         try:
             path = Path(self.state.config_path or self.config_path)
             config = load_config(path) if path.exists() else None

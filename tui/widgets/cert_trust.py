@@ -8,6 +8,7 @@ fetched for an endpoint that has changed since (`hide()` was called) is dropped.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -15,14 +16,10 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Static
 
-from sluice.core.es.tls import (
-    CertificateError,
-    CertInfo,
-    certificate_to_offer,
-    fetch_certificate_chain,
-    pin_certificate,
-)
 from sluice.tui.widgets.badges import escape
+
+if TYPE_CHECKING:  # core.es.tls (and cryptography) load when a certificate is looked at
+    from sluice.core.es.tls import CertInfo
 
 
 class CertTrustBox(Vertical):
@@ -71,6 +68,12 @@ class CertTrustBox(Vertical):
 
     @work(exclusive=True, group="cert-fetch")
     async def _fetch(self, generation: int, url: str) -> None:
+        from sluice.core.es.tls import (
+            CertificateError,
+            certificate_to_offer,
+            fetch_certificate_chain,
+        )
+
         try:
             chain = await fetch_certificate_chain(url)
         except CertificateError as exc:
@@ -109,6 +112,8 @@ class CertTrustBox(Vertical):
 
     @work(exclusive=True, group="cert-pin")
     async def _pin(self, url: str, fingerprint: str) -> None:
+        from sluice.core.es.tls import CertificateError, pin_certificate
+
         try:
             path = await pin_certificate(url, fingerprint, self.dest)
         except CertificateError as exc:

@@ -19,7 +19,6 @@ from textual.app import ComposeResult
 from textual.widgets import Input, Select, Static
 
 from sluice.core.echo import ellipsize
-from sluice.core.es.tls import PINNED_CA_NAME, trust_offer_applies
 from sluice.core.sandbox import sandbox_available
 from sluice.tui.screens.steps.base import Step
 from sluice.tui.widgets.cert_trust import CertTrustBox
@@ -147,6 +146,8 @@ class ElasticsearchStep(Step):
             ),
             status_id="es-ca-status",
         )
+        from sluice.core.es.tls import PINNED_CA_NAME  # composed after the first frame
+
         yield CertTrustBox(self.session.state_file.parent / PINNED_CA_NAME)
         yield Static("Connection checks", classes="section")
         yield FieldStatus(id="es-general")
@@ -269,6 +270,8 @@ class ElasticsearchStep(Step):
 
     @on(CheckRunner.Done)
     def _checks_done(self, message: CheckRunner.Done) -> None:
+        from sluice.core.es.tls import trust_offer_applies
+
         message.stop()
         self._checked = True
         self._show_inline()

@@ -18,7 +18,6 @@ from textual.widgets import Checkbox, Input, OptionList, RadioSet, Select, Stati
 from textual.widgets.option_list import Option
 
 from sluice.core.checks.index_names import index_name_problems, unused_index_name
-from sluice.core.config import ConfigError
 from sluice.core.echo import ellipsize
 from sluice.core.secrets import SecretPlacement, mask
 from sluice.tui.screens.steps.base import Step
@@ -347,6 +346,7 @@ class IndexStep(Step):
     async def commit(self) -> bool:
         """One workflow connects the index (and the API key, its secret, config.yml's
         entry) or undoes what it did; the step shows what it says."""
+        from sluice.core.config import ConfigError
         from sluice.core.workflows import IndexConnection, IndexNotConnected, InvalidConnectorInput
         from sluice.core.workflows.config_file import config_document
 
