@@ -214,3 +214,15 @@ def test_a_finished_sync_shows_its_documents_not_the_deletion_phase():
         Phase.DONE, Counters(extracted=8), 1.0, 0.0, 8, stale_total=0, status=SyncStatus.COMPLETED
     )
     assert not done.in_deletion and done.shown_progress == (8, 8) and done.fraction == 1.0
+
+
+def test_the_end_of_sync_line_names_updated_and_unchanged_documents():
+    """A second full sync of a folder updates every document and indexes none: the line must
+    not read as if nothing was done."""
+    from sluice.core.engine.progress import Counters
+    from sluice.tui.screens.dashboard import finish_words
+
+    assert finish_words(Counters(updated=1002)) == "0 new, 1,002 updated, 0 deleted, 0 failed."
+    assert finish_words(Counters(indexed=5, skipped=7, deleted=2, failed=1)) == (
+        "5 new, 7 unchanged, 2 deleted, 1 failed."
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -40,6 +40,9 @@ from sluice.tui.screens.modals import ConfirmScreen, DetailScreen
 from sluice.tui.session import Cluster
 from sluice.tui.widgets.badges import animations_on, badge_markup, escape
 from sluice.tui.widgets.counters import CountersPanel
+
+if TYPE_CHECKING:
+    from sluice.core.engine.progress import Counters
 
 REFRESH_HZ = 4
 HISTORY_SECONDS = 10.0
@@ -312,8 +315,7 @@ class DashboardScreen(Screen):
         if state.status == "completed" and counters.failed:
             verdict = ("Sync completed with failures (see the Failures tab)", "warning")
         self.notify(
-            f"{counters.indexed:,} indexed, {counters.deleted:,} deleted, "
-            f"{counters.failed:,} failed.",
+            finish_words(counters),
             title=verdict[0],
             severity=verdict[1],  # type: ignore[arg-type]
         )
@@ -478,3 +480,15 @@ def _short_start(text: str, width: int) -> str:
 def _short(text: str, width: int) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def finish_words(counters: Counters) -> str:
+    """The end-of-sync line: what changed, updates included (a second full sync of the same
+    folder updates every document and indexes none; "0 indexed" alone read as nothing done)."""
+    parts = [f"{counters.indexed:,} new"]
+    if counters.updated:
+        parts.append(f"{counters.updated:,} updated")
+    if counters.skipped:
+        parts.append(f"{counters.skipped:,} unchanged")
+    parts += [f"{counters.deleted:,} deleted", f"{counters.failed:,} failed"]
+    return ", ".join(parts) + "."

@@ -177,8 +177,8 @@ class WizardScreen(Screen):
         It is mounted displayed but invisible (a widget mounted with display off composes
         its descendants late, after its own on_mount), then hidden as ContentSwitcher does."""
         waiting = [step for step in self.steps if not step.is_attached]
-        if not waiting or not self.is_attached:
-            return
+        if not waiting or not self.is_attached or getattr(self.app, "_exit", False):
+            return  # all there, or the app is closing: mounting now would never finish
         step = waiting[0]
         step.styles.visibility = "hidden"
         switcher = self.query_one("#steps", ContentSwitcher)

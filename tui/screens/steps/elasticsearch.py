@@ -91,6 +91,7 @@ class ElasticsearchStep(Step):
 
     def __init__(self, session) -> None:
         super().__init__(session)
+        self._entered = False
         self._checked = False
         self._results: dict[str, CheckView] = {}
 
@@ -156,6 +157,14 @@ class ElasticsearchStep(Step):
 
     def on_mount(self) -> None:
         self._show_auth_rows()
+
+    def on_enter(self) -> None:
+        """The first time the step is shown: check the saved answers once (on purpose), or
+        start the sandbox a resumed setup used. Not on mount: the wizard mounts this step
+        in the background, and a check started then could land after the user's typing."""
+        if self._entered:
+            return
+        self._entered = True
         state, sandbox = self.session.state, self.session.sandbox
         if state.sandbox and sandbox is None and sandbox_available():
             self.query_one(SandboxOffer).start()  # a resumed setup that used the sandbox
