@@ -177,3 +177,18 @@ async def test_step2_checks_run_for_edits_and_on_purpose_never_as_a_side_effect(
         await fill_elasticsearch(pilot, app, es_config)  # the user's edits
         await ready(pilot, app)
         assert runs[1:] == [es_config["host"]]  # one run, after the pause
+
+
+async def test_enter_twice_in_the_search_picks_the_first_match_even_before_focus_moves(tmp_path):
+    """Typed fast, the second Enter can reach the search box before the focus moved to the
+    list: it picks the highlighted match all the same."""
+    app = SluiceApp(str(tmp_path / "config.yml"), start_over=True, test_mode=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = wizard(app)
+        search = screen.query_one("#source-search")
+        await pilot.press(*"jira")
+        await pilot.press("enter")
+        search.focus()  # as if the focus had not moved yet
+        await pilot.pause()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.session.state.service_type == "jira", what="picked")

@@ -49,6 +49,7 @@ class PrerequisitesStep(Step):
         super().__init__(session)
         self._sources: list[SourceInfo] = []
         self._doctor_done = False
+        self._submitted = False  # Enter pressed in the search since its text last changed
 
     def compose(self) -> ComposeResult:
         yield from self.compose_intro()
@@ -123,13 +124,22 @@ class PrerequisitesStep(Step):
 
     @on(Input.Changed, "#source-search")
     def _search(self, event: Input.Changed) -> None:
+        self._submitted = False
         self._fill_sources(event.value)
 
     @on(Input.Submitted, "#source-search")
     def _search_done(self) -> None:
         """Enter in the search moves to the list with the first match highlighted, so a
-        second Enter picks it."""
+        second Enter picks it — also when typed so fast that it reaches the search box
+        before the focus has moved."""
         source_list = self.query_one("#source-list", OptionList)
+        if self._submitted and source_list.highlighted is not None:
+            option = source_list.get_option_at_index(source_list.highlighted)
+            if option.id and not option.disabled:
+                source_list.focus()
+                self.choose(option.id)
+                return
+        self._submitted = True
         first = next(
             (
                 index
