@@ -8,8 +8,6 @@ resumes at the same step.
 
 from __future__ import annotations
 
-import asyncio
-
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -39,8 +37,6 @@ STEP_CLASSES: tuple[type[Step], ...] = (
     IndexStep,
     ReviewStep,
 )
-#: Seconds between the first frame and the mounting of the steps not on screen.
-OTHER_STEPS_AFTER = 0.25
 STEP_TITLES = (
     "Prerequisites",
     "Elasticsearch",
@@ -113,10 +109,8 @@ class WizardScreen(Screen):
             with Vertical(id="step-area"):
                 with ContentSwitcher(id="steps"):
                     if self.session.loaded:
-                        # the first frame holds the step on screen only: the others (some
-                        # 800 widgets) are mounted one per frame after it
                         self._steps_mounted = True
-                        yield self.steps[self._first_step()]
+                        yield from self.steps
                 with Vertical(id="nav"):
                     # the status has a line of its own: between the buttons it had ~20
                     # columns at 80x24 and its sentences were cut
@@ -156,52 +150,20 @@ class WizardScreen(Screen):
         self.query_one("#next", Button).disabled = True
         self.query_one("#back", Button).disabled = True
 
-    def _first_step(self) -> int:
-        return max(0, min(self.session.state.step, self.reachable, len(self.steps) - 1))
-
     async def session_loaded(self) -> None:
-        """The session is whole: show the saved step at once, the others after the frame."""
+        """The session is whole: show the steps (built from it) at the saved step."""
         if not self._wizard_mounted:
-            return  # compose yields the step and on_mount opens it
-        first = self._first_step()
+            return  # compose yields the steps and on_mount opens the saved one
         if not self._steps_mounted:
             self._steps_mounted = True
-            await self.query_one("#steps", ContentSwitcher).mount(self.steps[first])
-        self.go_to(first)
-        # after the first frame is on the terminal, not merely laid out
-        self.set_timer(OTHER_STEPS_AFTER, self._mount_next_step)
-
-    async def _mount_next_step(self) -> None:
-        """Mount one step not on screen yet, then the next after the following frame, so a
-        key pressed meanwhile waits for one step's widgets at most, never for all of them.
-        It is mounted displayed but invisible (a widget mounted with display off composes
-        its descendants late, after its own on_mount), then hidden as ContentSwitcher does."""
-        waiting = [step for step in self.steps if not step.is_attached]
-        if not waiting or not self.is_attached or getattr(self.app, "_exit", False):
-            return  # all there, or the app is closing: mounting now would never finish
-        step = waiting[0]
-        step.styles.visibility = "hidden"
-        switcher = self.query_one("#steps", ContentSwitcher)
-        await switcher.mount(step)
-        if switcher.current != step.id:
-            step.display = False
-        step.styles.visibility = "visible"
-        self.call_after_refresh(self._mount_next_step)
-
-    async def _show_when_mounted(self, index: int) -> None:
-        step = self.steps[index]
-        if not step.is_attached:
-            await self.query_one("#steps", ContentSwitcher).mount(step)
-        while not step.is_mounted:  # its mount began after a frame: it ends shortly
-            await asyncio.sleep(0.01)
-        self.go_to(index)
+            for step in self.steps:
+                step.display = False  # as ContentSwitcher hides the children it starts with
+            await self.query_one("#steps", ContentSwitcher).mount_all(self.steps)
+        self.go_to(min(self.session.state.step, self.reachable))
 
     # ------------------------------------------------------------------ moving
     def go_to(self, index: int) -> None:
         index = max(0, min(index, len(self.steps) - 1))
-        if not self.steps[index].is_mounted:  # asked for before its turn to be mounted
-            self.run_worker(self._show_when_mounted(index), group="wizard-mount")
-            return
         state = self.session.state
         state.step = index
         self.session.save()
