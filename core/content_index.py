@@ -12,27 +12,7 @@ from typing import Any
 from elasticsearch import AsyncElasticsearch, BadRequestError
 
 from sluice.core.checks.index_names import index_name_problems
-
-#: (code stored in the connector's `language`, name shown, Elasticsearch analyzer).
-LANGUAGES: tuple[tuple[str, str, str], ...] = (
-    ("", "Universal (standard analyzer)", "standard"),
-    ("en", "English", "english"),
-    ("fr", "French", "french"),
-    ("de", "German", "german"),
-    ("es", "Spanish", "spanish"),
-    ("it", "Italian", "italian"),
-    ("pt", "Portuguese", "portuguese"),
-    ("nl", "Dutch", "dutch"),
-    ("sv", "Swedish", "swedish"),
-    ("da", "Danish", "danish"),
-    ("no", "Norwegian", "norwegian"),
-    ("fi", "Finnish", "finnish"),
-    ("pl", "Polish (standard analyzer)", "standard"),
-    ("ru", "Russian", "russian"),
-    ("ja", "Japanese (CJK)", "cjk"),
-    ("zh", "Chinese (CJK)", "cjk"),
-    ("ko", "Korean (CJK)", "cjk"),
-)
+from sluice.core.languages import LANGUAGES
 
 BASE_PROPERTIES: dict[str, Any] = {
     "id": {"type": "keyword"},

@@ -11,6 +11,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import App
 from textual.css.query import NoMatches
+from textual.worker import WorkerFailed
 
 from sluice.core.crash import one_line, write_crash_report
 
@@ -33,7 +34,8 @@ class CrashReportingApp(App[int]):
     RESTART_COMMAND = "sluice"
 
     def _handle_exception(self, error: Exception) -> None:
-        if self._exit and isinstance(error, NoMatches):
+        cause = error.error if isinstance(error, WorkerFailed) else error
+        if self._exit and isinstance(cause, NoMatches):
             # the app is closing as asked: a widget still starting up (the wizard mounts
             # its steps after the first frame) found its children already torn down
             return

@@ -8,6 +8,8 @@ resumes at the same step.
 
 from __future__ import annotations
 
+import asyncio
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -37,6 +39,9 @@ STEP_CLASSES: tuple[type[Step], ...] = (
     IndexStep,
     ReviewStep,
 )
+#: Seconds between the first frame and mounting the steps: a few paint periods.
+FIRST_FRAME_GRACE = 0.05
+
 STEP_TITLES = (
     "Prerequisites",
     "Elasticsearch",
@@ -84,6 +89,7 @@ class WizardScreen(Screen):
         self.busy = False
         self._wizard_mounted = False
         self._steps_mounted = False
+        self._steps_ready = asyncio.Event()
         self._loading_words = "Loading the saved setup…"
         #: The step on screen: None while a resumed setup loads (then `current`, the saved
         #: step, is not shown yet).
@@ -107,10 +113,9 @@ class WizardScreen(Screen):
         with Horizontal(id="wizard-body"):
             yield StepList(STEP_TITLES, id="step-list")
             with Vertical(id="step-area"):
-                with ContentSwitcher(id="steps"):
-                    if self.session.loaded:
-                        self._steps_mounted = True
-                        yield from self.steps
+                # the steps mount after the first frame (see `on_mount`): composing all
+                # seven costs more than the rest of the start-up together
+                yield ContentSwitcher(id="steps")
                 with Vertical(id="nav"):
                     # the status has a line of its own: between the buttons it had ~20
                     # columns at 80x24 and its sentences were cut
@@ -121,25 +126,30 @@ class WizardScreen(Screen):
                         yield Button("Next ▶", id="next", variant="primary", compact=True)
         yield Footer()
 
-    async def on_mount(self) -> None:
+    def on_mount(self) -> None:
         self._wizard_mounted = True
+        if self.session.loaded:  # a fresh setup: nothing to load but the steps themselves
+            self._loading_words = "Preparing the steps…"
+        self.show_loading(self._loading_words)
         if self.session.loaded:
-            await self.session_loaded()
-        else:
-            self.show_loading(self._loading_words)
+            # a moment after the first frame is out (Textual paints at most 60 times a
+            # second; a callback "after refresh" can run before the paint reaches the
+            # terminal), so the seven steps never hold back the first screen
+            self.set_timer(FIRST_FRAME_GRACE, self.session_loaded)
 
     # ------------------------------------------------------------------ resuming
     @property
     def loading(self) -> bool:
-        """The app is still reading config.yml/keyring or restarting the sandbox."""
-        return not self.session.loaded
+        """The app is still reading config.yml/keyring, restarting the sandbox, or mounting
+        the steps (always after the first frame)."""
+        return not self.session.loaded or self.shown_step is None
 
     def show_loading(self, words: str) -> None:
         """The first frame of a resumed setup: the step list, and what is being loaded."""
         self._loading_words = words
         if not self._wizard_mounted or not self.loading:
             return  # on_mount shows it
-        self.sub_title = "Resuming the setup"
+        self.sub_title = "New setup" if self.session.loaded else "Resuming the setup"
         self.query_one(StepList).show_progress(
             self.current, set(self.session.state.completed), self.reachable
         )
@@ -152,13 +162,22 @@ class WizardScreen(Screen):
 
     async def session_loaded(self) -> None:
         """The session is whole: show the steps (built from it) at the saved step."""
-        if not self._wizard_mounted:
-            return  # compose yields the steps and on_mount opens the saved one
+        if not self._wizard_mounted or not self.is_attached:
+            return  # on_mount mounts the steps; or the app is closing
         if not self._steps_mounted:
             self._steps_mounted = True
             for step in self.steps:
                 step.display = False  # as ContentSwitcher hides the children it starts with
             await self.query_one("#steps", ContentSwitcher).mount_all(self.steps)
+            self._steps_ready.set()
+            if self.app._exit:  # closed while the steps were mounting: open none
+                return
+        else:
+            # both the first-frame timer and the app's loading worker call this: the later
+            # call must not open a step whose widgets are still being mounted
+            await self._steps_ready.wait()
+            if self.shown_step is not None:
+                return
         self.go_to(min(self.session.state.step, self.reachable))
 
     # ------------------------------------------------------------------ moving
@@ -177,7 +196,10 @@ class WizardScreen(Screen):
     def _focus_step(self) -> None:
         focusable = [w for w in self.step.query("*") if w.focusable]
         if focusable:
-            focusable[0].focus()
+            # a step opens at its top (title and help in view); its first field sits just
+            # below them. Scrolling to the field could run before the step's layout is
+            # final (right after the steps mount) and hide the title.
+            focusable[0].focus(scroll_visible=False)
 
     def refresh_nav(self) -> None:
         if self.loading:

@@ -19,6 +19,7 @@ from textual.widgets.option_list import Option
 
 from sluice.core.checks.index_names import index_name_problems, unused_index_name
 from sluice.core.echo import ellipsize
+from sluice.core.languages import LANGUAGES
 from sluice.core.secrets import SecretPlacement, mask
 from sluice.tui.screens.steps.base import Step
 from sluice.tui.widgets.badges import escape
@@ -99,8 +100,6 @@ class IndexStep(Step):
                 required=True,
                 status_id="index-name-status",
             )
-            from sluice.core.content_index import LANGUAGES  # with the client: not at start-up
-
             yield FieldRow(
                 "Language",
                 Select(
