@@ -118,6 +118,40 @@ def compare(title: str, url: str, count: int, size: int, tree: Path | None, tune
         print(row("sluice engine, dir source", f, f["docs_s"] / alone["docs_s"]))
 
 
+def sharepoint(files: int, metadata_files: int) -> None:
+    """SharePoint Online through the engine into the null endpoint, the tenant on the fake
+    Microsoft cloud of tests/fakes (in this process; the sync in its own): files with their
+    text downloaded and extracted, then a big library read for its metadata alone."""
+    from tests.fakes.fake_microsoft import FakeMicrosoft
+    from tests.sources.sharepoint_tenant import build_tenant
+
+    print("\nSharePoint Online (fake tenant on loopback, null bulk endpoint)")
+    with FakeMicrosoft() as fake, NullBulkEndpoint() as endpoint:
+        tenant = build_tenant(fake)
+        for label, count, extract in (
+            (f"{files:,} files, text downloaded and extracted", files, True),
+            (f"{metadata_files:,} files, metadata only", metadata_files, False),
+        ):
+            drive = fake.add_drive(tenant.site, f"Bench {count}")
+            fake.add_synthetic_files(drive, count, size=512)
+            configuration = tenant.config(site_collections="marketing", extract_text=extract)
+            spec = {
+                "kind": "engine",
+                "url": endpoint.url,
+                "index": INDEX,
+                "source": "sharepoint_online",
+                "configuration": configuration,
+            }
+            result = _measure_once(spec)
+            tenant.site.drives.remove(drive)
+            if result["status"] != "completed":
+                raise SystemExit(f"SharePoint benchmark failed: {result['error']}")
+            print(
+                f"  {label:<46} {result['written'] / result['seconds']:>8,.0f} docs/s "
+                f"{result['peak_rss_mib']:>6.0f} MiB peak RSS ({result['written']:,} documents)"
+            )
+
+
 def memory(counts: list[int]) -> None:
     print("\nPeak RSS of a full sync with stale deletion (null endpoint, 1% stale ids)")
     rss = {}
@@ -149,6 +183,10 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=1024, help="document size in bytes")
     parser.add_argument("--files", type=int, default=5_000, help="files in the dir-source tree")
     parser.add_argument("--memory", default="100000,1000000", help="index sizes, comma-separated")
+    parser.add_argument("--spo-files", type=int, default=5_000, help="SharePoint files with text")
+    parser.add_argument(
+        "--spo-metadata-files", type=int, default=100_000, help="SharePoint files, metadata only"
+    )
     parser.add_argument("--tune", action="store_true", help="also try other engine settings")
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     parser.add_argument("--repeat", type=int, default=2, help="runs per figure (the best)")
@@ -159,6 +197,7 @@ def main() -> None:
     OPTIONS["repeat"] = max(1, args.repeat)
     if args.quick:
         args.null_docs, args.es_docs, args.files, args.memory = 20_000, 2_000, 500, "10000,100000"
+        args.spo_files, args.spo_metadata_files = 1_000, 10_000
         OPTIONS["repeat"] = 1
     print(f"Sluice benchmarks ({os.cpu_count()} CPUs)")
     startup.report(runs=3 if args.quick else 5)
@@ -177,6 +216,7 @@ def main() -> None:
             measure_cleanup(es_url)
         else:
             print("\nSLUICE_ES_URL is not set: skipping the local-server figures")
+    sharepoint(args.spo_files, args.spo_metadata_files)
     memory([int(n) for n in args.memory.split(",")])
 
 

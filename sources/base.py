@@ -155,6 +155,16 @@ class BaseSource(ABC):
     async def ping(self) -> None:  # noqa: B027 (optional hook)
         """Check that the source answers; raise a typed, actionable `SourceError`."""
 
+    def coverage(self) -> str | None:
+        """What a sync will cover, in words, as the last `validate_config()` found it
+        ("2 sites, 3 document libraries"); None when the source cannot tell."""
+        return None
+
+    def setup_links(self) -> list[tuple[str, str]]:
+        """(label, address) the user needs while setting this source up, built from the
+        values typed so far (an admin-consent page, say); shown to copy."""
+        return []
+
     # ------------------------------------------------------------ documents
 
     @abstractmethod

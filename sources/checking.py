@@ -59,4 +59,17 @@ async def check_source(
         with contextlib.suppress(Exception):
             await source.close()
     name = source_class.display_name or service_type
-    return SourceTest(True, f"{name}: configuration valid and the source answers.")
+    covered = source.coverage()
+    found = f" It will sync {covered}." if covered else ""
+    return SourceTest(True, f"{name}: configuration valid and the source answers.{found}")
+
+
+def setup_links(
+    service_type: str, configuration: Mapping[str, Mapping[str, Any]]
+) -> list[tuple[str, str]]:
+    """The source's `setup_links()` for these values; empty when it has none or the
+    values cannot make a source yet (never raises)."""
+    try:
+        return get_source_class(service_type)(configuration).setup_links()
+    except Exception:
+        return []

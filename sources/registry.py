@@ -27,12 +27,16 @@ BUILT_IN: dict[str, str] = {
     "dir": "sluice.sources.directory:DirectorySource",
     "postgresql": "sluice.sources.postgresql:PostgreSQLSource",
     "mysql": "sluice.sources.mysql:MySQLSource",
+    "sharepoint_online": "sluice.sources.sharepoint_online:SharePointOnlineSource",
 }
 # Elastic's class paths for the same types (config.yml.example), recognised quietly.
 ELASTIC_CLASSES: dict[str, str] = {
     "dir": "connectors.sources.directory:DirectoryDataSource",
     "postgresql": "connectors.sources.postgresql:PostgreSQLDataSource",
     "mysql": "connectors.sources.mysql:MySqlDataSource",
+    "sharepoint_online": (
+        "connectors.sources.sharepoint.sharepoint_online:SharepointOnlineDataSource"
+    ),
 }
 
 

@@ -208,4 +208,6 @@ def progress_line(snap: ProgressSnapshot) -> str:
         line += f", ETA {snap.eta_seconds:.0f} s"
     if snap.stalled is not None:
         line = f"{snap.stalled.message()} | {line}"
+    elif snap.waiting is not None:
+        line = f"{snap.waiting.message()} | {line}"
     return line

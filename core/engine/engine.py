@@ -77,9 +77,12 @@ from sluice.core.engine.source import (
     DocumentSource,
     Operation,
     SourceDocument,
+    SourceEvent,
     SourceFailure,
+    SourceNotice,
     counting,
     incremental,
+    reporting,
 )
 from sluice.core.engine.unread import UnreadPart, keep_unread
 
@@ -238,6 +241,8 @@ class SyncEngine:
             budget=ErrorBudget(self.settings),
             stalls=StallWatch(self._emit),
         )
+        if (talker := reporting(source)) is not None:
+            talker.watch(partial(self._heard, run))
         reporter = asyncio.create_task(self._report_progress(run))
         status, error, cursor = SyncStatus.COMPLETED, None, None
         try:
@@ -286,7 +291,7 @@ class SyncEngine:
         elapsed = time.monotonic() - run.started
         run.rate_value = run.done() / elapsed if elapsed > 0 else 0.0  # the average
         run.phase_rate_value = 0.0
-        snapshot = replace(run.snapshot(), status=status, stalled=None)
+        snapshot = replace(run.snapshot(), status=status, stalled=None, waiting=None)
         self._emit(FinishedEvent(status, snapshot, error))
         return SyncResult(
             status=status,
@@ -319,6 +324,16 @@ class SyncEngine:
             run.total = int(total) if total is not None else None
 
         return asyncio.create_task(count())
+
+    def _heard(self, run: SyncRun, event: SourceEvent) -> None:
+        """What the source tells while it reads: a notice joins the run's; a wait (or its
+        end) is published at once, not at the next periodic snapshot."""
+        if isinstance(event, SourceNotice):
+            if event.text not in run.notices:
+                run.notices.append(event.text)
+            return
+        run.waiting = event
+        self._emit(ProgressEvent(run.snapshot()))
 
     @staticmethod
     def _mode(source: DocumentSource, request: SyncRequest) -> SyncMode:

@@ -91,6 +91,21 @@ class Stalled:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceWaiting:
+    """The source is told by its server to wait (Microsoft's throttling, say) until `until`
+    (wall-clock seconds): nothing is wrong, nothing moves, and the user sees why and for how
+    long instead of a stalled counter."""
+
+    since: float
+    until: float
+    reason: str  # "throttled by Microsoft (HTTP 429)"
+
+    def message(self, now: float | None = None) -> str:
+        left = max(0, round(self.until - (time.time() if now is None else now)))
+        return f"{self.reason}, resuming in {left} s"
+
+
+@dataclass(frozen=True, slots=True)
 class ProgressSnapshot:
     """The state of a sync at one moment.
 
@@ -111,6 +126,7 @@ class ProgressSnapshot:
     stalled: Stalled | None = None
     status: SyncStatus | None = None  # set in the final snapshot only
     notices: tuple[str, ...] = ()  # what the user should know although the sync goes on
+    waiting: SourceWaiting | None = None  # the source's server asked it to wait
 
     @property
     def deleting(self) -> bool:

@@ -17,7 +17,13 @@ import orjson
 
 from sluice.core.engine.budget import ErrorBudget
 from sluice.core.engine.mapping_fit import MappingFit
-from sluice.core.engine.progress import Counters, Phase, ProgressSnapshot, RateMeter
+from sluice.core.engine.progress import (
+    Counters,
+    Phase,
+    ProgressSnapshot,
+    RateMeter,
+    SourceWaiting,
+)
 from sluice.core.engine.queue import ByteBoundedQueue
 from sluice.core.engine.rules import SyncRules
 from sluice.core.engine.sink import BulkOp, StallWatch
@@ -47,6 +53,7 @@ class SyncRun:
     phase: Phase = Phase.STARTING
     last_error: str | None = None
     notices: list[str] = field(default_factory=list)  # for the user, although the sync goes on
+    waiting: SourceWaiting | None = None  # the source's server asked it to wait
     total: int | None = None  # documents the source will yield, when it says
     stale_total: int | None = None  # stale documents to delete, once counted
     deletes_resolved: int = 0  # delete operations answered (deleted, gone or failed)
@@ -89,4 +96,5 @@ class SyncRun:
             phase_rate=self.phase_rate_value,
             stalled=self.stalls.current,
             notices=tuple(self.notices),
+            waiting=self.waiting,
         )

@@ -35,6 +35,9 @@ never probes with getattr):
   serializing them, a bounded number at a time; an unchanged document of an incremental
   sync is never loaded, and a loader that raises fails that document alone (indexed with
   its metadata). A source that uses it sets `lazy_content = True` (`has_lazy_content`).
+- reporting: `watch(listener)` — the source tells the engine, as they happen, of waits its
+  server asks for (`SourceWaiting`, shown live: "throttled by Microsoft, resuming in 30 s")
+  and of notices (`SourceNotice`). `reporting(source)`.
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol, TypeGuard, runtime_checkable
+
+from sluice.core.engine.progress import SourceWaiting
 
 Document = dict[str, Any]
 #: Lazy content: awaited by the engine for a document it will write; returns the fields to
@@ -168,6 +173,33 @@ class AdvancedRulesSource(Protocol):
     async def validate_advanced_rules(self, rules: Any) -> list[str]:
         """Problems of the snippet, one message each; empty = valid."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class SourceNotice:
+    """Something the user should know about this sync although it goes on (a part left
+    out, a change token that expired): kept in the result's and snapshots' `notices`."""
+
+    text: str
+
+
+#: What a source tells the engine while it reads: a wait its server asked for, the end of
+#: that wait (None), or a notice.
+SourceEvent = SourceWaiting | SourceNotice | None
+
+
+@runtime_checkable
+class ReportingSource(Protocol):
+    """A source that tells the engine about waits and notices as they happen."""
+
+    def watch(self, listener: Callable[[SourceEvent], None]) -> None:
+        """Call `listener` with each `SourceEvent`, on the engine's event loop."""
+        ...
+
+
+def reporting(source: object) -> ReportingSource | None:
+    """The source as a `ReportingSource`, or None when it says nothing."""
+    return source if isinstance(source, ReportingSource) else None
 
 
 def counting(source: object) -> CountingSource | None:

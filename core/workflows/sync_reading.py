@@ -44,5 +44,12 @@ class SyncReading:
         return stalled.message() if stalled is not None and not self.finished else None
 
     @property
+    def waiting(self) -> str | None:
+        """Why the source waits (Microsoft's throttling) and how long still (never once
+        finished)."""
+        waiting = self.snapshot.waiting
+        return waiting.message() if waiting is not None and not self.finished else None
+
+    @property
     def notices(self) -> tuple[str, ...]:
         return self.snapshot.notices

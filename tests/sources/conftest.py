@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.sources import mysql_server, pg_server
+from tests.sources.sharepoint_tenant import microsoft, spo  # noqa: F401 - fixtures
 
 
 @pytest.fixture(scope="session")

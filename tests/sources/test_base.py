@@ -26,6 +26,7 @@ from sluice.sources.errors import ConfigurationError
 from sluice.sources.mysql import MySQLSource
 from sluice.sources.postgresql import PostgreSQLSource
 from sluice.sources.schema import FIELD_ATTRIBUTES
+from sluice.sources.sharepoint_online import SharePointOnlineSource
 from tests.sources.plugin_sources import EchoSource
 
 PG_PLAIN = {
@@ -37,7 +38,9 @@ PG_PLAIN = {
 }
 
 
-@pytest.mark.parametrize("cls", [DirectorySource, PostgreSQLSource, MySQLSource])
+@pytest.mark.parametrize(
+    "cls", [DirectorySource, PostgreSQLSource, MySQLSource, SharePointOnlineSource]
+)
 def test_default_configuration_entries_are_complete(cls):
     schema = cls.default_configuration()
     orders = [entry["order"] for entry in schema.values()]

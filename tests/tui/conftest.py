@@ -87,9 +87,7 @@ async def ready(pilot: Any, app: SluiceApp, timeout: float = 20.0) -> WizardScre
     await pilot.pause()
     await wait_for(
         pilot,
-        lambda: screen.shown_step is not None
-        and not screen.busy
-        and screen.step.blocker() is None,
+        lambda: screen.shown_step is not None and not screen.busy and screen.step.blocker() is None,
         timeout,
         f"step {screen.current + 1} to be ready (blocker: {screen.step.blocker()})",
     )

@@ -33,14 +33,21 @@ def quick_watch(monkeypatch):
     monkeypatch.setattr(checkin_watch, "DOCTOR_AFTER", 0.5)
 
 
-async def walk_to_source_details(pilot, app, es_config, search: str, service_type: str, name):
-    """Steps 1-4 with the keyboard; returns at step 5 (nothing has checked in)."""
+async def walk_to_source_details(
+    pilot, app, es_config, search: str, service_type: str, name, *, hand_over: bool = False
+):
+    """Steps 1-4 with the keyboard; returns at step 5 (nothing has checked in).
+    `hand_over`: a type Sluice runs, given to Elastic's service by the user's choice."""
     screen = wizard(app)
     await pilot.press(*search)
     await pilot.press("enter", "enter")
     await wait_for(
         pilot, lambda: app.session.state.service_type == service_type, what="source picked"
     )
+    if hand_over:
+        assert "Run by Sluice's engine" in text_of(screen.query_one("#prereq-runner"))
+        screen.query_one("#run-by-elastic").value = True
+        await wait_for(pilot, lambda: app.session.run_by_elastic, what="handed over")
     prerequisites = text_of(screen.query_one("#prereq-runner"))
     assert "Run by Elastic's connector service" in prerequisites
     assert "https://www.elastic.co/docs/reference/search-connectors/" in prerequisites
@@ -71,7 +78,7 @@ async def connector_doc(es_config, connector_id):
         await client.close()
 
 
-async def test_sharepoint_online_from_nothing_to_a_completed_sync(
+async def test_sharepoint_online_handed_to_elastics_service_to_a_completed_sync(
     tmp_path, es_config, unique, cleanup_indices
 ):
     config = tmp_path / "config.yml"
@@ -80,7 +87,13 @@ async def test_sharepoint_online_from_nothing_to_a_completed_sync(
     app = SluiceApp(str(config), start_over=True, test_mode=True)
     async with app.run_test(size=SIZE) as pilot:
         screen = await walk_to_source_details(
-            pilot, app, es_config, "sharepoint online", "sharepoint_online", f"SPO {unique}"
+            pilot,
+            app,
+            es_config,
+            "sharepoint online",
+            "sharepoint_online",
+            f"SPO {unique}",
+            hand_over=True,  # Sluice runs SharePoint Online; document level security would not
         )
         connector_id = app.session.state.connector_id
         # the record as Kibana makes it; config.yml names it for Elastic's service

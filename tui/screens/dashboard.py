@@ -234,8 +234,8 @@ class DashboardScreen(Screen):
         )
         self._paint_progress(state)
         stall = self.query_one("#dash-stall", Static)
-        if state.stalled:
-            stall.update(f"⚠ {escape(state.stalled)}")
+        if state.stalled or state.waiting:
+            stall.update(f"⚠ {escape(state.stalled or state.waiting or '')}")
             stall.add_class("-shown")
         else:
             stall.remove_class("-shown")

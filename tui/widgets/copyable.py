@@ -28,6 +28,10 @@ class CopyableValue(Horizontal):
         self._label = label
         self.set_reactive(CopyableValue.value, value)
 
+    @property
+    def label(self) -> str:
+        return self._label
+
     def compose(self) -> ComposeResult:
         yield Label(self._label, classes="copyable--label")
         yield Label(self.value or "—", classes="copyable--value")

@@ -23,12 +23,14 @@ from sluice.sources.checking import (
     check_source,
     configuration_errors,
     merge_configuration,
+    setup_links,
 )
 from sluice.sources.registry import find_source
 from sluice.sources.schema import complete_schema, validate_configuration
 from sluice.tui.screens.steps.base import Step
 from sluice.tui.widgets.badges import escape
 from sluice.tui.widgets.checkin_watch import CheckinWatch
+from sluice.tui.widgets.copyable import CopyableValue
 from sluice.tui.widgets.field_status import FieldStatus
 from sluice.tui.widgets.schema_form import SchemaForm
 
@@ -69,6 +71,8 @@ class SourceDetailsStep(Step):
     SourceDetailsStep #form-holder { height: auto; }
     SourceDetailsStep #source-actions { height: auto; margin-top: 1; }
     SourceDetailsStep #source-actions > Button { margin-right: 2; }
+    SourceDetailsStep #setup-links { height: auto; margin-top: 1; }
+    SourceDetailsStep #setup-links CopyableValue { height: auto; }
     """
 
     def __init__(self, session) -> None:
@@ -91,6 +95,7 @@ class SourceDetailsStep(Step):
             yield Button("Test connection", id="source-test-button", compact=True)
             yield Button("Use the sample folder", id="use-sample", compact=True)
         yield FieldStatus(id="source-test")
+        yield Vertical(id="setup-links")
 
     @property
     def form(self) -> SchemaForm | None:
@@ -323,9 +328,26 @@ class SourceDetailsStep(Step):
             errors = {"": str(exc)}
         errors.update(form.coerce_errors)
         self._errors = errors
+        self._show_setup_links(configuration)
         shown = errors if show_all else {k: v for k, v in errors.items() if k in self._touched}
         form.show_errors(shown)
         self.changed()
+
+    def _show_setup_links(self, configuration: dict) -> None:
+        """The source's addresses for these values (an admin-consent page), to copy."""
+        links = (
+            []
+            if self.elastic
+            else setup_links(self.session.state.service_type or "", configuration)
+        )
+        holder = self.query_one("#setup-links", Vertical)
+        shown = list(holder.query(CopyableValue))
+        if [w.label for w in shown] == [label for label, _ in links]:
+            for widget, (_, address) in zip(shown, links, strict=True):
+                widget.value = address
+            return
+        holder.remove_children()
+        holder.mount_all(CopyableValue(label, address) for label, address in links)
 
     @on(Button.Pressed, "#use-sample")
     def _use_sample(self) -> None:
