@@ -45,6 +45,10 @@ class Gone(Exception):
     """410: a delta link expired (`resyncRequired`)."""
 
 
+class LinkExpired(Exception):
+    """A pre-authenticated download address no longer works (they last about an hour)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Throttled:
     """Microsoft is throttling: every request waits until `until` (wall-clock seconds);
@@ -191,44 +195,37 @@ class MicrosoftClient:
             next_url = page.get("@odata.nextLink") or page.get("odata.nextLink")
 
     async def download(
-        self, url: str, *, audience: str = GRAPH, what: str, max_bytes: int
+        self, url: str, *, audience: str | None = GRAPH, what: str, max_bytes: int
     ) -> bytes | None:
-        """A file's bytes, streamed; None when it is bigger than `max_bytes`."""
-        chunks: list[bytes] = []
-        size = 0
-        async for response in self._streamed(url, audience=audience, what=what):
-            async for chunk in response.aiter_bytes(1 << 16):
-                size += len(chunk)
-                if size > max_bytes:
-                    return None
-                chunks.append(chunk)
-        return b"".join(chunks)
-
-    async def _streamed(
-        self, url: str, *, audience: str, what: str
-    ) -> AsyncIterator[httpx.Response]:
-        """One streamed response (retried like `_send` until its status is final)."""
+        """A file's bytes, streamed; None when it is bigger than `max_bytes`. `audience`
+        None: a pre-authenticated address (Graph's `downloadUrl`), sent without a token;
+        `LinkExpired` when it no longer works."""
         attempt = 0
         while True:
             await self._wait_if_paused()
             async with self._slots:
-                headers = {"Authorization": f"Bearer {await self.token(audience)}"}
+                headers = (
+                    {}
+                    if audience is None
+                    else {"Authorization": f"Bearer {await self.token(audience)}"}
+                )
                 try:
                     async with self._http.stream("GET", url, headers=headers) as response:
                         self.requests += 1
                         if response.status_code == 200:
                             self._calm()
-                            yield response
-                            return
+                            return await _read_capped(response, max_bytes)
                         await response.aread()
                 except httpx.TransportError as exc:
                     attempt = await self._transport_retry(attempt, url, exc)
                     continue
+            if audience is None and response.status_code in (401, 403, 404):
+                raise LinkExpired(url)
             attempt = await self._retry_or_raise(
                 response,
                 attempt,
                 url=url,
-                audience=audience,
+                audience=audience or GRAPH,
                 what=what,
                 permission="Files.Read.All",
             )
@@ -338,6 +335,18 @@ class MicrosoftClient:
     async def _wait_if_paused(self) -> None:
         while (left := self._paused_until - time.time()) > 0:
             await asyncio.sleep(left)
+
+
+async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes | None:
+    """The body, or None as soon as it passes `max_bytes` (the rest is never read)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes(1 << 16):
+        size += len(chunk)
+        if size > max_bytes:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _retry_after(value: str | None, now: float) -> float | None:

@@ -203,6 +203,7 @@ class FakeMicrosoft:
         self.token_requests: list[dict[str, str]] = []
         self.throttled = 0
         self.token_lifetime = 3599
+        self.download_epoch = 0  # pre-authenticated download addresses of older epochs fail
         self._lock = threading.RLock()
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.fake = self
@@ -775,7 +776,7 @@ class FakeMicrosoft:
             body["file"] = {"mimeType": "application/octet-stream"}
             body["size"] = len(item.content)
             body["@microsoft.graph.downloadUrl"] = (
-                f"{self.url}/_download/{drive.id}/{item.id}?tempauth={secrets.token_hex(8)}"
+                f"{self.url}/_download/{drive.id}/{item.id}?tempauth={self._tempauth()}"
             )
         return body
 
@@ -795,7 +796,9 @@ class FakeMicrosoft:
             },
             "file": {"mimeType": "text/plain"},
             "size": drive.synthetic_size,
-            "@microsoft.graph.downloadUrl": f"{self.url}/_download/{drive.id}/{item_id}?tempauth=s",
+            "@microsoft.graph.downloadUrl": (
+                f"{self.url}/_download/{drive.id}/{item_id}?tempauth={self._tempauth()}"
+            ),
         }
 
     def _g_delta(
@@ -874,7 +877,7 @@ class FakeMicrosoft:
         drive = self._drive(tenant, drive_id)
         if drive is None or not self._content(drive, item_id)[0]:
             return graph_error(404, "itemNotFound", "The resource could not be found.")
-        location = f"{self.url}/_download/{drive.id}/{item_id}?tempauth={secrets.token_hex(8)}"
+        location = f"{self.url}/_download/{drive.id}/{item_id}?tempauth={self._tempauth()}"
         return Answer(302, b"", {"Location": location})
 
     def _content(self, drive: Drive, item_id: str) -> tuple[bool, bytes]:
@@ -887,9 +890,18 @@ class FakeMicrosoft:
             return False, b""
         return True, item.content
 
+    def _tempauth(self) -> str:
+        return f"{self.download_epoch}-{secrets.token_hex(6)}"
+
+    def expire_download_urls(self) -> None:
+        """Every pre-authenticated download address handed out so far now answers 401
+        (Microsoft's last about an hour)."""
+        self.download_epoch += 1
+
     def _download(self, path: str, query: dict[str, str]) -> Answer:
         _, _, drive_id, item_id = path.split("/", 3)
-        if not query.get("tempauth"):
+        epoch = query.get("tempauth", "").split("-", 1)[0]
+        if not epoch.isdigit() or int(epoch) < self.download_epoch:
             return Answer(401, b"")
         with self._lock:
             for tenant in self.tenants:
@@ -1126,6 +1138,9 @@ def certificate_pair(common_name: str = "sluice-test") -> tuple[str, str]:
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    # headers and body go out in two writes: without this, Nagle's algorithm and the
+    # client's delayed ACK hold every answer ~40 ms
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
         pass

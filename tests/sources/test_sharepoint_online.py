@@ -239,6 +239,23 @@ async def test_a_file_over_the_size_limit_is_indexed_without_its_text(spo: FakeT
     assert "body" in files["plan.txt"]
 
 
+async def test_expired_download_addresses_fall_back_to_graph(spo: FakeTenant):
+    async with SharePointOnlineSource(spo.config()) as source:
+        items = [item async for item in source.get_docs()]
+        spo.fake.expire_download_urls()
+        docs = [await resolve(item) for item in items]
+    files = {d["name"]: d for d in by_kind(docs, "drive_item")}
+    assert files["plan.txt"]["body"].startswith("The marketing plan")
+    assert any("/content" in target for _, target in spo.fake.requests)
+
+
+async def test_files_are_read_through_their_download_address(spo: FakeTenant):
+    async with SharePointOnlineSource(spo.config()) as source:
+        await documents(source)
+    assert not any(target.endswith("/content") for _, target in spo.fake.requests)
+    assert any(target.startswith("/_download/") for _, target in spo.fake.requests)
+
+
 # ---------------------------------------------------------------- incremental
 
 
