@@ -982,6 +982,8 @@ class FakeMicrosoft:
                 return sharepoint_error(
                     404, "-2147024894, System.IO.FileNotFoundException", "File Not Found."
                 )
+            if api == "web/lists":
+                return self._r_lists(site)
             if m := re.fullmatch(r"web/lists/GetByTitle\('Site Pages'\)/items", api):
                 return self._r_pages(site, query)
             if m := re.fullmatch(r"lists/GetByTitle\('(.+)'\)/items\((\d+)\)", api):
@@ -995,6 +997,19 @@ class FakeMicrosoft:
             "-1, Microsoft.SharePoint.Client.InvalidClientQueryException",
             "The expression is not valid.",
         )
+
+    def _r_lists(self, site: Site) -> Answer:
+        """The site's visible lists and libraries with their sizes (`ItemCount`)."""
+        rows: list[dict[str, Any]] = [
+            {"Title": d.name, "ItemCount": len(d.items) + d.synthetic, "BaseTemplate": 101}
+            for d in site.drives
+        ]
+        rows += [
+            {"Title": lst.display_name, "ItemCount": len(lst.items), "BaseTemplate": 100}
+            for lst in site.lists
+        ]
+        rows.append({"Title": "Site Pages", "ItemCount": len(site.pages), "BaseTemplate": 119})
+        return Answer(200, {"value": [{"Hidden": False, **row} for row in rows]})
 
     def _r_pages(self, site: Site, query: dict[str, str]) -> Answer:
         top = PAGE_SIZE

@@ -256,6 +256,15 @@ async def test_files_are_read_through_their_download_address(spo: FakeTenant):
     assert any(target.startswith("/_download/") for _, target in spo.fake.requests)
 
 
+async def test_the_count_for_progress_is_close_to_what_a_sync_yields(spo: FakeTenant):
+    async with SharePointOnlineSource(spo.config()) as source:
+        estimate = await source.count_documents()
+        yielded = len(await documents(source))
+    assert estimate is not None and abs(estimate - yielded) <= 3, (estimate, yielded)
+    async with SharePointOnlineSource(spo.config("secret")) as source:
+        assert await source.count_documents() is None  # no REST API with a secret
+
+
 # ---------------------------------------------------------------- incremental
 
 
