@@ -90,7 +90,11 @@ async def press_next(pilot: Pilot, screen: WizardScreen) -> None:
 
 
 async def wizard_run(
-    shots: Shooter, workdir: Path, sample: Path, elastic_service: Any = None
+    shots: Shooter,
+    workdir: Path,
+    sample: Path,
+    elastic_service: Any = None,
+    microsoft: Any = None,
 ) -> dict[str, Any]:
     """The whole wizard on the sandbox; returns what the dashboard/monitor shots need."""
     app = SluiceApp("config.yml", start_over=True, test_mode=True)
@@ -98,6 +102,8 @@ async def wizard_run(
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         assert isinstance(screen, WizardScreen)
+        # the steps mount just after the first frame: type once they are there
+        await wait_for(pilot, lambda: screen.shown_step is not None)
         # 1. prerequisites: search, pick the folder source, doctor runs
         await pilot.press(*"folder")
         await pilot.press("tab", "down", "enter")
@@ -177,8 +183,67 @@ async def wizard_run(
             shots.shoot(monitor, "09-monitor", "sluice monitor")
         if elastic_service is not None:
             await elastic_run(shots, pilot, app, screen, elastic_service)
+        if microsoft is not None:
+            await sharepoint_run(shots, pilot, app, screen, microsoft)
         await pilot.press("ctrl+q")
     return result
+
+
+def _text(widget: Any) -> str:
+    rendered = widget.render()
+    return str(getattr(rendered, "plain", rendered))
+
+
+def find_fake_microsoft() -> Any:
+    """The fake Microsoft cloud and its small tenant, kept with the tests (this is a
+    checkout's command); None outside a checkout."""
+    try:
+        from tests.fakes.fake_microsoft import FakeMicrosoft
+        from tests.sources.sharepoint_tenant import build_tenant
+    except ImportError:
+        return None
+    return FakeMicrosoft, build_tenant
+
+
+async def sharepoint_run(shots: Shooter, pilot: Pilot, app: Any, screen: Any, fake: Any) -> None:
+    """SharePoint Online run by Sluice's engine: the form with its consent link and a
+    passing test connection against the fake tenant."""
+    fake_class, build_tenant = fake
+    with fake_class() as microsoft:
+        tenant = build_tenant(microsoft)
+        if app.screen is not screen:  # back to the wizard from the dashboard
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is screen)
+        screen.jump(0)
+        await wait_for(pilot, lambda: screen.current == 0)
+        screen.query_one("#run-by-elastic").value = False
+        search = screen.query_one("#source-search")
+        search.value = "sharepoint online"
+        search.focus()
+        await pilot.press("enter", "enter")
+        await wait_for(pilot, lambda: not app.session.run_by_elastic)
+        await press_next(pilot, screen)
+        await press_next(pilot, screen)
+        screen.step._start_new()
+        screen.query_one("#connector-name").value = "Marketing sites"
+        screen.query_one("#connector-description").value = "SharePoint Online, run by Sluice"
+        await press_next(pilot, screen)
+        await press_next(pilot, screen)  # config.yml
+        await wait_for(pilot, lambda: screen.query("#input-tenant_id"))
+        form = screen.step.form
+        for key, value in tenant.config("certificate").items():
+            if key in form.fields and key not in ("certificate", "private_key"):
+                form.set_value(key, value)
+        await pilot.pause(0.3)
+        form.set_value("certificate", tenant.certificate)
+        form.set_value("private_key", tenant.private_key)
+        await pilot.pause(0.3)
+        screen.step.test_connection()
+        result = screen.query_one("#source-test")
+        await wait_for(pilot, lambda: "It will sync" in _text(result))
+        screen.step.scroll_end(animate=False)
+        await pilot.pause(0.5)
+        shots.shoot(app, "15-sharepoint-online", "Sluice — SharePoint Online, run by Sluice")
 
 
 def find_elastic_service() -> Any:
@@ -208,8 +273,12 @@ async def elastic_run(shots: Shooter, pilot: Pilot, app: Any, screen: Any, servi
     search.focus()
     await pilot.press("enter", "enter")
     await wait_for(pilot, lambda: app.session.state.service_type == "sharepoint_online")
+    # Sluice runs SharePoint Online itself; handed to Elastic's service here (the choice of
+    # a user who needs document level security)
+    screen.query_one("#run-by-elastic").value = True
+    await wait_for(pilot, lambda: app.session.run_by_elastic)
     await ready(pilot, screen)
-    shots.shoot(app, "10-elastic-source", "Sluice — a type Elastic's service runs")
+    shots.shoot(app, "10-elastic-source", "Sluice — a type handed to Elastic's service")
     await press_next(pilot, screen)
     await press_next(pilot, screen)
     # a new connector for the new type
@@ -276,12 +345,13 @@ async def capture(outdir: Path) -> None:
         )
     shots = Shooter(outdir)
     elastic_service = find_elastic_service()  # before leaving the checkout's folder
+    microsoft = find_fake_microsoft()
     workdir = Path(tempfile.mkdtemp(prefix="sluice-screenshots-"))
     previous = Path.cwd()
     os.chdir(workdir)
     os.environ["SLUICE_STATE_DIR"] = str(workdir / "state")
     try:
-        await wizard_run(shots, workdir, sample, elastic_service)
+        await wizard_run(shots, workdir, sample, elastic_service, microsoft)
     finally:
         os.chdir(previous)
         shutil.rmtree(workdir, ignore_errors=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -198,3 +199,19 @@ def test_the_progress_line_shows_a_stall_and_the_deletion_first():
     line = progress_line(snap)
     assert line.startswith("Elasticsearch not answering for 40 s — retry 3 of 5")
     assert "deleted 400 of 1000 stale, ETA 6 s" in line
+
+
+def test_progress_line_says_why_the_source_waits():
+    from sluice.cli.commands.sync import progress_line
+    from sluice.core.engine.progress import Counters, Phase, ProgressSnapshot, SourceWaiting
+
+    now = time.time()
+    snap = ProgressSnapshot(
+        Phase.EXTRACTING,
+        Counters(extracted=10, indexed=10),
+        5.0,
+        2.0,
+        waiting=SourceWaiting(now - 5, now + 30, "throttled by Microsoft (HTTP 429)"),
+    )
+    line = progress_line(snap)
+    assert line.startswith("throttled by Microsoft (HTTP 429), resuming in 30 s | extracting")
