@@ -33,6 +33,14 @@ def freeze_cursor(app: App, widget: object) -> None:
 #: Escape closes the Keys panel (Textual's help panel, from the palette's "Keys"). A priority
 #: binding, but `check_action` lets Escape through to the screen while no panel is shown.
 HIDE_KEYS = Binding("escape", "hide_keys", "Hide keys", show=False, priority=True)
+#: Tab and Shift+Tab move the focus as soon as the app reads them. Left to Textual's screen
+#: binding they reach it only after bubbling up from the focused field, message queue by
+#: message queue, so in keys typed in one burst ("name<Tab>text", a paste) the text after the
+#: Tab landed in the field before it.
+FOCUS_KEYS = [
+    Binding("tab", "focus_next", "Next field", show=False, priority=True),
+    Binding("shift+tab", "focus_previous", "Previous field", show=False, priority=True),
+]
 
 
 class KeysPanelEscape(App):
@@ -62,6 +70,7 @@ class SluiceApp(KeysPanelEscape, CrashReportingApp):
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("ctrl+t", "toggle_theme", "Light/dark"),
         HIDE_KEYS,
+        *FOCUS_KEYS,
     ]
 
     def __init__(

@@ -9,7 +9,7 @@ from textual import events
 from textual.app import App
 from textual.binding import Binding
 
-from sluice.tui.app import HIDE_KEYS, KeysPanelEscape, freeze_cursor
+from sluice.tui.app import FOCUS_KEYS, HIDE_KEYS, KeysPanelEscape, freeze_cursor
 from sluice.tui.commands import ScreenCommands
 from sluice.tui.crash import CrashReportingApp
 from sluice.tui.screens.monitor import REFRESH_SECONDS, MonitorScreen
@@ -33,6 +33,7 @@ class MonitorApp(KeysPanelEscape, CrashReportingApp):
         Binding("ctrl+q", "quit", "Quit", priority=True, show=False),
         Binding("ctrl+t", "toggle_theme", "Light/dark"),
         HIDE_KEYS,
+        *FOCUS_KEYS,
     ]
 
     def __init__(

@@ -16,6 +16,7 @@ engine writes its document (lazy content), one bounded set at a time.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -154,6 +155,20 @@ class SharePointOnlineSource(BaseSource):
                 "'Enable document level security': Sluice's engine does not apply document "
                 "level security yet. Turn it off, or let Elastic's connector service run "
                 "this connector."
+            )
+        if self.tenant_id and not (
+            _GUID.fullmatch(self.tenant_id) or _DOMAIN.fullmatch(self.tenant_id)
+        ):
+            errors["tenant_id"] = (
+                f"'Tenant ID' {self.tenant_id!r} is not a tenant id: paste the Directory "
+                "(tenant) ID from the app's Overview page (a GUID), or the tenant's domain "
+                "(contoso.onmicrosoft.com)."
+            )
+        if self.client_id and not _GUID.fullmatch(self.client_id):
+            errors["client_id"] = (
+                f"'Client ID' {self.client_id!r} is not an application id: paste the "
+                "Application (client) ID from the app's Overview page (a GUID like "
+                "6731de76-14a6-49ae-97bc-6eba6914391e), not the secret or object id."
             )
         if self.tenant_name and not _valid_tenant_name(self.tenant_name):
             errors["tenant_name"] = (
@@ -733,6 +748,10 @@ def _tenant_name(value: str) -> str:
     """The tenant's name, also from a pasted address (contoso.sharepoint.com, https://...)."""
     value = value.strip().lower().removeprefix("https://").removeprefix("http://")
     return value.split("/", 1)[0].split(".", 1)[0]
+
+
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_DOMAIN = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 
 
 def _valid_tenant_name(name: str) -> bool:

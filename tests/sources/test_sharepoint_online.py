@@ -120,8 +120,16 @@ async def test_unknown_tenant_id_is_named_with_its_aadsts_code(spo: FakeTenant):
     assert "AADSTS90002" in str(error) and "Directory (tenant) ID" in str(error)
 
 
-async def test_malformed_tenant_id(spo: FakeTenant):
-    error = await error_of(spo.config(tenant_id="not a tenant"))
+async def test_malformed_ids_are_named_before_any_request(spo: FakeTenant):
+    errors = SharePointOnlineSource(
+        spo.config(tenant_id="not a tenant", client_id="s3cret~value")
+    ).validation_errors()
+    assert "Directory (tenant) ID" in errors["tenant_id"]
+    assert "Application (client) ID" in errors["client_id"]
+    domain = SharePointOnlineSource(spo.config(tenant_id="contoso.onmicrosoft.com"))
+    assert domain.validation_errors() == {}
+    # one Microsoft itself refuses: its code, on the field
+    error = await error_of(spo.config(tenant_id="contoso.123"))
     assert isinstance(error, ConfigurationError)
     assert "AADSTS900023" in error.field_errors["tenant_id"]
 

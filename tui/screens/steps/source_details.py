@@ -341,6 +341,7 @@ class SourceDetailsStep(Step):
             else setup_links(self.session.state.service_type or "", configuration)
         )
         holder = self.query_one("#setup-links", Vertical)
+        holder.display = bool(links)  # no blank line for a source without links
         shown = list(holder.query(CopyableValue))
         if [w.label for w in shown] == [label for label, _ in links]:
             for widget, (_, address) in zip(shown, links, strict=True):

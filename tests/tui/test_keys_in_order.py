@@ -1,0 +1,45 @@
+"""Keys typed faster than the screen handles them keep their order: "name<Tab>text" typed
+in one burst (a fast typist, a paste, a terminal multiplexer) lands as typed."""
+
+from __future__ import annotations
+
+from textual import events
+
+from sluice.tui.app import SluiceApp
+from sluice.tui.state import WizardState, save_state
+from tests.tui.conftest import SIZE, wait_for, wizard
+
+
+def burst(app: SluiceApp, keys: list[str]) -> None:
+    """Post keys to the app as a terminal's bytes arrive: all at once, no pause."""
+    for key in keys:
+        character = key if len(key) == 1 else ("\t" if key == "tab" else None)
+        app.post_message(events.Key(key, character))
+
+
+async def test_tab_in_a_burst_moves_on_before_the_next_keys(tmp_path):
+    config = tmp_path / "config.yml"
+    state = WizardState(
+        step=2,
+        completed=[0, 1],
+        service_type="dir",
+        es_host="http://127.0.0.1:9",
+        es_auth="none",
+        config_path=str(config),
+    )
+    save_state(state, config)
+    app = SluiceApp(str(config), test_mode=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = wizard(app)
+        await wait_for(pilot, lambda: screen.shown_step == 2, what="step 3")
+        name = screen.query_one("#connector-name")
+        description = screen.query_one("#connector-description")
+        name.value = ""
+        name.focus()
+        await pilot.pause()
+        burst(app, [*"wiki", "tab", *"notes"])
+        await wait_for(pilot, lambda: len(description.value) >= 5, what="the burst handled")
+        assert (name.value, description.value) == ("wiki", "notes")
+        burst(app, ["shift+tab", *"!"])  # back: the field's text selected, then replaced
+        await wait_for(pilot, lambda: name.value == "!", what="shift+tab first")
+        assert description.value == "notes"
