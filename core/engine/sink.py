@@ -32,7 +32,7 @@ from elasticsearch.exceptions import ApiError, TransportError
 from sluice.core.engine.progress import Resumed, Stalled
 from sluice.core.engine.queue import ByteBoundedQueue
 from sluice.core.engine.settings import EngineSettings
-from sluice.core.es.transport import parse_retry_after
+from sluice.core.retry_after import parse_retry_after
 
 log = logging.getLogger("sluice.engine.sink")
 

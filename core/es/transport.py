@@ -13,8 +13,6 @@ import logging
 import random
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 from elastic_transport import (
@@ -27,6 +25,7 @@ from elastic_transport import (
 from elastic_transport.client_utils import DEFAULT, DefaultType, resolve_default
 
 from sluice.core.es.node import TlsFailure
+from sluice.core.retry_after import parse_retry_after
 
 _logger = logging.getLogger("sluice.es.retry")
 
@@ -54,22 +53,6 @@ class BackoffPolicy:
         if asked > self.max_wait:
             return None
         return asked
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """`Retry-After` as seconds: either delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 class BackoffAsyncTransport(AsyncTransport):

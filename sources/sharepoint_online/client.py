@@ -13,7 +13,6 @@ with jitter. Concurrency is bounded per tenant (`concurrency` requests in flight
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import random
 import time
 from collections.abc import AsyncIterator, Callable
@@ -22,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from sluice.core.retry_after import parse_retry_after
 from sluice.sources.errors import SourceError
 from sluice.sources.sharepoint_online import problems
 from sluice.sources.sharepoint_online.clouds import Cloud
@@ -307,7 +307,7 @@ class MicrosoftClient:
     # ------------------------------------------------------------------ throttling
     async def _throttled(self, status: int, retry_after: str | None, attempt: int) -> None:
         now = time.time()
-        wait = _retry_after(retry_after, now)
+        wait = parse_retry_after(retry_after)
         if wait is None:
             wait = _backoff(attempt)
         since = self._storm.since if self._storm else now
@@ -347,20 +347,6 @@ async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes | None
             return None
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def _retry_after(value: str | None, now: float) -> float | None:
-    """Seconds to wait from a Retry-After header (seconds, or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, moment.timestamp() - now)
 
 
 def _backoff(attempt: int) -> float:

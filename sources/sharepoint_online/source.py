@@ -512,26 +512,28 @@ class SharePointOnlineSource(BaseSource):
                     async for child in self._subsites(site["id"]):
                         yield child
 
-    async def _drive_pages(self, site: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
-        url = f"{self.client.graph_root}/sites/{site['id']}/drives?$select={docs.DRIVE_SELECT}"
-        try:
-            async for page in self.client.pages(
-                url,
-                what=f"the document libraries of {_site_path(site) or 'the root site'}",
-                permission="Files.Read.All",
-            ):
-                yield page
-        except NotFound:
-            return
+    def _drive_pages(self, site: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        where = _site_path(site) or "the root site"
+        return self._site_pages(
+            site,
+            f"drives?$select={docs.DRIVE_SELECT}",
+            f"the document libraries of {where}",
+            "Files.Read.All",
+        )
 
-    async def _list_pages(self, site: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
-        url = f"{self.client.graph_root}/sites/{site['id']}/lists?$select={docs.LIST_SELECT}"
+    def _list_pages(self, site: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        where = _site_path(site) or "the root site"
+        return self._site_pages(
+            site, f"lists?$select={docs.LIST_SELECT}", f"the lists of {where}", "Sites.Read.All"
+        )
+
+    async def _site_pages(
+        self, site: dict[str, Any], path: str, what: str, permission: str
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The pages of one of a site's Graph collections; none when the site has gone."""
+        url = f"{self.client.graph_root}/sites/{site['id']}/{path}"
         try:
-            async for page in self.client.pages(
-                url,
-                what=f"the lists of {_site_path(site) or 'the root site'}",
-                permission="Sites.Read.All",
-            ):
+            async for page in self.client.pages(url, what=what, permission=permission):
                 yield page
         except NotFound:
             return
