@@ -10,6 +10,7 @@ runs instead, with a warning.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 from collections.abc import Mapping
@@ -236,3 +237,20 @@ def runs_in_sluice(service_type: str, extra: Mapping[str, str] | None = None) ->
     except UnknownSourceError:
         return False
     return True
+
+
+@functools.lru_cache(maxsize=128)
+def sluice_runs(service_type: str) -> bool:
+    """`runs_in_sluice` for the built-in and installed sources, cached: front ends ask on
+    every redraw, and the answer changes only with an install."""
+    return bool(service_type) and runs_in_sluice(service_type)
+
+
+def types_run_by(runner: str) -> frozenset[str]:
+    """The service types a runner can run: "elastic", Elastic's connector service (every
+    type of its catalog); "sluice", Sluice's engine."""
+    if runner == "elastic":
+        from sluice.sources.elastic_catalog import ELASTIC_TYPES
+
+        return frozenset(entry.service_type for entry in ELASTIC_TYPES)
+    return frozenset(info.service_type for info in source_catalog() if info.runner == "sluice")

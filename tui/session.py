@@ -4,7 +4,6 @@ sandbox process, the connector just read)."""
 from __future__ import annotations
 
 import contextlib
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,12 +24,11 @@ def Cluster(settings: dict[str, Any], **options: Any) -> ClusterType:
     return ClusterClass(settings, **options)
 
 
-@functools.lru_cache(maxsize=64)
 def _runs_in_sluice(service_type: str) -> bool:
-    """Cached: the wizard asks on every redraw, the answer only changes with a reinstall."""
-    from sluice.sources.registry import runs_in_sluice
+    """Asked on every redraw: the registry's cached answer (imported when first asked)."""
+    from sluice.sources.registry import sluice_runs
 
-    return runs_in_sluice(service_type)
+    return sluice_runs(service_type)
 
 
 @dataclass

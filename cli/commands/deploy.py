@@ -145,16 +145,12 @@ async def _check(args: argparse.Namespace, connector: Any, deployment: Any) -> i
     from sluice.core.checks.service_doctor import SilenceInputs, diagnose_silence
     from sluice.core.deployment import TARGETS
     from sluice.core.protocol.checkin import read_checkin
-    from sluice.sources.elastic_catalog import ELASTIC_TYPES
-    from sluice.sources.registry import source_catalog
+    from sluice.sources.registry import types_run_by
 
     reading = read_checkin(connector)
     target = args.target or deployment.default_target
     runs_elastic = TARGETS.get(target) == "elastic"
-    if runs_elastic:
-        runner_types = {entry.service_type for entry in ELASTIC_TYPES}
-    else:
-        runner_types = {info.service_type for info in source_catalog() if info.runner == "sluice"}
+    runner_types = types_run_by("elastic" if runs_elastic else "sluice")
     results = []
     if not reading.service_alive:
         results = await diagnose_silence(

@@ -171,14 +171,10 @@ class CheckinWatch(Vertical):
         self._doctor()
 
     def doctor_inputs(self) -> SilenceInputs:
-        from sluice.sources.elastic_catalog import ELASTIC_TYPES
-        from sluice.sources.registry import source_catalog
+        from sluice.sources.registry import types_run_by
 
         state = self.session.state
-        if self.session.run_by_elastic:
-            runnable = {entry.service_type for entry in ELASTIC_TYPES}
-        else:
-            runnable = {info.service_type for info in source_catalog() if info.runner == "sluice"}
+        runnable = types_run_by("elastic" if self.session.run_by_elastic else "sluice")
         return SilenceInputs(
             config_path=Path(state.config_path or self.session.config_path),
             connector=self.connector,

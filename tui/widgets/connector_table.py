@@ -11,7 +11,6 @@ Rows from an old read can be marked stale (dimmed) while the cluster cannot be r
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -82,13 +81,12 @@ def status_text(status: Any) -> str:
     return f"{SYMBOLS.get(STATUS_KIND.get(word, 'pending'), '·')} {word}"
 
 
-@functools.lru_cache(maxsize=64)
 def type_text(service_type: str) -> str:
     """The type, marked when only Elastic's connector service runs it (so a silent one is
     not mistaken for Sluice's business)."""
-    from sluice.sources.registry import runs_in_sluice
+    from sluice.sources.registry import sluice_runs
 
-    if not service_type or runs_in_sluice(service_type):
+    if not service_type or sluice_runs(service_type):
         return service_type or "?"
     return f"{service_type} (Elastic)"
 
