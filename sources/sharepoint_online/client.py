@@ -135,22 +135,31 @@ class MicrosoftClient:
             if cached and cached.expires - TOKEN_MARGIN > time.time():
                 return cached.value
             url = self.cloud.token_url(self.tenant_id)
-            form = {
-                "client_id": self.client_id,
-                "grant_type": "client_credentials",
-                "scope": self._scope(audience),
-                **self.credential.form(url, self.client_id),
-            }
-            for attempt in range(RETRIES + 1):
+            attempt = 0
+            while True:
+                form = {  # a certificate's assertion is fresh on each try (it expires)
+                    "client_id": self.client_id,
+                    "grant_type": "client_credentials",
+                    "scope": self._scope(audience),
+                    **self.credential.form(url, self.client_id),
+                }
                 try:
                     response = await self._http.post(url, data=form)
                 except httpx.TransportError as exc:
-                    if attempt == RETRIES:
+                    if attempt >= _tries(exc):
                         raise problems.unreachable(httpx.URL(url).host, _reason(exc)) from None
                     await asyncio.sleep(_backoff(attempt))
+                    attempt += 1
+                    continue
+                if response.status_code in (429, 503):  # the sign-in service throttles too
+                    retry_after = response.headers.get("Retry-After")
+                    await self._throttled(response.status_code, retry_after, attempt)
+                    await self._wait_if_paused()
+                    attempt += 1
                     continue
                 if response.status_code >= 500 and attempt < RETRIES:
                     await asyncio.sleep(_backoff(attempt))
+                    attempt += 1
                     continue
                 break
             body = _json(response)
@@ -250,7 +259,7 @@ class MicrosoftClient:
             )
 
     async def _transport_retry(self, attempt: int, url: str, exc: Exception) -> int:
-        if attempt >= RETRIES:
+        if attempt >= _tries(exc):
             field = (
                 "cloud"
                 if url.startswith((self.cloud.graph, self.cloud.login))
@@ -347,6 +356,13 @@ async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes | None
             return None
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _tries(exc: Exception) -> int:
+    """Retries for a failed request: a refused connection or an unknown host is answered at
+    once and rarely heals in seconds (two quick tries, so a wrong endpoint is named fast);
+    a timeout or a dropped connection gets all of them."""
+    return 2 if isinstance(exc, httpx.ConnectError) else RETRIES
 
 
 def _backoff(attempt: int) -> float:

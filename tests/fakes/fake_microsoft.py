@@ -182,6 +182,7 @@ class Throttle:
     until: float = 0.0
     retry_after: int = 1
     status: int = 429
+    tokens: bool = False  # the sign-in endpoint too
 
 
 @dataclass
@@ -362,9 +363,14 @@ class FakeMicrosoft:
             until=time.time() + seconds, retry_after=retry_after, status=status
         )
 
-    def throttle_next(self, count: int, retry_after: int = 1, status: int = 429) -> None:
-        """Throttle the next `count` Graph and SharePoint requests."""
-        self.throttle = Throttle(remaining=count, retry_after=retry_after, status=status)
+    def throttle_next(
+        self, count: int, retry_after: int = 1, status: int = 429, *, tokens: bool = False
+    ) -> None:
+        """Throttle the next `count` Graph and SharePoint requests (and sign-ins, with
+        `tokens`)."""
+        self.throttle = Throttle(
+            remaining=count, retry_after=retry_after, status=status, tokens=tokens
+        )
 
     # ------------------------------------------------------------------ dispatch
     def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Answer:
@@ -374,6 +380,8 @@ class FakeMicrosoft:
         with self._lock:
             self.requests.append((method, target))
         if method == "POST" and (m := re.fullmatch(r"/([^/]+)/oauth2/v2\.0/token", path)):
+            if self.throttle.tokens and (throttled := self._throttled()):
+                return throttled
             return self._token(m.group(1), body)
         if path.startswith("/_download/"):
             return self._download(path, query)

@@ -191,10 +191,12 @@ async def test_a_configured_site_that_does_not_exist(spo: FakeTenant):
     assert "sites/gone" in str(by_path)
 
 
-async def test_unreachable_cloud(spo: FakeTenant, monkeypatch):
-    monkeypatch.setattr("sluice.sources.sharepoint_online.client.RETRIES", 1)
+async def test_unreachable_cloud_is_named_quickly(spo: FakeTenant):
+    started = time.monotonic()
     error = await error_of(spo.config(login_endpoint=CLOSED_PORT, graph_endpoint=CLOSED_PORT))
     assert isinstance(error, HostUnreachableError) and "127.0.0.1" in str(error)
+    assert error.fields == ("cloud",)
+    assert time.monotonic() - started < 5  # a refused connection: two quick tries
 
 
 # ---------------------------------------------------------------- documents
@@ -341,6 +343,16 @@ async def test_throttling_waits_as_told_and_reports_the_wait(spo: FakeTenant):
     assert waits and "throttled by Microsoft (HTTP 429)" in waits[0].message()
     assert "resuming in" in waits[0].message()
     assert heard[-1] is None or isinstance(heard[-1], SourceNotice)  # the wait ended
+
+
+async def test_a_throttled_sign_in_waits_and_signs_in(spo: FakeTenant):
+    spo.fake.throttle_next(2, retry_after=1, tokens=True)
+    async with SharePointOnlineSource(spo.config()) as source:
+        await source.validate_config()
+    assert spo.fake.throttled == 2
+    # each try carried a fresh assertion (they expire)
+    assertions = [r["client_assertion"] for r in spo.fake.token_requests]
+    assert len(set(assertions)) == len(assertions)
 
 
 async def test_503_with_retry_after_is_throttling_too(spo: FakeTenant):
