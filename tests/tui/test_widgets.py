@@ -3,6 +3,7 @@ and folds advanced fields, check lists say their status in words."""
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import App, ComposeResult
 from textual.widgets import Collapsible, Input
 
@@ -119,6 +120,29 @@ async def test_secret_input_masks_and_never_copies():
         assert app.clipboard == "before"
         assert secret.value == "s3cr3t-value"  # cut did not remove it either
         assert "s3cr3t" not in repr(secret)
+
+
+async def test_a_pasted_key_keeps_its_lines_in_a_multiline_secret_field():
+    pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\nkqhkiG9w0BAQEF\n-----END PRIVATE KEY-----\n"
+    app = WidgetApp(SecretInput(id="secret", multiline=True))
+    async with app.run_test() as pilot:
+        secret = app.query_one(SecretInput)
+        secret.focus()
+        secret.post_message(events.Paste(pem))
+        await pilot.pause()
+        assert secret.value == pem.strip()
+        secret.value = ""
+        secret.post_message(events.Paste(pem.replace("\n", "\r")))  # as tmux and many terminals
+        await pilot.pause()
+        assert secret.value == pem.strip()
+        assert "MIIE" not in str(secret.render_line(0).text)  # still masked
+    single = WidgetApp(SecretInput(id="secret"))
+    async with single.run_test() as pilot:
+        secret = single.query_one(SecretInput)
+        secret.focus()
+        secret.post_message(events.Paste("first line\nsecond line"))
+        await pilot.pause()
+        assert secret.value == "first line"  # a one-line secret keeps Input's rule
 
 
 async def test_schema_form_depends_on_advanced_and_values():

@@ -81,7 +81,11 @@ class SchemaField(Vertical):
         tooltip = entry.get("tooltip") or None
         control: Widget
         if entry.get("sensitive"):
-            control = SecretInput(_display_text(entry), id=control_id, compact=True)
+            # a sensitive long text (a PEM key) stays masked; a paste keeps its lines
+            multiline = display == "textarea" and kind != "list"
+            control = SecretInput(
+                _display_text(entry), id=control_id, compact=True, multiline=multiline
+            )
         elif display == "toggle" or kind == "bool":
             control = MarkedCheckbox("enabled", value=bool(entry.get("value")), id=control_id)
         elif display == "dropdown":

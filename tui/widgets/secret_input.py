@@ -6,6 +6,7 @@ the plaintext to the clipboard. Here copy and cut are disabled and text selectio
 
 from __future__ import annotations
 
+from textual import events
 from textual.widgets import Input
 
 
@@ -18,9 +19,29 @@ class SecretInput(Input):
     SecretInput { width: 1fr; }
     """
 
-    def __init__(self, value: str | None = None, **kwargs: object) -> None:
+    def __init__(
+        self, value: str | None = None, *, multiline: bool = False, **kwargs: object
+    ) -> None:
         kwargs.setdefault("password", True)
         super().__init__(value, **kwargs)  # type: ignore[arg-type]
+        #: Keeps a pasted text whole, newlines included (a PEM certificate or key); a plain
+        #: Input keeps only its first line.
+        self.multiline = multiline
+
+    def _on_paste(self, event: events.Paste) -> None:
+        # Textual runs each class's `_on_paste` in turn: Input's keeps the first line,
+        # unless prevented here
+        # terminals send a paste's line breaks as CR, LF or both: all mean a new line
+        text = event.text.replace("\r\n", "\n").replace("\r", "\n").strip()
+        if not self.multiline or "\n" not in text:
+            return
+        event.prevent_default()
+        event.stop()
+        selection = self.selection
+        if selection.is_empty:
+            self.insert_text_at_cursor(text)
+        else:
+            self.replace(text, *selection)
 
     def action_copy(self) -> None:
         self.notify("Copying a secret is disabled.", severity="warning", timeout=3)
