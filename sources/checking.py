@@ -22,11 +22,28 @@ def merge_configuration(
     return schema.merge_values(defaults, stored or {})
 
 
-def configuration_errors(
+@dataclass(frozen=True)
+class FormFeedback:
+    """What a form shows while values are typed: `errors` (`key -> message`, the schema's
+    rules plus the source's own) and `links` (the source's `setup_links()`)."""
+
+    errors: dict[str, str]
+    links: list[tuple[str, str]]
+
+
+def form_feedback(
     service_type: str, configuration: Mapping[str, Mapping[str, Any]]
-) -> dict[str, str]:
-    """`key -> message` for every local problem (schema rules plus the source's own)."""
-    return get_source_class(service_type)(configuration).validation_errors()
+) -> FormFeedback:
+    """Local problems and setup links of these values, from one source instance (a form
+    asks on every keystroke). Raises what building the source raises; a failing
+    `setup_links()` only leaves the links out."""
+    source = get_source_class(service_type)(configuration)
+    errors = source.validation_errors()
+    try:
+        links = source.setup_links()
+    except Exception:
+        links = []
+    return FormFeedback(errors, links)
 
 
 @dataclass(frozen=True)
@@ -62,14 +79,3 @@ async def check_source(
     covered = source.coverage()
     found = f" It will sync {covered}." if covered else ""
     return SourceTest(True, f"{name}: configuration valid and the source answers.{found}")
-
-
-def setup_links(
-    service_type: str, configuration: Mapping[str, Mapping[str, Any]]
-) -> list[tuple[str, str]]:
-    """The source's `setup_links()` for these values; empty when it has none or the
-    values cannot make a source yet (never raises)."""
-    try:
-        return get_source_class(service_type)(configuration).setup_links()
-    except Exception:
-        return []

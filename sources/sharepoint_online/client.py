@@ -191,15 +191,27 @@ class MicrosoftClient:
         return body
 
     async def pages(
-        self, url: str, *, audience: str = GRAPH, what: str, permission: str
+        self,
+        url: str,
+        *,
+        audience: str = GRAPH,
+        what: str,
+        permission: str,
+        missing_ok: bool = False,
     ) -> AsyncIterator[dict[str, Any]]:
         """Each page of a collection (Graph's `@odata.nextLink`, REST's `odata.nextLink`),
-        one at a time: a collection of any size costs one page of memory."""
+        one at a time: a collection of any size costs one page of memory. `missing_ok`: a
+        404 (a list, a library or a site gone meanwhile) ends it instead of raising."""
         next_url: str | None = url
         while next_url:
-            page = await self.get_json(
-                next_url, audience=audience, what=what, permission=permission
-            )
+            try:
+                page = await self.get_json(
+                    next_url, audience=audience, what=what, permission=permission
+                )
+            except NotFound:
+                if missing_ok:
+                    return
+                raise
             yield page
             next_url = page.get("@odata.nextLink") or page.get("odata.nextLink")
 

@@ -293,16 +293,17 @@ class SharePointOnlineSource(BaseSource):
                 f"{site['webUrl']}/_api/web/lists"
                 "?$select=Title,ItemCount,BaseTemplate,Hidden&$filter=Hidden%20eq%20false"
             )
-            try:
-                async for page in self.client.pages(
-                    url, audience=SHAREPOINT, what="list sizes", permission="Sites.Read.All"
-                ):
-                    for info in page.get("value", []):
-                        # a library: its drive and root folder too; a list: its own document
-                        extra = 2 if info.get("BaseTemplate") == LIBRARY_TEMPLATE else 1
-                        total += int(info.get("ItemCount") or 0) + extra
-            except NotFound:
-                continue
+            async for page in self.client.pages(
+                url,
+                audience=SHAREPOINT,
+                what="list sizes",
+                permission="Sites.Read.All",
+                missing_ok=True,
+            ):
+                for info in page.get("value", []):
+                    # a library: its drive and root folder too; a list: its own document
+                    extra = 2 if info.get("BaseTemplate") == LIBRARY_TEMPLATE else 1
+                    total += int(info.get("ItemCount") or 0) + extra
         return total
 
     # ------------------------------------------------------------ sync rules
@@ -494,23 +495,22 @@ class SharePointOnlineSource(BaseSource):
                 )
             except NotFound:
                 continue  # reported as missing once all are read
-            children = site.pop("sites", None) or []
-            site.pop("sites@odata.context", None)
-            yield site
-            if subsites and children:
-                async for child in self._subsites(site["id"]):
-                    yield child
+            async for found in self._with_subsites(site):
+                yield found
 
-    async def _subsites(self, site_id: str) -> AsyncIterator[dict[str, Any]]:
-        url = f"{self.client.graph_root}/sites/{site_id}/sites?expand=sites"
+    async def _with_subsites(self, site: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        """The site, then, when Graph's `expand=sites` showed it has some, its sub-sites
+        (read with theirs expanded, depth first)."""
+        children = site.pop("sites", None)
+        site.pop("sites@odata.context", None)
+        yield site
+        if not children:
+            return
+        url = f"{self.client.graph_root}/sites/{site['id']}/sites?expand=sites"
         async for page in self.client.pages(url, what="sub-sites", permission="Sites.Read.All"):
-            for site in page.get("value", []):
-                children = site.pop("sites", None) or []
-                site.pop("sites@odata.context", None)
-                yield site
-                if children:
-                    async for child in self._subsites(site["id"]):
-                        yield child
+            for child in page.get("value", []):
+                async for found in self._with_subsites(child):
+                    yield found
 
     def _drive_pages(self, site: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
         where = _site_path(site) or "the root site"
@@ -527,16 +527,12 @@ class SharePointOnlineSource(BaseSource):
             site, f"lists?$select={docs.LIST_SELECT}", f"the lists of {where}", "Sites.Read.All"
         )
 
-    async def _site_pages(
+    def _site_pages(
         self, site: dict[str, Any], path: str, what: str, permission: str
     ) -> AsyncIterator[dict[str, Any]]:
         """The pages of one of a site's Graph collections; none when the site has gone."""
         url = f"{self.client.graph_root}/sites/{site['id']}/{path}"
-        try:
-            async for page in self.client.pages(url, what=what, permission=permission):
-                yield page
-        except NotFound:
-            return
+        return self.client.pages(url, what=what, permission=permission, missing_ok=True)
 
     # ------------------------------------------------------------ files
     async def _drive_items(
@@ -650,21 +646,19 @@ class SharePointOnlineSource(BaseSource):
             f"?{docs.LIST_ITEM_QUERY}"
         )
         what = f"the items of list '{site_list.get('displayName') or site_list.get('name')}'"
-        try:
-            async for page in self.client.pages(url, what=what, permission="Sites.Read.All"):
-                for item in page.get("value", []):
-                    if (item.get("contentType") or {}).get("name") in docs.SKIPPED_CONTENT_TYPES:
-                        continue
-                    if not _changed(item.get("lastModifiedDateTime"), since):
-                        continue
-                    fields = item.get("fields") or {}
-                    if fields.get("Attachments") and self.uses_rest:
-                        async for attachment in self._attachments(site, site_list, item):
-                            yield attachment
-                    document = docs.list_item(item, list_id)
-                    yield SourceDocument(document, name=str(item.get("webUrl") or document["_id"]))
-        except NotFound:
-            return
+        pages = self.client.pages(url, what=what, permission="Sites.Read.All", missing_ok=True)
+        async for page in pages:
+            for item in page.get("value", []):
+                if (item.get("contentType") or {}).get("name") in docs.SKIPPED_CONTENT_TYPES:
+                    continue
+                if not _changed(item.get("lastModifiedDateTime"), since):
+                    continue
+                fields = item.get("fields") or {}
+                if fields.get("Attachments") and self.uses_rest:
+                    async for attachment in self._attachments(site, site_list, item):
+                        yield attachment
+                document = docs.list_item(item, list_id)
+                yield SourceDocument(document, name=str(item.get("webUrl") or document["_id"]))
 
     async def _attachments(
         self, site: dict[str, Any], site_list: dict[str, Any], item: dict[str, Any]
@@ -696,19 +690,18 @@ class SharePointOnlineSource(BaseSource):
             f"{site['webUrl']}/_api/web/lists/GetByTitle('Site%20Pages')/items"
             "?$select=*,EncodedAbsUrl"
         )
-        try:
-            async for page in self.client.pages(
-                url, audience=SHAREPOINT, what="site pages", permission="Sites.Read.All"
-            ):
-                for raw in page.get("value", []):
-                    if not _changed(raw.get("Modified"), since):
-                        continue
-                    document = await asyncio.to_thread(docs.site_page, raw, str(site["id"]))
-                    yield SourceDocument(
-                        document, name=str(document.get("webUrl") or document["_id"])
-                    )
-        except NotFound:
-            return
+        async for page in self.client.pages(
+            url,
+            audience=SHAREPOINT,
+            what="site pages",
+            permission="Sites.Read.All",
+            missing_ok=True,
+        ):
+            for raw in page.get("value", []):
+                if not _changed(raw.get("Modified"), since):
+                    continue
+                document = await asyncio.to_thread(docs.site_page, raw, str(site["id"]))
+                yield SourceDocument(document, name=str(document.get("webUrl") or document["_id"]))
 
     async def close(self) -> None:
         if self._client is not None:

@@ -230,6 +230,18 @@ async def test_documents_keep_elastic_ids_kinds_and_fields(spo: FakeTenant):
         assert isinstance(doc["_timestamp"], str) and ERROR not in doc
 
 
+async def test_sites_by_path_with_and_without_their_sub_sites(spo: FakeTenant):
+    emea = spo.fake.add_site(spo.tenant, "emea", parent=spo.site)
+    spo.fake.add_site(spo.tenant, "paris", parent=emea)
+    by_path = {"site_collections": "sites/marketing", "enumerate_all_sites": False}
+    async with SharePointOnlineSource(spo.config(**by_path)) as source:
+        sites = {d["name"] for d in by_kind(await documents(source), "site")}
+    assert sites == {"marketing", "emea", "paris"}  # sub-sites of sub-sites too
+    async with SharePointOnlineSource(spo.config(**by_path, fetch_subsites=False)) as source:
+        sites = {d["name"] for d in by_kind(await documents(source), "site")}
+    assert sites == {"marketing"}
+
+
 async def test_with_a_secret_pages_and_attachments_are_left_out_with_a_notice(spo: FakeTenant):
     heard: list[Any] = []
     async with SharePointOnlineSource(spo.config("secret")) as source:

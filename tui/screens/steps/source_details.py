@@ -21,9 +21,8 @@ from sluice.core.protocol.checkin import read_checkin
 from sluice.sources.checking import (
     SourceTest,
     check_source,
-    configuration_errors,
+    form_feedback,
     merge_configuration,
-    setup_links,
 )
 from sluice.sources.registry import find_source
 from sluice.sources.schema import complete_schema, validate_configuration
@@ -319,27 +318,24 @@ class SourceDetailsStep(Step):
             return
         configuration = form.configuration()
         self.session.source_configuration = configuration
+        links: list[tuple[str, str]] = []
         try:
             if self.elastic:  # the schema's own rules; the service judges the rest
                 errors = validate_configuration(configuration)
             else:
-                errors = configuration_errors(self.session.state.service_type or "", configuration)
+                feedback = form_feedback(self.session.state.service_type or "", configuration)
+                errors, links = feedback.errors, feedback.links
         except Exception as exc:
             errors = {"": str(exc)}
         errors.update(form.coerce_errors)
         self._errors = errors
-        self._show_setup_links(configuration)
+        self._show_setup_links(links)
         shown = errors if show_all else {k: v for k, v in errors.items() if k in self._touched}
         form.show_errors(shown)
         self.changed()
 
-    def _show_setup_links(self, configuration: dict) -> None:
+    def _show_setup_links(self, links: list[tuple[str, str]]) -> None:
         """The source's addresses for these values (an admin-consent page), to copy."""
-        links = (
-            []
-            if self.elastic
-            else setup_links(self.session.state.service_type or "", configuration)
-        )
         holder = self.query_one("#setup-links", Vertical)
         holder.display = bool(links)  # no blank line for a source without links
         shown = list(holder.query(CopyableValue))
