@@ -114,6 +114,8 @@ async def test_wizard_keeps_the_password_only_where_chosen(
         again = SluiceApp(str(config), test_mode=True)
         async with again.run_test(size=SIZE) as pilot:
             screen = wizard(again)
+            # a resumed setup loads config.yml and the keyring before its steps take a jump
+            await wait_for(pilot, lambda: not screen.loading, what="the resumed setup")
             screen.jump(3)
             await wait_for(pilot, lambda: screen.current == 3, what="step 4")
             screen.query_one("#placement-env").value = True

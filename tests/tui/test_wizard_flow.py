@@ -165,6 +165,7 @@ async def test_step2_checks_run_for_edits_and_on_purpose_never_as_a_side_effect(
     app = SluiceApp(str(config), test_mode=True)
     async with app.run_test(size=SIZE) as pilot:
         screen = wizard(app)
+        await wait_for(pilot, lambda: not screen.loading, what="the resumed setup")
         step = screen.step
         await wait_for(pilot, lambda: step.blocker() != "Checking the connection…", what="checks")
         await pilot.pause(1.0)  # longer than the debounce: nothing else may start
