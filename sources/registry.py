@@ -29,6 +29,7 @@ BUILT_IN: dict[str, str] = {
     "postgresql": "sluice.sources.postgresql:PostgreSQLSource",
     "mysql": "sluice.sources.mysql:MySQLSource",
     "sharepoint_online": "sluice.sources.sharepoint_online:SharePointOnlineSource",
+    "s3": "sluice.sources.s3:S3Source",
 }
 # Elastic's class paths for the same types (config.yml.example), recognised quietly.
 ELASTIC_CLASSES: dict[str, str] = {
@@ -38,6 +39,7 @@ ELASTIC_CLASSES: dict[str, str] = {
     "sharepoint_online": (
         "connectors.sources.sharepoint.sharepoint_online:SharepointOnlineDataSource"
     ),
+    "s3": "connectors.sources.s3:S3DataSource",
 }
 
 

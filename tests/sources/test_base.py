@@ -25,6 +25,7 @@ from sluice.sources.directory import DirectorySource
 from sluice.sources.errors import ConfigurationError
 from sluice.sources.mysql import MySQLSource
 from sluice.sources.postgresql import PostgreSQLSource
+from sluice.sources.s3 import S3Source
 from sluice.sources.schema import FIELD_ATTRIBUTES
 from sluice.sources.sharepoint_online import SharePointOnlineSource
 from tests.sources.plugin_sources import EchoSource
@@ -39,7 +40,7 @@ PG_PLAIN = {
 
 
 @pytest.mark.parametrize(
-    "cls", [DirectorySource, PostgreSQLSource, MySQLSource, SharePointOnlineSource]
+    "cls", [DirectorySource, PostgreSQLSource, MySQLSource, SharePointOnlineSource, S3Source]
 )
 def test_default_configuration_entries_are_complete(cls):
     schema = cls.default_configuration()
