@@ -163,7 +163,7 @@ class FileTreeSource(BaseSource):
             async for found in self.list_files(root):
                 if isinstance(found, Unlisted):
                     yield self._unlisted(root, found)
-                elif self.selection.wants(found.key):
+                elif found.folder or self.selection.wants(found.key):
                     yield self._item(root, found)
 
     async def count_documents(self, filtering: Mapping[str, Any] | None = None) -> int:
@@ -171,14 +171,18 @@ class FileTreeSource(BaseSource):
         total = 0
         for root in await self.all_roots():
             async for found in self.list_files(root):
-                if isinstance(found, RemoteFile) and self.selection.wants(found.key):
+                if isinstance(found, RemoteFile) and (
+                    found.folder or self.selection.wants(found.key)
+                ):
                     total += 1
         return total
 
     def _item(self, root: Root, file: RemoteFile) -> SourceItem:
         document = self.document(root, file)
         document[STORE_PATH] = f"{root.name}/{file.key}"
-        if not self.extract or file.size <= 0 or not extraction.supported_extension(file.key):
+        if file.folder or not self.extract or file.size <= 0:
+            return document
+        if not extraction.supported_extension(file.key):
             return document
         if file.size > self.max_file_size:
             self.logger.info(

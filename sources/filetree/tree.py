@@ -34,12 +34,12 @@ class Root:
         return f"{self.name}/{self.prefix}" if self.prefix else self.name
 
 
-def parse_roots(items: Iterable[Any]) -> tuple[list[Root], bool]:
+def parse_roots(items: str | Iterable[Any]) -> tuple[list[Root], bool]:
     """The configured roots, and whether `*` (every root the credentials can list) is asked.
     Blank items and repeats are dropped; the order is kept."""
     roots: list[Root] = []
     every = False
-    for item in items:
+    for item in [items] if isinstance(items, str) else items:
         text = str(item).strip()
         if not text:
             continue
@@ -62,6 +62,9 @@ class RemoteFile:
     size: int
     modified: datetime
     etag: str | None = None
+    folder: bool = False
+    """A folder of a file share, indexed as a document of its own (Elastic's network drive
+    does so); never downloaded, never filtered by the globs."""
     raw: Any = field(default=None, compare=False, repr=False)
     """The store's own listing entry, for the fields of Elastic's document."""
 
