@@ -36,6 +36,10 @@ S3_ACCESS_KEY=sluice-access
 S3_SECRET_KEY=sluice-secret-key
 S3_READONLY_ACCESS_KEY=sluice-readonly
 S3_READONLY_SECRET_KEY=sluice-readonly-secret
+S3_NOLIST_ACCESS_KEY=sluice-nolist      # may read objects, not list them
+S3_NOLIST_SECRET_KEY=sluice-nolist-secret
+S3_NOREAD_ACCESS_KEY=sluice-noread      # may list, not read
+S3_NOREAD_SECRET_KEY=sluice-noread-secret
 S3_REGION=us-east-1
 # Azurite's well-known development account (public, documented by Microsoft).
 AZURE_ACCOUNT=devstoreaccount1
@@ -352,6 +356,16 @@ s3_up() {
       "name": "sluice-readonly",
       "credentials": [{"accessKey": "$S3_READONLY_ACCESS_KEY", "secretKey": "$S3_READONLY_SECRET_KEY"}],
       "actions": ["Read", "List"]
+    },
+    {
+      "name": "sluice-nolist",
+      "credentials": [{"accessKey": "$S3_NOLIST_ACCESS_KEY", "secretKey": "$S3_NOLIST_SECRET_KEY"}],
+      "actions": ["Read"]
+    },
+    {
+      "name": "sluice-noread",
+      "credentials": [{"accessKey": "$S3_NOREAD_ACCESS_KEY", "secretKey": "$S3_NOREAD_SECRET_KEY"}],
+      "actions": ["List"]
     }
   ]
 }
@@ -445,6 +459,10 @@ SLUICE_S3_ACCESS_KEY=$S3_ACCESS_KEY
 SLUICE_S3_SECRET_KEY=$S3_SECRET_KEY
 SLUICE_S3_READONLY_ACCESS_KEY=$S3_READONLY_ACCESS_KEY
 SLUICE_S3_READONLY_SECRET_KEY=$S3_READONLY_SECRET_KEY
+SLUICE_S3_NOLIST_ACCESS_KEY=$S3_NOLIST_ACCESS_KEY
+SLUICE_S3_NOLIST_SECRET_KEY=$S3_NOLIST_SECRET_KEY
+SLUICE_S3_NOREAD_ACCESS_KEY=$S3_NOREAD_ACCESS_KEY
+SLUICE_S3_NOREAD_SECRET_KEY=$S3_NOREAD_SECRET_KEY
 SLUICE_S3_REGION=$S3_REGION
 SLUICE_AZURE_BLOB_URL=http://127.0.0.1:$AZURE_PORT/$AZURE_ACCOUNT
 SLUICE_AZURE_ACCOUNT=$AZURE_ACCOUNT
@@ -464,7 +482,9 @@ case "${1:-up}" in
         es_up; pg_up; mysql_up; smb_up; s3_up; azure_up; gcs_up
         write_env ;;
     down)
-        es_down; pg_down; mysql_down; smb_down; s3_down; azure_down; gcs_down
+        s3_down &  # the slow one (~15s): stop it alongside the others
+        es_down; pg_down; mysql_down; smb_down; azure_down; gcs_down
+        wait
         rm -f "$ENV_FILE"; log "stopped" ;;
     status)
         curl -fsS "http://127.0.0.1:$ES_PORT/" >/dev/null 2>&1 && echo "elasticsearch: up :$ES_PORT" || echo "elasticsearch: down"
