@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks import key_latency, startup
+from benchmarks import key_latency, object_store, startup
 from benchmarks.null_bulk import NullBulkEndpoint
 from benchmarks.workload import generate_tree
 
@@ -187,6 +187,10 @@ def main() -> None:
     parser.add_argument(
         "--spo-metadata-files", type=int, default=100_000, help="SharePoint files, metadata only"
     )
+    parser.add_argument("--s3-objects", type=int, default=5_000, help="S3 objects with text")
+    parser.add_argument(
+        "--s3-metadata-objects", type=int, default=50_000, help="S3 objects, metadata only"
+    )
     parser.add_argument("--tune", action="store_true", help="also try other engine settings")
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     parser.add_argument("--repeat", type=int, default=2, help="runs per figure (the best)")
@@ -198,6 +202,7 @@ def main() -> None:
     if args.quick:
         args.null_docs, args.es_docs, args.files, args.memory = 20_000, 2_000, 500, "10000,100000"
         args.spo_files, args.spo_metadata_files = 1_000, 10_000
+        args.s3_objects, args.s3_metadata_objects = 1_000, 5_000
         OPTIONS["repeat"] = 1
     print(f"Sluice benchmarks ({os.cpu_count()} CPUs)")
     startup.report(runs=3 if args.quick else 5)
@@ -217,6 +222,7 @@ def main() -> None:
         else:
             print("\nSLUICE_ES_URL is not set: skipping the local-server figures")
     sharepoint(args.spo_files, args.spo_metadata_files)
+    object_store.report(_measure_once, args.s3_objects, args.s3_metadata_objects)
     memory([int(n) for n in args.memory.split(",")])
 
 

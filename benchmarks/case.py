@@ -64,10 +64,10 @@ def _source(spec: dict[str, Any]) -> Any:
         from sluice.sources.registry import create_source  # benchmarks sit above core and sources
 
         return create_source("dir", {"directory": spec["directory"]})
-    if spec.get("source") == "sharepoint_online":
+    if spec.get("source") and "configuration" in spec:
         from sluice.sources.registry import create_source
 
-        return create_source("sharepoint_online", spec["configuration"])
+        return create_source(spec["source"], spec["configuration"])
     return SyntheticSource(spec["count"], spec["size"])
 
 

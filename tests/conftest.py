@@ -6,6 +6,8 @@
     SLUICE_ES_CA_CERTS       CA bundle for https endpoints
     SLUICE_PG_URL            postgresql://user:pass@host:port/db
     SLUICE_MYSQL_URL         mysql://user:pass@host:port/db
+    SLUICE_S3_URL            an S3 endpoint, with SLUICE_S3_ACCESS_KEY / SLUICE_S3_SECRET_KEY
+                             (and SLUICE_S3_{READONLY,NOLIST,NOREAD}_* identities)
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from elasticsearch import AsyncElasticsearch
 from sluice.core.es import build_client
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# The stores' fixtures, for the source tests and the wizard's tests alike.
+pytest_plugins = ["tests.sources.s3_server"]
 
 if "SLUICE_SANDBOX_PORT" not in os.environ:
     # The sandbox's stable default port belongs to the user's own sandbox: tests take a

@@ -109,7 +109,8 @@ class FileTreeSource(BaseSource):
 
     @property
     def concurrent_downloads(self) -> int:
-        return 8
+        """Downloads in flight (the engine loads at most 16 documents' content at once)."""
+        return 16
 
     # ------------------------------------------------------------ checks
 

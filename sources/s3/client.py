@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 #: S3's page limit for ListObjectsV2.
 MAX_PAGE_SIZE = 1000
@@ -25,6 +30,8 @@ class S3Settings:
     connect_timeout: int = 90
     read_timeout: int = 90
     max_attempts: int = 5
+    concurrency: int = 16
+    """Requests in flight: S3 answers each in tens of milliseconds, so downloads overlap."""
 
 
 class S3Client:
@@ -36,6 +43,15 @@ class S3Client:
         self._clients: dict[str, Any] = {}
         self._regions: dict[str, str] = {}
         self._lock = threading.Lock()
+        # a pool of its own: the loop's default one has cpu + 4 threads, and a request
+        # mostly waits for the network
+        self._pool = ThreadPoolExecutor(
+            max_workers=max(1, settings.concurrency), thread_name_prefix="sluice-s3"
+        )
+
+    async def _in_thread(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, partial(work, *args, **kwargs))
 
     def _client(self, region: str = "") -> Any:
         region = region or self.settings.region or "us-east-1"
@@ -60,6 +76,7 @@ class S3Client:
             s3={"addressing_style": "path" if settings.endpoint_url else "auto"},
             signature_version="s3v4",
             user_agent_extra="sluice",
+            max_pool_connections=max(10, settings.concurrency),
         )
         return session.create_client(
             "s3",
@@ -71,8 +88,8 @@ class S3Client:
         )
 
     async def call(self, region: str, operation: str, **params: Any) -> Any:
-        client = await asyncio.to_thread(self._client, region)
-        return await asyncio.to_thread(getattr(client, operation), **params)
+        client = await self._in_thread(self._client, region)
+        return await self._in_thread(getattr(client, operation), **params)
 
     async def list_buckets(self) -> list[str]:
         answer = await self.call("", "list_buckets")
@@ -120,10 +137,11 @@ class S3Client:
             finally:
                 body.close()
 
-        return await asyncio.to_thread(fetch)
+        return await self._in_thread(fetch)
 
     def close(self) -> None:
         with self._lock:
             clients, self._clients = list(self._clients.values()), {}
         for client in clients:
             client.close()
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -24,18 +24,26 @@ DEFAULT_MAX_RETRY_ATTEMPTS = 5
 DEFAULT_CONNECTION_TIMEOUT = 90
 DEFAULT_READ_TIMEOUT = 90
 
-IAM_POLICY = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {"Effect": "Allow", "Action": ["s3:ListAllMyBuckets"], "Resource": "*"},
-        {
-            "Effect": "Allow",
-            "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
-            "Resource": "arn:aws:s3:::BUCKET",
-        },
-        {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::BUCKET/*"},
-    ],
-}
+
+def iam_policy(buckets: list[str]) -> dict[str, Any]:
+    """The least IAM policy a sync needs for `buckets` (every bucket: `*`)."""
+    names = buckets or ["*"]
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["s3:ListAllMyBuckets"], "Resource": "*"},
+            {
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
+                "Resource": [f"arn:aws:s3:::{name}" for name in names],
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["s3:GetObject"],
+                "Resource": [f"arn:aws:s3:::{name}/*" for name in names],
+            },
+        ],
+    }
 
 
 class S3Source(FileTreeSource):
@@ -47,8 +55,8 @@ class S3Source(FileTreeSource):
     prerequisites = [
         "An IAM user (or a store's access key) for Sluice, with an access key id and secret.",
         "Its policy allows s3:ListBucket and s3:GetBucketLocation on each bucket, "
-        "s3:GetObject on the bucket's objects (arn:aws:s3:::BUCKET/*), and "
-        "s3:ListAllMyBuckets for '*':\n" + json.dumps(IAM_POLICY, indent=2),
+        "s3:GetObject on its objects (arn:aws:s3:::BUCKET/*), and s3:ListAllMyBuckets "
+        "(for '*'). Step 5 shows that policy for the buckets you type, to copy.",
         "For MinIO, Ceph, SeaweedFS, Cloudflare R2 or Wasabi: the store's S3 endpoint URL "
         "(such as https://minio.example.com:9000) and its region name.",
     ]
@@ -135,6 +143,14 @@ class S3Source(FileTreeSource):
             if problem := bucket_name_problem(root.name):
                 errors.setdefault("buckets", f"'AWS Buckets': {root.name!r} {problem}")
         return errors
+
+    def setup_links(self) -> list[tuple[str, str]]:
+        """The IAM policy for the buckets typed so far, to paste in AWS's console."""
+        names = sorted({root.name for root in self.roots})
+        if self.endpoint or not (names or self.every_root):
+            return []  # another store: its own permission model
+        policy = iam_policy(names if not self.every_root else [])
+        return [("IAM policy (JSON)", json.dumps(policy, separators=(",", ":")))]
 
     async def ping(self) -> None:
         """The keys work: ListBuckets (a user limited to some buckets may not list them

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 import pytest
 
 from tests.sources import mysql_server, pg_server
-from tests.sources.s3_server import bucket, s3_server  # noqa: F401 - fixtures
 from tests.sources.sharepoint_tenant import microsoft, spo  # noqa: F401 - fixtures
 
 

@@ -3,11 +3,14 @@ checks request signatures (or any S3 store named by SLUICE_S3_URL and its keys).
 
 from __future__ import annotations
 
+import http.client
+import threading
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 
@@ -70,6 +73,30 @@ class Bucket:
     def put_many(self, keys: list[str], body: bytes = b"x", workers: int = 16) -> None:
         with ThreadPoolExecutor(workers) as pool:
             list(pool.map(lambda key: self.put(key, body), keys))
+
+    def fill(self, keys: list[str], body: bytes = b"x") -> None:
+        """Many objects fast: through SeaweedFS's filer when the server is the local one
+        (about three times the rate of signed S3 requests), else as `put_many`."""
+        filer = service_url("SLUICE_S3_FILER_URL", "")
+        if not filer:
+            self.put_many(keys, body, workers=24)
+            return
+        address = urlparse(filer)
+        local = threading.local()
+
+        def put(key: str) -> None:
+            connection = getattr(local, "connection", None)
+            if connection is None:
+                connection = local.connection = http.client.HTTPConnection(
+                    address.hostname, address.port
+                )
+            connection.request("PUT", f"/buckets/{self.name}/{key}", body=body)
+            answer = connection.getresponse()
+            answer.read()
+            assert answer.status in (200, 201), f"filer answered {answer.status} for {key}"
+
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(put, keys))
 
     def delete(self, key: str) -> None:
         self.admin.delete_object(Bucket=self.name, Key=key)
