@@ -77,7 +77,7 @@ def test_catalog_is_elastics_types_plus_sluices_each_once():
     assert set(types) == ELASTIC_SERVICE_TYPES | set(BUILT_IN)
 
 
-@pytest.mark.parametrize("service_type", ["dir", "postgresql", "mysql", "sharepoint_online"])
+@pytest.mark.parametrize("service_type", ["dir", "postgresql", "mysql", "sharepoint_online", "s3"])
 def test_sluices_own_types_are_run_by_sluice(service_type):
     info = by_type(source_catalog())[service_type]
     assert info.runner == "sluice"
@@ -86,7 +86,7 @@ def test_sluices_own_types_are_run_by_sluice(service_type):
     assert info.runner_label == "run by Sluice"
 
 
-@pytest.mark.parametrize("service_type", ["confluence", "sharepoint_server", "s3", "jira"])
+@pytest.mark.parametrize("service_type", ["confluence", "sharepoint_server", "gmail", "jira"])
 def test_the_others_are_run_by_elastics_service(service_type):
     info = by_type(source_catalog())[service_type]
     assert info.runner == "elastic"
