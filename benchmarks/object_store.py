@@ -5,7 +5,6 @@ synced through the engine into the null bulk endpoint. The buckets are kept betw
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from benchmarks.null_bulk import NullBulkEndpoint
@@ -14,38 +13,34 @@ INDEX = "sluice-bench"
 TEXT = ("Rivers and mountains of the north, measured and written down. " * 16)[:1000]
 
 
-def _client() -> Any:
-    import botocore.session
-    from botocore.config import Config
+def _server() -> Any:
+    from tests.sources.s3_server import S3Server
 
-    return botocore.session.Session().create_client(
-        "s3",
-        endpoint_url=os.environ["SLUICE_S3_URL"],
-        region_name=os.environ.get("SLUICE_S3_REGION", "us-east-1"),
-        aws_access_key_id=os.environ["SLUICE_S3_ACCESS_KEY"],
-        aws_secret_access_key=os.environ["SLUICE_S3_SECRET_KEY"],
-        config=Config(max_pool_connections=32, s3={"addressing_style": "path"}),
+    return S3Server(
+        url=os.environ["SLUICE_S3_URL"],
+        access_key=os.environ["SLUICE_S3_ACCESS_KEY"],
+        secret_key=os.environ["SLUICE_S3_SECRET_KEY"],
+        region=os.environ.get("SLUICE_S3_REGION", "us-east-1"),
     )
 
 
-def _filled(client: Any, bucket: str, count: int) -> None:
-    """`bucket` holds exactly the objects 0..count-1 (1,000-byte text files)."""
+def _filled(server: Any, name: str, count: int) -> None:
+    """Bucket `name` holds exactly the objects 0..count-1 (1,000-byte text files)."""
+    from tests.sources.s3_server import Bucket
+
+    bucket = Bucket(server, name)
     try:
-        client.create_bucket(Bucket=bucket)
-    except client.exceptions.ClientError:
+        bucket.admin.create_bucket(Bucket=name)
+    except bucket.admin.exceptions.ClientError:
         pass  # kept from an earlier run
-    last = client.list_objects_v2(Bucket=bucket, Prefix=f"o/{count - 1:07d}")
-    beyond = client.list_objects_v2(Bucket=bucket, StartAfter=f"o/{count - 1:07d}.txt")
-    if last.get("KeyCount") and not beyond.get("KeyCount"):
+    last = f"o/{count - 1:07d}.txt"
+    present = bucket.admin.list_objects_v2(Bucket=name, Prefix=last).get("KeyCount")
+    beyond = bucket.admin.list_objects_v2(Bucket=name, StartAfter=last).get("KeyCount")
+    if present and not beyond:
         return
-    print(f"  (filling {bucket} with {count:,} objects, once)", flush=True)
-    with ThreadPoolExecutor(24) as pool:
-        list(
-            pool.map(
-                lambda n: client.put_object(Bucket=bucket, Key=f"o/{n:07d}.txt", Body=TEXT),
-                range(count),
-            )
-        )
+    print(f"  (filling {name} with {count:,} objects, once)", flush=True)
+    bucket.empty()
+    bucket.fill([f"o/{n:07d}.txt" for n in range(count)], TEXT.encode())
 
 
 def report(measure_once: Any, objects: int, metadata_objects: int) -> None:
@@ -53,14 +48,14 @@ def report(measure_once: Any, objects: int, metadata_objects: int) -> None:
         print("\nSLUICE_S3_URL is not set: skipping the S3 figures")
         return
     print("\nS3 (SeaweedFS on loopback, null bulk endpoint)")
-    client = _client()
+    server = _server()
     with NullBulkEndpoint() as endpoint:
         for label, count, extract in (
             (f"{objects:,} objects, text downloaded and extracted", objects, True),
             (f"{metadata_objects:,} objects, metadata only", metadata_objects, False),
         ):
             bucket = f"sluice-bench-{count}"
-            _filled(client, bucket, count)
+            _filled(server, bucket, count)
             configuration = {
                 "buckets": bucket,
                 "aws_access_key_id": os.environ["SLUICE_S3_ACCESS_KEY"],
@@ -87,4 +82,3 @@ def report(measure_once: Any, objects: int, metadata_objects: int) -> None:
                 f"{downloaded / seconds / 1e6:>6.2f} MB/s downloaded "
                 f"{result['peak_rss_mib']:>6.0f} MiB peak RSS"
             )
-    client.close()
