@@ -30,6 +30,7 @@ BUILT_IN: dict[str, str] = {
     "mysql": "sluice.sources.mysql:MySQLSource",
     "sharepoint_online": "sluice.sources.sharepoint_online:SharePointOnlineSource",
     "s3": "sluice.sources.s3:S3Source",
+    "network_drive": "sluice.sources.network_drive:NetworkDriveSource",
 }
 # Elastic's class paths for the same types (config.yml.example), recognised quietly.
 ELASTIC_CLASSES: dict[str, str] = {
@@ -40,6 +41,7 @@ ELASTIC_CLASSES: dict[str, str] = {
         "connectors.sources.sharepoint.sharepoint_online:SharepointOnlineDataSource"
     ),
     "s3": "connectors.sources.s3:S3DataSource",
+    "network_drive": "connectors.sources.network_drive:NASDataSource",
 }
 
 

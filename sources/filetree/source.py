@@ -228,9 +228,10 @@ class FileTreeSource(BaseSource):
 
     def _unlisted(self, root: Root, unlisted: Unlisted) -> SourceItem:
         place = f"{root.name}/{unlisted.prefix}" if unlisted.prefix else root.name
-        self.logger.warning("Cannot list %s %s: %s", self.root_kind, place, unlisted.reason)
+        kind = self.root_kind if unlisted.prefix == root.prefix else "folder"
+        self.logger.warning("Cannot list %s %s: %s", kind, place, unlisted.reason)
         return source_failure(
-            f"{self.root_kind} {place}",
+            f"{kind} {place}",
             unlisted.reason,
             "list",
             Scope(STORE_PATH, f"{root.name}/{unlisted.prefix}", prefix=True),

@@ -24,6 +24,7 @@ from sluice.sources.base import (
 from sluice.sources.directory import DirectorySource
 from sluice.sources.errors import ConfigurationError
 from sluice.sources.mysql import MySQLSource
+from sluice.sources.network_drive import NetworkDriveSource
 from sluice.sources.postgresql import PostgreSQLSource
 from sluice.sources.s3 import S3Source
 from sluice.sources.schema import FIELD_ATTRIBUTES
@@ -40,7 +41,15 @@ PG_PLAIN = {
 
 
 @pytest.mark.parametrize(
-    "cls", [DirectorySource, PostgreSQLSource, MySQLSource, SharePointOnlineSource, S3Source]
+    "cls",
+    [
+        DirectorySource,
+        PostgreSQLSource,
+        MySQLSource,
+        SharePointOnlineSource,
+        S3Source,
+        NetworkDriveSource,
+    ],
 )
 def test_default_configuration_entries_are_complete(cls):
     schema = cls.default_configuration()

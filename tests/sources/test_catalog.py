@@ -77,7 +77,9 @@ def test_catalog_is_elastics_types_plus_sluices_each_once():
     assert set(types) == ELASTIC_SERVICE_TYPES | set(BUILT_IN)
 
 
-@pytest.mark.parametrize("service_type", ["dir", "postgresql", "mysql", "sharepoint_online", "s3"])
+@pytest.mark.parametrize(
+    "service_type", ["dir", "postgresql", "mysql", "sharepoint_online", "s3", "network_drive"]
+)
 def test_sluices_own_types_are_run_by_sluice(service_type):
     info = by_type(source_catalog())[service_type]
     assert info.runner == "sluice"
