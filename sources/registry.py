@@ -31,6 +31,7 @@ BUILT_IN: dict[str, str] = {
     "sharepoint_online": "sluice.sources.sharepoint_online:SharePointOnlineSource",
     "s3": "sluice.sources.s3:S3Source",
     "network_drive": "sluice.sources.network_drive:NetworkDriveSource",
+    "google_cloud_storage": "sluice.sources.google_cloud_storage:GoogleCloudStorageSource",
 }
 # Elastic's class paths for the same types (config.yml.example), recognised quietly.
 ELASTIC_CLASSES: dict[str, str] = {
@@ -42,6 +43,9 @@ ELASTIC_CLASSES: dict[str, str] = {
     ),
     "s3": "connectors.sources.s3:S3DataSource",
     "network_drive": "connectors.sources.network_drive:NASDataSource",
+    "google_cloud_storage": (
+        "connectors.sources.google_cloud_storage:GoogleCloudStorageDataSource"
+    ),
 }
 
 

@@ -26,7 +26,11 @@ from sluice.core.es import build_client
 ROOT = Path(__file__).resolve().parent.parent
 
 # The stores' fixtures, for the source tests and the wizard's tests alike.
-pytest_plugins = ["tests.sources.s3_server", "tests.sources.smb_server"]
+pytest_plugins = [
+    "tests.sources.s3_server",
+    "tests.sources.smb_server",
+    "tests.sources.gcs_server",
+]
 
 if "SLUICE_SANDBOX_PORT" not in os.environ:
     # The sandbox's stable default port belongs to the user's own sandbox: tests take a

@@ -9,8 +9,6 @@ certificate without its key, or a key of another certificate, is named on its fi
 
 from __future__ import annotations
 
-import base64
-import json
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -18,7 +16,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
     PublicFormat,
@@ -26,13 +24,12 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from sluice.sources.errors import ConfigurationError
+from sluice.sources.jwt_assertion import b64url as _b64url
+from sluice.sources.jwt_assertion import pem_bytes as _pem_bytes
+from sluice.sources.jwt_assertion import signed_jwt
 
 #: How long a client assertion is valid (the identity platform accepts up to an hour).
 ASSERTION_LIFETIME = 600
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +90,6 @@ class ClientCertificate:
 
     def assertion(self, token_url: str, client_id: str, now: float | None = None) -> str:
         issued = int(time.time() if now is None else now)
-        header = {"alg": "RS256", "typ": "JWT", "x5t": self.thumbprint}
         claims = {
             "aud": token_url,
             "iss": client_id,
@@ -103,13 +99,7 @@ class ClientCertificate:
             "iat": issued,
             "exp": issued + ASSERTION_LIFETIME,
         }
-        signing_input = (
-            _b64url(json.dumps(header, separators=(",", ":")).encode())
-            + "."
-            + _b64url(json.dumps(claims, separators=(",", ":")).encode())
-        )
-        signature = self.key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
-        return f"{signing_input}.{_b64url(signature)}"
+        return signed_jwt(claims, self.key, {"x5t": self.thumbprint})
 
     def form(self, token_url: str, client_id: str) -> dict[str, str]:
         return {
@@ -123,13 +113,3 @@ Credential = ClientSecret | ClientCertificate
 
 def _spki(public_key: Any) -> bytes:
     return bytes(public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo))
-
-
-def _pem_bytes(text: str) -> bytes:
-    """PEM text as pasted; Kibana's single-line form (spaces for the newlines) works too."""
-    text = (text or "").strip()
-    parts = text.split("-----")  # ['', 'BEGIN X', ' body ', 'END X', '']
-    if "\n" not in text and len(parts) >= 5:
-        body = "\n".join(parts[2].split())
-        text = f"-----{parts[1]}-----\n{body}\n-----{parts[3]}-----"
-    return text.encode()

@@ -23,6 +23,7 @@ from sluice.sources.base import (
 )
 from sluice.sources.directory import DirectorySource
 from sluice.sources.errors import ConfigurationError
+from sluice.sources.google_cloud_storage import GoogleCloudStorageSource
 from sluice.sources.mysql import MySQLSource
 from sluice.sources.network_drive import NetworkDriveSource
 from sluice.sources.postgresql import PostgreSQLSource
@@ -49,6 +50,7 @@ PG_PLAIN = {
         SharePointOnlineSource,
         S3Source,
         NetworkDriveSource,
+        GoogleCloudStorageSource,
     ],
 )
 def test_default_configuration_entries_are_complete(cls):

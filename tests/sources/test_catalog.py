@@ -78,7 +78,16 @@ def test_catalog_is_elastics_types_plus_sluices_each_once():
 
 
 @pytest.mark.parametrize(
-    "service_type", ["dir", "postgresql", "mysql", "sharepoint_online", "s3", "network_drive"]
+    "service_type",
+    [
+        "dir",
+        "postgresql",
+        "mysql",
+        "sharepoint_online",
+        "s3",
+        "network_drive",
+        "google_cloud_storage",
+    ],
 )
 def test_sluices_own_types_are_run_by_sluice(service_type):
     info = by_type(source_catalog())[service_type]
