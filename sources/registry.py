@@ -32,6 +32,7 @@ BUILT_IN: dict[str, str] = {
     "s3": "sluice.sources.s3:S3Source",
     "network_drive": "sluice.sources.network_drive:NetworkDriveSource",
     "google_cloud_storage": "sluice.sources.google_cloud_storage:GoogleCloudStorageSource",
+    "azure_blob_storage": "sluice.sources.azure_blob_storage:AzureBlobStorageSource",
 }
 # Elastic's class paths for the same types (config.yml.example), recognised quietly.
 ELASTIC_CLASSES: dict[str, str] = {
@@ -46,6 +47,7 @@ ELASTIC_CLASSES: dict[str, str] = {
     "google_cloud_storage": (
         "connectors.sources.google_cloud_storage:GoogleCloudStorageDataSource"
     ),
+    "azure_blob_storage": "connectors.sources.azure_blob_storage:AzureBlobStorageDataSource",
 }
 
 

@@ -30,6 +30,7 @@ pytest_plugins = [
     "tests.sources.s3_server",
     "tests.sources.smb_server",
     "tests.sources.gcs_server",
+    "tests.sources.azure_server",
 ]
 
 if "SLUICE_SANDBOX_PORT" not in os.environ:

@@ -35,9 +35,10 @@ class CrashReportingApp(App[int]):
 
     def _handle_exception(self, error: Exception) -> None:
         cause = error.error if isinstance(error, WorkerFailed) else error
-        if self._exit and isinstance(cause, NoMatches):
-            # the app is closing as asked: a widget still starting up (the wizard mounts
-            # its steps after the first frame) found its children already torn down
+        if isinstance(cause, NoMatches) and (self._exit or self._exception is not None):
+            # the app is closing (as asked, or after a crash already reported): a widget
+            # still starting up (the wizard mounts its steps after the first frame) found
+            # its children already torn down
             return
         self._return_code = 1
         if self._exception is None:  # Pilot re-raises it in tests, as Textual does

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from abc import abstractmethod
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, ClassVar
 
 from sluice.core import extraction
 from sluice.core.echo import quoted
+from sluice.core.engine.source import SourceEvent, SourceNotice
 from sluice.sources.base import (
     BaseSource,
     ContentError,
@@ -71,6 +72,8 @@ class FileTreeSource(BaseSource):
         """Files downloaded for their content: lazy content leaves out those not written."""
         self._downloads: asyncio.Semaphore | None = None
         self._covered: int | None = None
+        self._listeners: list[Callable[[SourceEvent], None]] = []
+        self._told: set[str] = set()
 
     # ------------------------------------------------------------ the store's part
 
@@ -98,6 +101,12 @@ class FileTreeSource(BaseSource):
         """The file's bytes (at most `max_file_size`). Raise `ContentError` for a problem of
         this file alone (gone since the listing, not readable)."""
 
+    def unreadable(self, file: RemoteFile) -> str | None:
+        """Why the store cannot give this file's content at all (an archived blob or
+        object), as a notice for the job: it is then indexed with its metadata and never
+        downloaded. None: it can be read."""
+        return None
+
     def is_transient(self, error: BaseException) -> bool:
         """Whether trying again may help (throttling, a dropped connection)."""
         return isinstance(error, (ConnectionError, TimeoutError))
@@ -111,6 +120,19 @@ class FileTreeSource(BaseSource):
     def concurrent_downloads(self) -> int:
         """Downloads in flight (the engine loads at most 16 documents' content at once)."""
         return 16
+
+    # ------------------------------------------------------------ what the engine hears
+
+    def watch(self, listener: Callable[[SourceEvent], None]) -> None:
+        """The engine listens here for notices (files left without text, and why)."""
+        self._listeners.append(listener)
+
+    def notice(self, words: str) -> None:
+        """Tell the job once per sync, however many files it concerns."""
+        if words not in self._told:
+            self._told.add(words)
+            for listener in self._listeners:
+                listener(SourceNotice(words))
 
     # ------------------------------------------------------------ checks
 
@@ -185,6 +207,8 @@ class FileTreeSource(BaseSource):
             return document
         if not extraction.supported_extension(file.key):
             return document
+        if (reason := self.unreadable(file)) is not None:
+            return with_content(document, partial(self._unread, root, file, reason))
         if file.size > self.max_file_size:
             self.logger.info(
                 "%s/%s is over the size limit (%d bytes); indexed without its text.",
@@ -225,6 +249,12 @@ class FileTreeSource(BaseSource):
         except Exception as exc:  # one file's problem is that document's
             raise ContentError(f"{where}: {type(exc).__name__}: {exc}") from None
         return {"body": text}
+
+    async def _unread(self, root: Root, file: RemoteFile, reason: str) -> dict[str, Any]:
+        """Lazy too, so only documents the engine writes are warned about."""
+        self.logger.warning("%s/%s is not downloaded: %s", root.name, file.key, reason)
+        self.notice(reason)
+        return {}
 
     def _unlisted(self, root: Root, unlisted: Unlisted) -> SourceItem:
         place = f"{root.name}/{unlisted.prefix}" if unlisted.prefix else root.name

@@ -23,6 +23,8 @@ DEFAULT_PAGE_SIZE = 100
 DEFAULT_MAX_RETRY_ATTEMPTS = 5
 DEFAULT_CONNECTION_TIMEOUT = 90
 DEFAULT_READ_TIMEOUT = 90
+#: Storage classes whose objects cannot be read until restored.
+ARCHIVED_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
 
 
 def iam_policy(buckets: list[str]) -> dict[str, Any]:
@@ -301,6 +303,16 @@ class S3Source(FileTreeSource):
                     "restore it to index its text"
                 ) from None
             raise
+
+    def unreadable(self, file: RemoteFile) -> str | None:
+        """Objects archived in S3 Glacier must be restored before they can be read."""
+        storage_class = str((file.raw or {}).get("StorageClass") or "")
+        if storage_class in ARCHIVED_CLASSES:
+            return (
+                f"Objects archived in {storage_class} are indexed without their text: "
+                "restore them (S3 RestoreObject) to index their text."
+            )
+        return None
 
     def is_transient(self, error: BaseException) -> bool:
         return problems.is_transient(error)

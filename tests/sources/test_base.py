@@ -14,6 +14,7 @@ from sluice.core.engine.source import (
     has_lazy_content,
     incremental,
 )
+from sluice.sources.azure_blob_storage import AzureBlobStorageSource
 from sluice.sources.base import (
     advanced_rules,
     folder_scope,
@@ -51,6 +52,7 @@ PG_PLAIN = {
         S3Source,
         NetworkDriveSource,
         GoogleCloudStorageSource,
+        AzureBlobStorageSource,
     ],
 )
 def test_default_configuration_entries_are_complete(cls):

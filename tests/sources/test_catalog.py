@@ -87,6 +87,7 @@ def test_catalog_is_elastics_types_plus_sluices_each_once():
         "s3",
         "network_drive",
         "google_cloud_storage",
+        "azure_blob_storage",
     ],
 )
 def test_sluices_own_types_are_run_by_sluice(service_type):

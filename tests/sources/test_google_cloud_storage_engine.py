@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 
 from sluice.core import extraction
-from sluice.core.engine.engine import SyncEngine, SyncRequest, SyncResult
+from sluice.core.engine.engine import SyncResult
 from sluice.core.engine.progress import SyncStatus
 from sluice.sources.google_cloud_storage import GoogleCloudStorageSource
 from tests.data import documents
 from tests.fakes.fake_google_oauth import FakeGoogleOAuth
 from tests.fakes.fake_google_oauth import ServiceAccount as Account
-from tests.sources import gcs_server
+from tests.sources import filetree_sync, gcs_server
 from tests.sources.gcs_server import Emulator, EmulatorBucket, FakeStorage, gcs_config
 
 pytestmark = pytest.mark.es
@@ -42,26 +42,14 @@ def stop_pool_after_module():
 async def sync(
     es: Any, index: str, config: dict[str, Any], *, incremental: bool = False
 ) -> tuple[SyncResult, GoogleCloudStorageSource]:
-    source = GoogleCloudStorageSource(config)
-    engine = SyncEngine(es)
-    try:
-        request = SyncRequest(index_name=index, incremental=incremental)
-        return await engine.run(source, request), source
-    finally:
-        await source.close()
+    return await filetree_sync.sync(
+        es, index, GoogleCloudStorageSource, config, incremental=incremental
+    )
 
 
 async def indexed(es: Any, index: str) -> dict[str, dict[str, Any]]:
     """The index's documents by their object name."""
-    await es.indices.refresh(index=index)
-    response = await es.search(index=index, size=1000, query={"match_all": {}})
-    docs = {}
-    for hit in response["hits"]["hits"]:
-        source = hit["_source"]
-        assert hit["_id"] == source["id"]
-        source["_id"] = hit["_id"]
-        docs[source["name"]] = source
-    return docs
+    return await filetree_sync.indexed(es, index, lambda d: d["name"])
 
 
 async def test_full_change_incremental_and_full_with_deletions(

@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 
 from sluice.core import extraction
-from sluice.core.engine.engine import SyncEngine, SyncRequest, SyncResult
+from sluice.core.engine.engine import SyncResult
 from sluice.core.engine.progress import SyncStatus
 from sluice.sources.network_drive import NetworkDriveSource
 from tests.data import documents
+from tests.sources import filetree_sync
 from tests.sources.smb_server import Folder, lock, smb_fixture, smb_folder_fixture  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.es
@@ -32,27 +33,12 @@ def stop_pool_after_module():
 async def sync(
     es: Any, index: str, config: dict[str, Any], *, incremental: bool = False
 ) -> tuple[SyncResult, NetworkDriveSource]:
-    source = NetworkDriveSource(config)
-    engine = SyncEngine(es)
-    try:
-        return await engine.run(source, SyncRequest(index_name=index, incremental=incremental)), (
-            source
-        )
-    finally:
-        await source.close()
+    return await filetree_sync.sync(es, index, NetworkDriveSource, config, incremental=incremental)
 
 
 async def indexed(es: Any, index: str) -> dict[str, dict[str, Any]]:
     """The index's documents by their path in the test folder."""
-    await es.indices.refresh(index=index)
-    response = await es.search(index=index, size=1000, query={"match_all": {}})
-    docs = {}
-    for hit in response["hits"]["hits"]:
-        source = hit["_source"]
-        assert hit["_id"] == source["id"]
-        source["_id"] = hit["_id"]
-        docs[source["store_path"].split("/", 2)[2]] = source
-    return docs
+    return await filetree_sync.indexed(es, index, lambda d: d["store_path"].split("/", 2)[2])
 
 
 def inode(path: Path) -> str:

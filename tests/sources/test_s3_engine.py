@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from sluice.core import extraction
-from sluice.core.engine.engine import SyncEngine, SyncRequest, SyncResult
+from sluice.core.engine.engine import SyncResult
 from sluice.core.engine.progress import SyncStatus
 from sluice.sources.s3 import S3Source
+from tests.sources import filetree_sync
 from tests.sources.s3_server import Bucket, S3Server
 
 pytestmark = pytest.mark.es
@@ -28,18 +29,11 @@ def stop_pool_after_module():
 async def sync(
     es: Any, index: str, config: dict[str, Any], *, incremental: bool = False
 ) -> tuple[SyncResult, S3Source]:
-    source = S3Source(config)
-    try:
-        request = SyncRequest(index_name=index, incremental=incremental)
-        return await SyncEngine(es).run(source, request), source
-    finally:
-        await source.close()
+    return await filetree_sync.sync(es, index, S3Source, config, incremental=incremental)
 
 
 async def indexed(es: Any, index: str) -> dict[str, dict[str, Any]]:
-    await es.indices.refresh(index=index)
-    response = await es.search(index=index, size=1000, query={"match_all": {}})
-    return {hit["_source"]["filename"]: hit["_source"] for hit in response["hits"]["hits"]}
+    return await filetree_sync.indexed(es, index, lambda d: d["filename"])
 
 
 async def test_full_change_incremental_and_full_with_deletions(
