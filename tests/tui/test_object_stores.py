@@ -10,6 +10,9 @@ import pytest
 
 from sluice.tui.app import SluiceApp
 from sluice.tui.widgets.copyable import CopyableValue
+from tests.fakes.fake_google_oauth import FakeGoogleOAuth, ServiceAccount
+from tests.sources.azure_server import AzureAccount, Container
+from tests.sources.gcs_server import Emulator, EmulatorBucket
 from tests.sources.s3_server import Bucket, S3Server
 from tests.sources.smb_server import Folder
 from tests.tui.conftest import (
@@ -140,3 +143,70 @@ async def test_network_drive_from_prerequisites_to_a_sync(
         await pilot.pause()
         # two files and the folder "notes", each a document (as Elastic's connector does)
         await passes_test_and_syncs(pilot, app, index, documents=3, covers="1 share")
+
+
+async def test_azure_blob_storage_from_prerequisites_to_a_sync(
+    tmp_path, es_config, unique, cleanup_indices, azure: AzureAccount, container: Container
+):
+    container.put("notes/plan.txt", "The plan: rivers and mountains.")
+    container.put("notes/agenda.txt", "Monday: kick-off")
+    index = f"search-sluice-test-azure-{unique}"
+    cleanup_indices.append(index)
+    config = azure.config(container.name)
+    app = SluiceApp(str(tmp_path / "config.yml"), start_over=True, test_mode=True)
+    async with app.run_test(size=SIZE) as pilot:
+        prerequisites = await open_source_form(
+            pilot, app, "azure blob", "azure_blob_storage", es_config, f"Azure {unique}"
+        )
+        assert "SAS" in prerequisites
+        screen = wizard(app)
+        await wait_for(pilot, lambda: screen.query("#input-account_name"), what="Azure form")
+        form = screen.steps[4].form
+        for key in ("account_name", "blob_endpoint", "containers"):
+            form.set_value(key, str(config[key]))
+        form.set_value("account_key", "A" * 86 + "==")
+        await field_says(pilot, app, "account_key", "rejected the account key")
+        form.set_value("account_key", config["account_key"])
+        await pilot.pause()
+        await passes_test_and_syncs(pilot, app, index, documents=2, covers="1 container")
+
+
+async def test_google_cloud_storage_from_prerequisites_to_a_sync(
+    tmp_path,
+    es_config,
+    unique,
+    cleanup_indices,
+    gcs_emulator: Emulator,
+    gcs_bucket: EmulatorBucket,
+    google_oauth: FakeGoogleOAuth,
+    gcs_account: ServiceAccount,
+):
+    gcs_bucket.put("notes/plan.txt", b"The plan: rivers and mountains.")
+    gcs_bucket.put("notes/agenda.txt", b"Monday: kick-off")
+    index = f"search-sluice-test-gcs-{unique}"
+    cleanup_indices.append(index)
+    app = SluiceApp(str(tmp_path / "config.yml"), start_over=True, test_mode=True)
+    async with app.run_test(size=SIZE) as pilot:
+        prerequisites = await open_source_form(
+            pilot, app, "google cloud storage", "google_cloud_storage", es_config, f"G {unique}"
+        )
+        assert "roles/storage.objectViewer" in prerequisites
+        screen = wizard(app)
+        await wait_for(pilot, lambda: screen.query("#input-buckets"), what="GCS form")
+        form = screen.steps[4].form
+        form.set_value("buckets", gcs_bucket.name)
+        form.set_value("endpoint_url", gcs_emulator.url)
+        form.set_value("service_account_credentials", "{not json")
+        await wait_for(
+            pilot,
+            lambda: (
+                "JSON" in text_of(screen.query_one("#field-service_account_credentials-status"))
+            ),
+            what="the JSON refused as typed",
+        )
+        # a key of the account that Google does not know (deleted in the console)
+        form.set_value("service_account_credentials", google_oauth.key_json(gcs_account, key=1))
+        await field_says(pilot, app, "service_account_credentials", "Invalid JWT Signature.")
+        form.set_value("service_account_credentials", google_oauth.key_json(gcs_account))
+        await pilot.pause()
+        await passes_test_and_syncs(pilot, app, index, documents=2, covers="1 bucket")
