@@ -124,7 +124,7 @@ async def test_every_bucket_with_a_star(s3_server: S3Server, bucket: Bucket):
         source = S3Source(s3_server.config("*", extract_text=False))
         try:
             await source.validate_config()
-            names = {d["bucket"] for d in await resolve_all(source.get_docs())}
+            names = {root.name for root in await source.all_roots()}
         finally:
             await source.close()
         assert {bucket.name, other.name} <= names
