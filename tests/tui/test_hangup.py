@@ -43,7 +43,8 @@ async def test_closed_terminal_mid_sync_suspends_and_ends_the_process(
     config = review_state(tmp_path, es_config, connector_id, index)
     terminal = Terminal(["-c", config], cwd=tmp_path).start()
     try:
-        terminal.wait_for_text("Review & sync", timeout=30)
+        # the header names the step once it is open (the step list shows its name at once)
+        terminal.wait_for_text("Step 7 of 7", timeout=30)
         terminal.read(1.0)
         terminal.type("\x13")  # ctrl+s: Start sync
         terminal.wait_for_text("Sync dashboard", timeout=30)
