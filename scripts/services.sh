@@ -312,8 +312,10 @@ smb_up() {
         | smbpasswd -c "$SMB_CONF" -a -s "$SMB_USER" >"$SMB_DIR/smbpasswd.log" 2>&1 \
         || { cat "$SMB_DIR/smbpasswd.log" >&2; exit 1; }
     log "starting Samba (smbd) on 127.0.0.1:$SMB_PORT"
-    # No nmbd (disable netbios) and no winbindd: smbd alone serves the shares.
-    nohup smbd --foreground --no-process-group --debug-stdout -s "$SMB_CONF" \
+    # No nmbd (disable netbios) and no winbindd: smbd alone serves the shares. In a session
+    # of its own: on SIGTERM smbd signals its whole process group, which would otherwise be
+    # the caller's (make, .ci/run) and end it with 143.
+    setsid nohup smbd --foreground --no-process-group --debug-stdout -s "$SMB_CONF" \
         </dev/null >"$SMB_DIR/smbd.out" 2>&1 &
     echo $! > "$SMB_DIR/pid"
     wait_for Samba "$SMB_DIR/smbd.out" smb_ready
