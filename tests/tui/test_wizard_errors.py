@@ -113,8 +113,11 @@ async def test_invalid_index_name_is_reported_as_typed(tmp_path, es_config, uniq
     async with app.run_test(size=SIZE) as pilot:
         screen = await at_step(pilot, app, 5)
         name = screen.query_one("#index-name")
+        # the step focuses its first field just after it opens: let it, then type in the name
+        await pilot.pause(0.3)
         name.value = ""
         name.focus()
+        await wait_for(pilot, lambda: app.focused is name, what="the name field focused")
         await pilot.press(*"Bad Name")
         status = screen.query_one("#index-name-status")
         # the status follows the keys: wait for the whole name's problems, not the first key's
