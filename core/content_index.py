@@ -12,6 +12,7 @@ from typing import Any
 from elasticsearch import AsyncElasticsearch, BadRequestError
 
 from sluice.core.checks.index_names import index_name_problems
+from sluice.core.engine.fingerprint import FINGERPRINT_FIELD, FINGERPRINT_MAPPING
 from sluice.core.languages import LANGUAGES
 
 BASE_PROPERTIES: dict[str, Any] = {
@@ -19,6 +20,7 @@ BASE_PROPERTIES: dict[str, Any] = {
     "_timestamp": {"type": "date"},
     "title": {"type": "text"},
     "body": {"type": "text"},
+    FINGERPRINT_FIELD: FINGERPRINT_MAPPING,
 }
 
 

@@ -157,6 +157,7 @@ def _summary(connector_id: str, job_type: str, job_ids: list[str], result: Any) 
         "updated": c.updated,
         "deleted": c.deleted,
         "skipped": c.skipped,
+        "unchanged": c.unchanged,
         "failed": c.failed,
         "bytes": c.bytes,
         "duration_seconds": round(result.elapsed, 3),
@@ -169,8 +170,9 @@ def _summary(connector_id: str, job_type: str, job_ids: list[str], result: Any) 
 def _print_summary(s: dict) -> None:
     print(f"job {s['job_id']} ({s['job_type']}): {s['status']} in {s['duration_seconds']:.1f} s")
     print(
-        f"  {s['indexed']} indexed, {s['updated']} updated, {s['deleted']} deleted, "
-        f"{s['skipped']} skipped, {s['failed']} failed — {s['docs_per_second']:.0f} docs/s, "
+        f"  {s['indexed']} indexed, {s['updated']} updated, {s['unchanged']} unchanged, "
+        f"{s['deleted']} deleted, {s['skipped']} skipped, {s['failed']} failed — "
+        f"{s['docs_per_second']:.0f} docs/s, "
         f"{s['bytes'] / 1048576:.1f} MiB, peak RSS {s['peak_rss_mib']:.0f} MiB"
     )
     if s["error"]:
@@ -197,8 +199,9 @@ def progress_line(snap: ProgressSnapshot) -> str:
     """One line of progress; a stall (bulk requests being retried) comes first."""
     c = snap.counters
     line = (
-        f"{snap.phase}: {c.indexed + c.updated} written, {c.deleted} deleted, "
-        f"{c.skipped} skipped, {c.failed} failed — {snap.docs_per_second:.0f} docs/s, "
+        f"{snap.phase}: {c.indexed + c.updated} written, {c.unchanged} unchanged, "
+        f"{c.deleted} deleted, {c.skipped} skipped, {c.failed} failed — "
+        f"{snap.docs_per_second:.0f} docs/s, "
         f"{snap.elapsed:.0f} s"
     )
     if snap.deleting:

@@ -30,19 +30,27 @@ class ContentLoads:
 
     def __init__(self, limit: int = CONTENT_CONCURRENCY) -> None:
         self._slots = asyncio.Semaphore(max(1, limit))
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: dict[asyncio.Task[None], int] = {}  # each load and its item's number
         self._error: BaseException | None = None
 
-    async def submit(self, load: ContentLoader, finish: Finish) -> None:
-        """Start `load` once a slot is free (waiting here is the back-pressure)."""
+    def oldest(self) -> int | None:
+        """The number of the oldest item whose load has not finished (None: all done)."""
+        return min(self._tasks.values(), default=None)
+
+    async def submit(self, load: ContentLoader, finish: Finish, number: int = 0) -> None:
+        """Start `load` once a slot is free (waiting here is the back-pressure); `number`
+        is the item's place in the source's order, for checkpoints."""
         self._raise()
         await self._slots.acquire()
         if self._error is not None:
             self._slots.release()
             self._raise()
         task = asyncio.create_task(self._one(load, finish))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks[task] = number
+        task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        self._tasks.pop(task, None)
 
     async def drain(self) -> None:
         """Wait for every load started; raise the first error of a `finish`."""
@@ -52,7 +60,7 @@ class ContentLoads:
 
     def cancel(self) -> None:
         current = asyncio.current_task()
-        for task in self._tasks:
+        for task in list(self._tasks):
             if task is not current:
                 task.cancel()
 

@@ -34,7 +34,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -47,8 +47,16 @@ from elasticsearch.exceptions import ApiError, TransportError
 
 from sluice.core.content_index import create_content_index
 from sluice.core.engine.budget import ErrorBudget, ErrorBudgetExceeded
+from sluice.core.engine.checkpoint import (
+    Checkpoint,
+    CheckpointTracker,
+    ResumableSource,
+    resumable,
+    unread_docs,
+)
 from sluice.core.engine.content import ContentLoads
 from sluice.core.engine.failures import FailureLog
+from sluice.core.engine.fingerprint import FINGERPRINT_FIELD, FINGERPRINT_MAPPING, Fingerprints
 from sluice.core.engine.ids import normalize_id
 from sluice.core.engine.mapping_fit import MappingFit, mismatch_message
 from sluice.core.engine.progress import (
@@ -83,6 +91,7 @@ from sluice.core.engine.source import (
     counting,
     incremental,
     reporting,
+    volatile_fields,
 )
 from sluice.core.engine.unread import UnreadPart, keep_unread
 
@@ -125,6 +134,10 @@ class SyncRequest:
     sync_cursor: Any = None
     pipeline: str | None = None  # ingest pipeline name; used only where it exists
     language: str | None = None  # analyzer language when the index must be created
+    # What else shapes the indexed documents (`core.engine.fingerprint.fingerprint_salt`);
+    # `skip_unchanged=False` re-sends every document (fingerprints are still written).
+    fingerprint_salt: str = ""
+    skip_unchanged: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +158,7 @@ class SyncResult:
     # Everything the user should know although the sync went on: a missing ingest
     # pipeline, and `notice` too.
     notices: list[str] = field(default_factory=list)
+    resumed_after: int | None = None  # continued after this many source items (a checkpoint)
 
     @property
     def docs_per_second(self) -> float:
@@ -196,6 +210,7 @@ class _Pending:
     name: str | None
     content: ContentLoader
     judged: bool  # False: sync rules need the content, so they are applied after loading
+    number: int  # the item's place in the source's order (`Counters.extracted`)
 
 
 class SyncEngine:
@@ -210,6 +225,8 @@ class SyncEngine:
         failure_log: FailureLog | None = None,
         stop: StopSignal | None = None,
         work_dir: Path | None = None,
+        ledger_dir: Path | None = None,
+        on_checkpoint: Callable[[Checkpoint], None] | None = None,
     ) -> None:
         self.client = client
         self.settings = settings or EngineSettings()
@@ -217,6 +234,10 @@ class SyncEngine:
         self.failure_log = failure_log or FailureLog(None)
         self.stop = stop or StopSignal()
         self.work_dir = work_dir
+        # Checkpoints (`core.engine.checkpoint`): a resumable source's confirmed positions go
+        # to `on_checkpoint`, and the ledger lives in `ledger_dir` to survive the process.
+        self.ledger_dir = ledger_dir
+        self.on_checkpoint = on_checkpoint
         self._run: SyncRun | None = None  # the run in progress (or the last), for `snapshot`
 
     # ------------------------------------------------------------------ public
@@ -229,9 +250,12 @@ class SyncEngine:
             )
         return self._run.snapshot()
 
-    async def run(self, source: DocumentSource, request: SyncRequest) -> SyncResult:
+    async def run(
+        self, source: DocumentSource, request: SyncRequest, resume: Checkpoint | None = None
+    ) -> SyncResult:
         """Sync `source` into `request.index_name`; never raises for sync failures (they are
-        in the result), only for programming errors."""
+        in the result), only for programming errors. `resume`: continue a stopped job from
+        its checkpoint (when this host still has its ledger; else read from the start)."""
         mode = self._mode(source, request)
         run = self._run = SyncRun(
             index_name=request.index_name,
@@ -240,6 +264,7 @@ class SyncEngine:
             queue=ByteBoundedQueue(self.settings.queue_max_size, self.settings.queue_max_mem_size),
             budget=ErrorBudget(self.settings),
             stalls=StallWatch(self._emit),
+            fingerprints=Fingerprints(request.fingerprint_salt, volatile_fields(source)),
         )
         if (talker := reporting(source)) is not None:
             talker.watch(partial(self._heard, run))
@@ -247,10 +272,17 @@ class SyncEngine:
         status, error, cursor = SyncStatus.COMPLETED, None, None
         try:
             await self._prepare_index(run, request)
+            resumer = resumable(source) if mode is not SyncMode.CURSOR else None
+            checkpointing = self.on_checkpoint is not None and resumer is not None
             # A cursor sync deletes only what the source says; an index created just now
-            # holds nothing to list or delete.
-            if mode is not SyncMode.CURSOR and not run.index_created:
-                run.ledger = IdLedger(self.work_dir)
+            # holds nothing to list or delete (unless a checkpoint may resume into it).
+            if mode is not SyncMode.CURSOR and (checkpointing or not run.index_created):
+                durable = self.ledger_dir if checkpointing else None
+                run.ledger = IdLedger(self.work_dir, durable=durable)
+                run.skip_unchanged = request.skip_unchanged and run.fingerprints is not None
+            if checkpointing and resumer is not None and self.on_checkpoint is not None:
+                run.tracker = CheckpointTracker(self.on_checkpoint)
+                self._resume(run, resumer, resume)
             run.fit = self._fit(run)
             counting_task = self._start_counting(source, run, request)
             try:
@@ -258,8 +290,6 @@ class SyncEngine:
             finally:
                 if counting_task is not None:
                     counting_task.cancel()
-                if run.ledger is not None:
-                    run.ledger.close()
             error = run.source_error or run.listing_error
             if error:
                 status = SyncStatus.ERROR
@@ -285,6 +315,8 @@ class SyncEngine:
             with contextlib.suppress(asyncio.CancelledError):
                 await reporter
             self.failure_log.close()
+            if run.ledger is not None:  # a suspended job resumes with its ledger
+                run.ledger.close(keep=status is SyncStatus.SUSPENDED)
         if error:
             run.last_error = error
         self._set_phase(run, Phase.DONE)
@@ -303,9 +335,32 @@ class SyncEngine:
             pipeline=run.pipeline,
             notice=run.notice,
             notices=list(run.notices),
+            resumed_after=run.resumed_from,
         )
 
     # ------------------------------------------------------------------ set-up
+
+    @staticmethod
+    def _resume(run: SyncRun, source: ResumableSource, resume: Checkpoint | None) -> None:
+        """Continue from `resume` when this ledger holds the ids seen before it; otherwise
+        start the ledger afresh (the read starts from the beginning, and fingerprints keep
+        what was already written from being sent again)."""
+        ledger = run.ledger
+        assert ledger is not None
+        ledger.clear_existing()  # listed again: the index changed since
+        if resume is None or not ledger.resumed or run.index_created:
+            if resume is not None:
+                log.info("cannot continue from the checkpoint here: reading from the start")
+            ledger.forget_seen_after(-1)
+            return
+        ledger.forget_seen_after(resume.items)
+        run.counters = resume.restored_counters()
+        run.counters.extracted = resume.items
+        run.unread = resume.restored_unread()
+        run.notices.extend(n for n in resume.notices if n not in run.notices)
+        run.resumed_from = resume.items
+        source.resume_after(resume.position)
+        log.info("continuing after source item %d (the checkpoint)", resume.items)
 
     def _start_counting(
         self, source: DocumentSource, run: SyncRun, request: SyncRequest
@@ -350,7 +405,30 @@ class SyncEngine:
         )
         if not run.index_created:  # one made now has only Sluice's mappings: nothing to judge
             await self._read_existing_mappings(run)
+            await self._map_fingerprints(run)
         run.pipeline = await self._usable_pipeline(run, request.pipeline)
+
+    async def _map_fingerprints(self, run: SyncRun) -> None:
+        """Give an existing index the fingerprint field's mapping (stored, not indexed) when
+        it lacks it. Where that is refused, a dynamic index maps the field itself; a strict
+        one could not take it, so this sync writes no fingerprints (and skips nothing)."""
+        mappings = run.mappings
+        if mappings is None or FINGERPRINT_FIELD in (mappings.get("properties") or {}):
+            return
+        try:
+            await self.client.indices.put_mapping(
+                index=run.index_name, properties={FINGERPRINT_FIELD: FINGERPRINT_MAPPING}
+            )
+        except ApiError as exc:
+            if str(mappings.get("dynamic", "true")).lower() == "strict":
+                run.fingerprints = None
+                run.notices.append(
+                    f"index {run.index_name!r} is strictly mapped and Sluice may not add its "
+                    f"{FINGERPRINT_FIELD} field ({exc.message}): every document is sent on "
+                    "each sync — add the field as keyword, or allow Sluice to manage the mapping"
+                )
+            else:
+                log.info("cannot map %s on %s (%s)", FINGERPRINT_FIELD, run.index_name, exc)
 
     async def _usable_pipeline(self, run: SyncRun, pipeline: str | None) -> str | None:
         if not pipeline:
@@ -410,9 +488,10 @@ class SyncEngine:
         a pipeline consumes `_attachment` before the mapping sees the document."""
         if run.mappings is None:
             return None
+        ignore = (FINGERPRINT_FIELD, ATTACHMENT_FIELD) if run.pipeline else (FINGERPRINT_FIELD,)
         return MappingFit(
             run.mappings,
-            ignore=(ATTACHMENT_FIELD,) if run.pipeline else (),
+            ignore=ignore,
             settings=run.index_settings,
         )
 
@@ -452,6 +531,7 @@ class SyncEngine:
                         run.pipeline,
                         turn,
                         run.stalls,
+                        run.inflight,
                     )
                 )
             group.create_task(self._feed(source, run, request))
@@ -460,12 +540,13 @@ class SyncEngine:
         """Produce every operation, then close the queue so the sink workers finish."""
         listing: asyncio.Task[None] | None = None
         try:
-            if run.ledger is not None and run.mode is SyncMode.TIMESTAMPS:
-                self._set_phase(run, Phase.LISTING)  # timestamps are needed before extracting
-                await self._list_existing(run, run.ledger, with_timestamps=True)
+            if run.ledger is not None and (run.skip_unchanged or run.mode is SyncMode.TIMESTAMPS):
+                # fingerprints (and timestamps) are needed before extracting
+                self._set_phase(run, Phase.LISTING)
+                await self._list_existing(run, run.ledger, with_state=True)
             elif run.ledger is not None:  # listed while the source is read
                 listing = asyncio.create_task(
-                    self._list_existing(run, run.ledger, with_timestamps=False)
+                    self._list_existing(run, run.ledger, with_state=False)
                 )
             self._set_phase(run, Phase.EXTRACTING)
             try:
@@ -504,9 +585,7 @@ class SyncEngine:
                 listing.cancel()
             run.queue.close()
 
-    async def _list_existing(
-        self, run: SyncRun, ledger: IdLedger, *, with_timestamps: bool
-    ) -> None:
+    async def _list_existing(self, run: SyncRun, ledger: IdLedger, *, with_state: bool) -> None:
         index = run.index_name
         try:
             # Searches only see refreshed documents: without this, what the previous sync
@@ -519,7 +598,7 @@ class SyncEngine:
                 self.client,
                 index,
                 page_size=self.settings.scan_page_size,
-                with_timestamps=with_timestamps,
+                with_state=with_state,
             ):
                 ledger.add_existing(page)
         except ApiError as exc:
@@ -531,7 +610,9 @@ class SyncEngine:
         filtering = request.filtering
         queue = run.queue
         prepare = self._operation
-        loads = ContentLoads()
+        loads = run.loads = ContentLoads()
+        tracker = run.tracker
+        resumer = resumable(source)
         try:
             changes = incremental(source) if run.mode is SyncMode.CURSOR else None
             if changes is not None:
@@ -542,7 +623,9 @@ class SyncEngine:
                         if queued is None:
                             continue
                         if isinstance(queued, _Pending):
-                            await loads.submit(queued.content, partial(self._loaded, run, queued))
+                            await loads.submit(
+                                queued.content, partial(self._loaded, run, queued), queued.number
+                            )
                         elif not queue.try_put(*queued):
                             await queue.put(*queued)
             else:
@@ -551,11 +634,15 @@ class SyncEngine:
                 async with _closing(docs):
                     async for yielded in docs:
                         queued = prepare(run, yielded, index)
+                        if tracker is not None and tracker.due and resumer is not None:
+                            self._candidate(run, tracker, resumer)
                         # The hot path: no coroutine per document unless the queue is full.
                         if queued is None:
                             continue
                         if isinstance(queued, _Pending):
-                            await loads.submit(queued.content, partial(self._loaded, run, queued))
+                            await loads.submit(
+                                queued.content, partial(self._loaded, run, queued), queued.number
+                            )
                         elif not queue.try_put(*queued):
                             await queue.put(*queued)
             await loads.drain()
@@ -595,38 +682,66 @@ class SyncEngine:
             return delete_op(run.index_json, doc_id, name), 64
         if error is not None:
             self._failed(run, doc_id, "extract", error, name)
-        if content is not None and run.rules.rules:  # the rules may read the content
-            return _Pending(doc, doc_id, raw_id, name, content, judged=False)
-        verdict = self._judge(run, doc, doc_id, name)
+        # Sync rules may read the lazy content: then they are applied once it is loaded (an
+        # unchanged document is still skipped first: it passed the same rules, which are
+        # part of the fingerprint's salt, last time).
+        rules_later = content is not None and bool(run.rules.rules)
+        verdict = self._judge(run, doc, doc_id, name, whole=error is None, rules=not rules_later)
         if verdict is not True:
             return verdict  # None or a delete operation
         if content is not None:
-            return _Pending(doc, doc_id, raw_id, name, content, judged=True)
-        return self._serialize(run, doc, doc_id, raw_id, name)
+            return _Pending(doc, doc_id, raw_id, name, content, not rules_later, counters.extracted)
+        return self._serialize(run, doc, doc_id, raw_id, name, counters.extracted)
 
     def _judge(
-        self, run: SyncRun, doc: Document, doc_id: str, name: str | None
+        self,
+        run: SyncRun,
+        doc: Document,
+        doc_id: str,
+        name: str | None,
+        *,
+        whole: bool,
+        rules: bool = True,
     ) -> tuple[BulkOp, int] | Literal[True] | None:
         """True when the document is to be written; else what to do instead: nothing
-        (None: left out by the sync rules, or unchanged) or a delete operation."""
-        if run.rules.rules and not run.rules.includes(doc):
-            run.counters.skipped += 1
-            if run.mode is SyncMode.CURSOR:  # the other modes delete it as unseen
-                return delete_op(run.index_json, doc_id, name), 64
-            return None
-        ledger = run.ledger
+        (None: left out by the sync rules, or unchanged) or a delete operation. `whole`:
+        the document is complete (it was read without error), so its fingerprint may be
+        written with it — a partly read one must be read again next time. `rules=False`
+        leaves the sync rules to `_excluded` once the content is loaded."""
+        if rules and (excluded := self._excluded(run, doc, doc_id, name)) is not True:
+            return excluded
+        fingerprint = None
+        if whole and run.fingerprints is not None:  # before the engine adds a _timestamp
+            fingerprint = run.fingerprints.of(doc)
         timestamp = doc.get("_timestamp")
         if timestamp is None:
             doc["_timestamp"] = timestamp = datetime.now(UTC).isoformat()
-        if (
-            run.mode is SyncMode.TIMESTAMPS
-            and ledger is not None
-            and ledger.existing_timestamp(doc_id) == str(timestamp)
-        ):
-            run.counters.skipped += 1
-            ledger.mark_seen(doc_id)
-            return None
+        ledger = run.ledger
+        if ledger is not None and (run.skip_unchanged or run.mode is SyncMode.TIMESTAMPS):
+            indexed = ledger.existing(doc_id)
+            if indexed is not None and (
+                (run.skip_unchanged and fingerprint is not None and indexed[1] == fingerprint)
+                or (run.mode is SyncMode.TIMESTAMPS and indexed[0] == str(timestamp))
+            ):
+                run.counters.unchanged += 1
+                ledger.mark_seen(doc_id, run.counters.extracted)
+                return None
+        if fingerprint is not None:
+            doc[FINGERPRINT_FIELD] = fingerprint
         return True
+
+    @staticmethod
+    def _excluded(
+        run: SyncRun, doc: Document, doc_id: str, name: str | None
+    ) -> tuple[BulkOp, int] | Literal[True] | None:
+        """True when the sync rules let the document in; else None, or the delete operation
+        of a cursor sync (the other modes delete it as unseen)."""
+        if not run.rules.rules or run.rules.includes(doc):
+            return True
+        run.counters.skipped += 1
+        if run.mode is SyncMode.CURSOR:
+            return delete_op(run.index_json, doc_id, name), 64
+        return None
 
     async def _loaded(
         self,
@@ -640,20 +755,27 @@ class SyncEngine:
         if error is not None:  # indexed with its metadata, like a partly read document
             reason = str(error) if isinstance(error, ContentError) else _describe(error)
             self._failed(run, doc_id, "extract", reason, name)
+            doc.pop(FINGERPRINT_FIELD, None)  # read it again next time
         elif fields:
             doc.update(fields)
         if not pending.judged:
-            verdict = self._judge(run, doc, doc_id, name)
+            verdict = self._excluded(run, doc, doc_id, name)
             if verdict is not True:
                 if verdict is not None:
                     await run.queue.put(*verdict)  # a delete operation
                 return
-        queued = self._serialize(run, doc, doc_id, pending.raw_id, name)
+        queued = self._serialize(run, doc, doc_id, pending.raw_id, name, pending.number)
         if queued is not None:
             await run.queue.put(*queued)
 
     def _serialize(
-        self, run: SyncRun, doc: Document, doc_id: str, raw_id: Any, name: str | None
+        self,
+        run: SyncRun,
+        doc: Document,
+        doc_id: str,
+        raw_id: Any,
+        name: str | None,
+        number: int = 0,
     ) -> tuple[BulkOp, int] | None:
         """The index operation of a document to write (checked against the index's mappings
         and the size limit), None when it cannot be written."""
@@ -685,7 +807,7 @@ class SyncEngine:
             )
             return None
         if run.ledger is not None:
-            run.ledger.mark_seen(doc_id)
+            run.ledger.mark_seen(doc_id, number)
         run.counters.bytes += size
         return index_op(run.index_json, doc_id, body, name), size
 
@@ -754,6 +876,36 @@ class SyncEngine:
         run.last_error = f"{name or doc_id}: {reason}"
         self._emit(FailureEvent(failure))
 
+    # ------------------------------------------------------------------ checkpoints
+
+    @staticmethod
+    def _candidate(run: SyncRun, tracker: CheckpointTracker, source: ResumableSource) -> None:
+        """Right after an item: where the source stands, as a checkpoint to confirm."""
+        tracker.take(
+            Checkpoint(
+                position=source.read_position(),
+                items=run.counters.extracted,
+                counters={},
+                unread=unread_docs(run.unread),
+                notices=list(run.notices),
+            )
+        )
+
+    @staticmethod
+    def _confirm_checkpoint(run: SyncRun) -> None:
+        tracker = run.tracker
+        if tracker is None or run.phase is not Phase.EXTRACTING:
+            return
+        tracker.tick()
+
+        def commit(checkpoint: Checkpoint) -> Checkpoint:
+            if run.ledger is not None:
+                run.ledger.flush()  # the ids seen before it are on disk first
+            counters = {**run.counters.as_dict(), "extracted": checkpoint.items}
+            return replace(checkpoint, counters=counters)
+
+        tracker.confirm(run.loads, run.queue, run.inflight, commit)
+
     # ------------------------------------------------------------------ progress
 
     def _set_phase(self, run: SyncRun, phase: Phase) -> None:
@@ -770,6 +922,7 @@ class SyncEngine:
             else:
                 progress = run.counters.extracted
             run.phase_rate_value = run.phase_rate.sample(now, progress)
+            self._confirm_checkpoint(run)
             self._emit(ProgressEvent(run.snapshot()))
             await asyncio.sleep(self.settings.progress_interval)
 

@@ -40,7 +40,9 @@ class SyncStatus(StrEnum):
 
 @dataclass(slots=True)
 class Counters:
-    """What happened to documents so far. `indexed` counts new ones, `updated` overwritten."""
+    """What happened to documents so far. `indexed` counts new ones, `updated` overwritten,
+    `unchanged` the ones not sent because the index already holds them as they are,
+    `skipped` the ones left out (sync rules, size limit)."""
 
     extracted: int = 0
     indexed: int = 0
@@ -49,6 +51,7 @@ class Counters:
     skipped: int = 0
     failed: int = 0
     bytes: int = 0
+    unchanged: int = 0
 
     def copy(self) -> Counters:
         return replace(self)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -25,6 +25,10 @@ class ByteBoundedQueue(Generic[T]):
         self._space = asyncio.Event()
         self._not_empty = asyncio.Event()
         self.closed = False
+        #: Items ever put and taken: an item's place in that sequence is its number, which
+        #: tells a checkpoint which operations are behind it (`InFlight.resolved_below`).
+        self.put_count = 0
+        self.taken_count = 0
 
     def __len__(self) -> int:
         return len(self._items)
@@ -44,6 +48,7 @@ class ByteBoundedQueue(Generic[T]):
             return False
         self._items.append((item, size))
         self._bytes += size
+        self.put_count += 1
         self._not_empty.set()
         return True
 
@@ -67,6 +72,7 @@ class ByteBoundedQueue(Generic[T]):
             size += item_size
         if taken:
             self._bytes -= size
+            self.taken_count += len(taken)
             self._space.set()
         if not items and not self.closed:
             self._not_empty.clear()
@@ -86,3 +92,26 @@ class ByteBoundedQueue(Generic[T]):
         except TimeoutError:
             return False
         return True
+
+
+class InFlight:
+    """The requests being sent, each known by the number of its first item. Workers take
+    consecutive items (one builds a request at a time), so every item numbered below the
+    smallest open request — and below the queue's head — has its outcome."""
+
+    def __init__(self) -> None:
+        self._open: dict[int, int] = {}
+
+    def open(self, first: int) -> None:
+        self._open[first] = self._open.get(first, 0) + 1
+
+    def close(self, first: int) -> None:
+        left = self._open.get(first, 0) - 1
+        if left > 0:
+            self._open[first] = left
+        else:
+            self._open.pop(first, None)
+
+    def resolved_below(self, queue: ByteBoundedQueue[Any]) -> int:
+        """Every item numbered below this has been answered."""
+        return min(self._open, default=queue.taken_count) if self._open else queue.taken_count

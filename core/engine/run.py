@@ -16,6 +16,9 @@ from typing import Any
 import orjson
 
 from sluice.core.engine.budget import ErrorBudget
+from sluice.core.engine.checkpoint import CheckpointTracker
+from sluice.core.engine.content import ContentLoads
+from sluice.core.engine.fingerprint import Fingerprints
 from sluice.core.engine.mapping_fit import MappingFit
 from sluice.core.engine.progress import (
     Counters,
@@ -24,7 +27,7 @@ from sluice.core.engine.progress import (
     RateMeter,
     SourceWaiting,
 )
-from sluice.core.engine.queue import ByteBoundedQueue
+from sluice.core.engine.queue import ByteBoundedQueue, InFlight
 from sluice.core.engine.rules import SyncRules
 from sluice.core.engine.sink import BulkOp, StallWatch
 from sluice.core.engine.snapshot import IdLedger
@@ -69,6 +72,12 @@ class SyncRun:
     pipeline: str | None = None  # the ingest pipeline in use, if the cluster has it
     fit: MappingFit | None = None  # the existing index's mappings, to judge documents by
     ledger: IdLedger | None = None  # ids indexed before and seen now (not for cursor syncs)
+    tracker: CheckpointTracker | None = None  # checkpoints of a resumable source, if asked
+    loads: ContentLoads | None = None  # lazy content being loaded (set by the extraction)
+    inflight: InFlight = field(default_factory=InFlight)  # bulk requests being sent
+    resumed_from: int | None = None  # the checkpoint's item this run continued after
+    fingerprints: Fingerprints | None = None  # None: not written (a strict index refused them)
+    skip_unchanged: bool = False  # documents whose fingerprint the index holds are not sent
     # outcome
     source_error: str | None = None
     listing_error: str | None = None
@@ -81,7 +90,7 @@ class SyncRun:
 
     def done(self) -> int:
         c = self.counters
-        return c.indexed + c.updated + c.deleted + c.skipped
+        return c.indexed + c.updated + c.deleted + c.skipped + c.unchanged
 
     def snapshot(self) -> ProgressSnapshot:
         return ProgressSnapshot(

@@ -11,17 +11,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shutil
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.exceptions import ApiError, TransportError
 
+from sluice.core.engine.checkpoint import Checkpoint
 from sluice.core.engine.engine import StopSignal, SyncEngine, SyncRequest, SyncResult
 from sluice.core.engine.failures import FailureLog, failure_log_path
+from sluice.core.engine.fingerprint import fingerprint_salt
 from sluice.core.engine.progress import Counters, Listener, SyncStatus
 from sluice.core.engine.settings import EngineSettings
 from sluice.core.engine.source import DocumentSource
@@ -68,17 +72,34 @@ def job_stats(counters: Counters, total: int | None = None) -> SyncStats:
     )
 
 
-def job_metadata(result: SyncResult | None, job_id: str) -> dict[str, Any]:
-    """Sluice's extra counters, kept in the job's free-form `metadata`."""
+def job_ledger_dir(job_id: str) -> Path:
+    """Where a job's durable ledger lives (`core.engine.checkpoint`): beside its failures."""
+    return failure_log_path(job_id).parent / "ledger"
+
+
+def job_checkpoint(metadata: Any) -> Checkpoint | None:
+    """The checkpoint a job record carries (`metadata.sluice.checkpoint`), if any."""
+    section = metadata.get("sluice") if isinstance(metadata, Mapping) else None
+    return Checkpoint.from_doc(section.get("checkpoint")) if isinstance(section, Mapping) else None
+
+
+def job_metadata(
+    result: SyncResult | None, job_id: str, checkpoint: Checkpoint | None = None
+) -> dict[str, Any]:
+    """Sluice's extra counters, kept in the job's free-form `metadata`; a suspended job keeps
+    its last `checkpoint` to continue from."""
     if result is None:
         return {}
     c = result.counters
     return {
         "sluice": {
+            "checkpoint": checkpoint.as_doc() if checkpoint is not None else None,
+            "resumed_after": result.resumed_after,
             "extracted": c.extracted,
             "created": c.indexed,
             "updated": c.updated,
             "skipped": c.skipped,
+            "unchanged": c.unchanged,
             "failed": c.failed,
             "duration_seconds": round(result.elapsed, 3),
             "failure_log": str(failure_log_path(job_id)) if result.failures_recorded else None,
@@ -112,6 +133,9 @@ def engine_request(job: SyncJob, sync_cursor: Any = None) -> SyncRequest:
         sync_cursor=job.sync_cursor if sync_cursor is None else sync_cursor,
         pipeline=pipeline.get("name") or None,
         language=job.language,
+        fingerprint_salt=fingerprint_salt(
+            job.configuration, pipeline=dict(pipeline), filtering=job.filtering
+        ),
     )
 
 
@@ -172,23 +196,37 @@ async def run_job(
     except Exception as exc:
         result = _failed_result(f"cannot start the {job.service_type!r} source: {exc}", started)
         return await _finish(store, client, job, result)
+    checkpoints = _Checkpoints(job_checkpoint(job.metadata))
     engine = SyncEngine(
         client,
         settings,
         listener=listener,
         failure_log=FailureLog(failure_log_path(job.id)),
         stop=stop,
+        ledger_dir=job_ledger_dir(job.id),
+        on_checkpoint=checkpoints.confirmed,
     )
-    watcher = asyncio.create_task(_watch_job(store, job.id, engine, stop))
+    watcher = asyncio.create_task(_watch_job(store, job.id, engine, stop, checkpoints))
     try:
-        result = await engine.run(source, engine_request(job, cursor))
+        result = await engine.run(source, engine_request(job, cursor), resume=checkpoints.latest)
     finally:
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watcher
         with contextlib.suppress(Exception):
             await source.close()
-    return await _finish(store, client, job, result)
+    return await _finish(store, client, job, result, checkpoints.latest)
+
+
+class _Checkpoints:
+    """The job's latest confirmed checkpoint, and whether its record has it yet."""
+
+    def __init__(self, resumed: Checkpoint | None) -> None:
+        self.latest = resumed
+        self.unsaved = False
+
+    def confirmed(self, checkpoint: Checkpoint) -> None:
+        self.latest, self.unsaved = checkpoint, True
 
 
 def _failed_result(error: str, started: float) -> SyncResult:
@@ -196,16 +234,26 @@ def _failed_result(error: str, started: float) -> SyncResult:
 
 
 async def _watch_job(
-    store: ConnectorStore, job_id: str, engine: SyncEngine, stop: StopSignal
+    store: ConnectorStore,
+    job_id: str,
+    engine: SyncEngine,
+    stop: StopSignal,
+    checkpoints: _Checkpoints | None = None,
 ) -> None:
-    """Heartbeat with counters every 10 s; notice a cancel request (or a job ended by
-    someone else, such as stale-job cleanup) within 2 s."""
+    """Heartbeat with counters (and the latest checkpoint) every 10 s; notice a cancel
+    request (or a job ended by someone else, such as stale-job cleanup) within 2 s."""
     last_stats = time.monotonic()
     while True:
         await asyncio.sleep(CANCEL_POLL_INTERVAL)
         try:
             if time.monotonic() - last_stats >= STATS_INTERVAL:
-                await store.update_job_stats(job_id, job_stats(engine.snapshot().counters))
+                metadata = None
+                if checkpoints is not None and checkpoints.unsaved and checkpoints.latest:
+                    metadata = {"sluice": {"checkpoint": checkpoints.latest.as_doc()}}
+                    checkpoints.unsaved = False
+                await store.update_job_stats(
+                    job_id, job_stats(engine.snapshot().counters), metadata=metadata
+                )
                 last_stats = time.monotonic()
             job = await store.get_job(job_id)
         except (ApiError, TransportError, ConnectorStoreError) as exc:
@@ -244,7 +292,11 @@ async def _stopped_index_count(client: AsyncElasticsearch, index: str | None) ->
 
 
 async def _finish(
-    store: ConnectorStore, client: AsyncElasticsearch, job: SyncJob, result: SyncResult
+    store: ConnectorStore,
+    client: AsyncElasticsearch,
+    job: SyncJob,
+    result: SyncResult,
+    checkpoint: Checkpoint | None = None,
 ) -> SyncResult:
     """Write the outcome to the job (and, through the store, the connector). Returns the
     job's outcome: the engine's result, or a copy saying how the job really ended when
@@ -254,7 +306,10 @@ async def _finish(
     else:
         total = await _stopped_index_count(client, job.index_name)
     stats = job_stats(result.counters, total)
-    metadata = job_metadata(result, job.id)
+    suspended = result.status is SyncStatus.SUSPENDED
+    metadata = job_metadata(result, job.id, checkpoint if suspended else None)
+    if not suspended:  # ended: nothing will continue it (the engine removed it too)
+        shutil.rmtree(job_ledger_dir(job.id), ignore_errors=True)
     try:
         if result.status is SyncStatus.COMPLETED:
             cursor = KEEP if result.sync_cursor is None else result.sync_cursor

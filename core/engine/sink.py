@@ -30,7 +30,7 @@ from elasticsearch import AsyncElasticsearch
 from elasticsearch.exceptions import ApiError, TransportError
 
 from sluice.core.engine.progress import Resumed, Stalled
-from sluice.core.engine.queue import ByteBoundedQueue
+from sluice.core.engine.queue import ByteBoundedQueue, InFlight
 from sluice.core.engine.settings import EngineSettings
 from sluice.core.retry_after import parse_retry_after
 
@@ -138,24 +138,33 @@ def delete_op(index_json: bytes, doc_id: str, name: str | None = None) -> BulkOp
 
 
 async def next_chunk(
-    queue: ByteBoundedQueue[BulkOp], settings: EngineSettings, turn: asyncio.Lock | None = None
+    queue: ByteBoundedQueue[BulkOp],
+    settings: EngineSettings,
+    turn: asyncio.Lock | None = None,
+    inflight: InFlight | None = None,
 ) -> list[BulkOp]:
     """The next request's operations; empty only when the queue is closed and drained.
 
     Workers build requests one at a time (`turn`), so a trickle of documents wakes one
-    lingering worker instead of all of them.
+    lingering worker instead of all of them. The request is open in `inflight` from its
+    first item on (its number is `queue.taken_count - len(chunk)` once it is built).
     """
     if turn is None:
-        return await _gather_chunk(queue, settings)
+        return await _gather_chunk(queue, settings, inflight)
     async with turn:
-        return await _gather_chunk(queue, settings)
+        return await _gather_chunk(queue, settings, inflight)
 
 
-async def _gather_chunk(queue: ByteBoundedQueue[BulkOp], settings: EngineSettings) -> list[BulkOp]:
+async def _gather_chunk(
+    queue: ByteBoundedQueue[BulkOp], settings: EngineSettings, inflight: InFlight | None
+) -> list[BulkOp]:
     max_ops, max_bytes = settings.chunk_size, settings.chunk_max_mem_size
     while True:
+        first = queue.taken_count
         chunk = queue.take(max_ops, max_bytes)
         if chunk:
+            if inflight is not None:
+                inflight.open(first)
             break
         if queue.closed:
             return []
@@ -288,8 +297,14 @@ async def run_sink_worker(
     pipeline: str | None = None,
     turn: asyncio.Lock | None = None,
     stalls: StallWatch | None = None,
+    inflight: InFlight | None = None,
 ) -> None:
     """Send requests until the queue is closed and drained. Workers of one queue share
-    `turn`, the lock they take to build a request, and `stalls`."""
-    while chunk := await next_chunk(queue, settings, turn):
-        await send_chunk(client, chunk, settings, on_result, pipeline, stalls)
+    `turn`, the lock they take to build a request, `stalls` and `inflight`."""
+    while chunk := await next_chunk(queue, settings, turn, inflight):
+        first = queue.taken_count - len(chunk)  # no await since it was taken: still exact
+        try:
+            await send_chunk(client, chunk, settings, on_result, pipeline, stalls)
+        finally:
+            if inflight is not None:
+                inflight.close(first)

@@ -18,47 +18,89 @@ from typing import Any
 from elasticsearch import AsyncElasticsearch, NotFoundError
 from elasticsearch.exceptions import ApiError
 
+from sluice.core.engine.fingerprint import FINGERPRINT_FIELD
+from sluice.core.engine.orphans import LEDGER_PREFIX, write_owner
+
 _BATCH = 500
 
 
-class IdLedger:
-    """Existing ids (with their `_timestamp`) and seen ids of one sync, in SQLite."""
+#: One indexed document as listed: its id, `_timestamp` and content fingerprint.
+Listed = tuple[str, str | None, str | None]
 
-    def __init__(self, directory: Path | None = None) -> None:
-        self._dir = Path(tempfile.mkdtemp(prefix="sluice-sync-", dir=directory))
+
+class IdLedger:
+    """Existing ids (with their `_timestamp` and fingerprint) and seen ids of one sync, in
+    SQLite.
+
+    By default in a temporary folder (`sluice-sync-*`, with an owner file naming this
+    process, so a later instance can remove what a killed one left: `core.engine.orphans`),
+    removed on `close`. With `durable`, in that folder, crash-safe (WAL), and kept by `close`
+    when asked: a resumed job continues the same ledger, each seen id carrying the number of
+    the source item it came from, so what its checkpoint does not cover can be forgotten
+    (`forget_seen_after`)."""
+
+    def __init__(self, directory: Path | None = None, *, durable: Path | None = None) -> None:
+        if durable is not None:
+            self._dir = durable
+            durable.mkdir(parents=True, exist_ok=True, mode=0o700)
+        else:
+            self._dir = Path(tempfile.mkdtemp(prefix=LEDGER_PREFIX, dir=directory))
+        self.durable = durable is not None
+        write_owner(self._dir)
         self.path = self._dir / "ids.sqlite"
+        self.resumed = self.durable and self.path.exists()
         self._db = sqlite3.connect(self.path, isolation_level=None)
-        for pragma in (
-            "journal_mode=OFF",
-            "synchronous=OFF",
-            "temp_store=FILE",
-            "cache_size=-4096",  # 4 MiB page cache: the memory bound
-        ):
+        if self.durable:
+            pragmas = ("journal_mode=WAL", "synchronous=NORMAL")
+        else:
+            pragmas = ("journal_mode=OFF", "synchronous=OFF")
+        for pragma in (*pragmas, "temp_store=FILE", "cache_size=-4096"):  # 4 MiB page cache
             self._db.execute(f"PRAGMA {pragma}")
-        self._db.execute("CREATE TABLE existing (id TEXT PRIMARY KEY, ts TEXT) WITHOUT ROWID")
-        self._db.execute("CREATE TABLE seen (id TEXT PRIMARY KEY) WITHOUT ROWID")
-        self._pending_seen: list[tuple[str]] = []
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS existing (id TEXT PRIMARY KEY, ts TEXT, fp TEXT) "
+            "WITHOUT ROWID"
+        )
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, n INTEGER) WITHOUT ROWID"
+        )
+        self._pending_seen: list[tuple[str, int]] = []
 
     # -- existing --------------------------------------------------------------------------
-    def add_existing(self, rows: Iterable[tuple[str, str | None]]) -> None:
+    def add_existing(self, rows: Iterable[Listed]) -> None:
         self._db.execute("BEGIN")
-        self._db.executemany("INSERT OR REPLACE INTO existing VALUES (?, ?)", rows)
+        self._db.executemany("INSERT OR REPLACE INTO existing VALUES (?, ?, ?)", rows)
         self._db.execute("COMMIT")
 
+    def clear_existing(self) -> None:
+        """Forget the listing (a resumed job lists the index again: it changed since)."""
+        self._db.execute("DELETE FROM existing")
+
+    def forget_seen_after(self, number: int) -> None:
+        """Forget ids seen from source items numbered above `number` (after the checkpoint
+        a resumed job continues from: they are read again)."""
+        self._pending_seen.clear()
+        self._db.execute("DELETE FROM seen WHERE n > ?", (number,))
+
+    def existing(self, doc_id: str) -> tuple[str | None, str | None] | None:
+        """The indexed document's `(_timestamp, fingerprint)`; None when not indexed."""
+        row = self._db.execute("SELECT ts, fp FROM existing WHERE id = ?", (doc_id,)).fetchone()
+        return (row[0], row[1]) if row else None
+
     def existing_timestamp(self, doc_id: str) -> str | None:
-        row = self._db.execute("SELECT ts FROM existing WHERE id = ?", (doc_id,)).fetchone()
-        return row[0] if row else None
+        found = self.existing(doc_id)
+        return found[0] if found else None
 
     # -- seen ------------------------------------------------------------------------------
-    def mark_seen(self, doc_id: str) -> None:
-        self._pending_seen.append((doc_id,))
+    def mark_seen(self, doc_id: str, number: int = 0) -> None:
+        """`doc_id` was yielded by the source (as its item `number`): not stale."""
+        self._pending_seen.append((doc_id, number))
         if len(self._pending_seen) >= _BATCH:
             self.flush()
 
     def flush(self) -> None:
         if self._pending_seen:
             self._db.execute("BEGIN")
-            self._db.executemany("INSERT OR IGNORE INTO seen VALUES (?)", self._pending_seen)
+            self._db.executemany("INSERT OR REPLACE INTO seen VALUES (?, ?)", self._pending_seen)
             self._db.execute("COMMIT")
             self._pending_seen.clear()
 
@@ -83,7 +125,7 @@ class IdLedger:
         a part the source could not read)."""
         self.flush()
         self._db.execute("BEGIN")
-        self._db.executemany("INSERT OR IGNORE INTO seen VALUES (?)", ((i,) for i in ids))
+        self._db.executemany("INSERT OR IGNORE INTO seen VALUES (?, 0)", ((i,) for i in ids))
         self._db.execute("COMMIT")
 
     def unseen_ids(self, page: int = 1000) -> Iterator[list[str]]:
@@ -95,20 +137,27 @@ class IdLedger:
         while rows := cursor.fetchmany(page):
             yield [r[0] for r in rows]
 
-    def close(self) -> None:
+    def close(self, *, keep: bool = False) -> None:
+        """Close; the folder is removed unless the ledger is durable and `keep` (a suspended
+        job resumes with it)."""
+        if keep and self.durable:
+            self.flush()
+            self._db.close()
+            return
         self._db.close()
         shutil.rmtree(self._dir, ignore_errors=True)
 
 
 async def scan_index_ids(
-    client: AsyncElasticsearch, index: str, *, page_size: int, with_timestamps: bool
-) -> AsyncIterator[list[tuple[str, str | None]]]:
-    """Pages of `(id, _timestamp)` for every document of `index`.
+    client: AsyncElasticsearch, index: str, *, page_size: int, with_state: bool = True
+) -> AsyncIterator[list[Listed]]:
+    """Pages of `(id, _timestamp, fingerprint)` for every document of `index` (the last two
+    None without `with_state`: ids only, the cheapest listing).
 
     Uses a point in time with `search_after` (a consistent snapshot taken now, so documents
     this sync writes later are not listed); falls back to a scroll where PIT is missing.
     """
-    source: Any = ["_timestamp"] if with_timestamps else False
+    source: Any = ["_timestamp", FINGERPRINT_FIELD] if with_state else False
     try:
         pit = await client.open_point_in_time(index=index, keep_alive="5m")
     except NotFoundError:
@@ -138,7 +187,7 @@ async def scan_index_ids(
                 return
             pit_id = response.get("pit_id", pit_id)
             search_after = hits[-1]["sort"]
-            yield [(h["_id"], _timestamp_of(h)) for h in hits]
+            yield [_listed(h) for h in hits]
             if len(hits) < page_size:
                 return
     finally:
@@ -150,14 +199,14 @@ async def scan_index_ids(
 
 async def _scroll_ids(
     client: AsyncElasticsearch, index: str, page_size: int, source: Any
-) -> AsyncIterator[list[tuple[str, str | None]]]:
+) -> AsyncIterator[list[Listed]]:
     response = await client.search(
         index=index, scroll="5m", size=page_size, sort=["_doc"], source=source
     )
     scroll_id = response.get("_scroll_id")
     try:
         while hits := response["hits"]["hits"]:
-            yield [(h["_id"], _timestamp_of(h)) for h in hits]
+            yield [_listed(h) for h in hits]
             response = await client.scroll(scroll_id=scroll_id, scroll="5m")
             scroll_id = response.get("_scroll_id", scroll_id)
     finally:
@@ -168,6 +217,11 @@ async def _scroll_ids(
                 pass
 
 
-def _timestamp_of(hit: dict[str, Any]) -> str | None:
-    value = (hit.get("_source") or {}).get("_timestamp")
-    return None if value is None else str(value)
+def _listed(hit: dict[str, Any]) -> Listed:
+    found = hit.get("_source") or {}
+    timestamp, fingerprint = found.get("_timestamp"), found.get(FINGERPRINT_FIELD)
+    return (
+        hit["_id"],
+        None if timestamp is None else str(timestamp),
+        fingerprint if isinstance(fingerprint, str) else None,
+    )

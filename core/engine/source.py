@@ -236,3 +236,15 @@ def has_lazy_content(source: object) -> bool:
 def is_document(item: object) -> TypeGuard[Document]:
     """A plain document dict (no `SourceDocument` or `SourceFailure` around it)."""
     return type(item) is dict
+
+
+def volatile_fields(source: object) -> frozenset[str]:
+    """Fields of the source's documents that change without their content changing (a
+    file's access time, a row's "synced at" `_timestamp`): left out of fingerprints
+    (`core.engine.fingerprint`). A source lists them in a `volatile_fields` attribute."""
+    found = getattr(source, "volatile_fields", ())
+    return (
+        frozenset(str(name) for name in found)
+        if isinstance(found, (tuple, frozenset, set, list))
+        else frozenset()
+    )

@@ -106,6 +106,8 @@ class SQLSource(BaseSource, Generic[S]):
 
     advanced_rules_enabled = True
     incremental_sync_enabled = True
+    #: A row without a modification column gets the sync's start as `_timestamp`: no change.
+    volatile_fields = ("_timestamp",)
     #: The document field that holds the (single) table a row came from; see `metadata`.
     scope_field: ClassVar[str] = "table"
 

@@ -32,7 +32,7 @@ from sluice.sources.base import (
     with_error,
 )
 from sluice.sources.directory.batched_reads import BatchedReads
-from sluice.sources.directory.walker import FoundFile, Selection, walk
+from sluice.sources.directory.walker import FoundFile, Selection, WalkKey, walk, walk_key
 from sluice.sources.errors import ConfigurationError, InsufficientPrivilegesError, PathNotFoundError
 from sluice.sources.globs import glob_problem
 
@@ -51,6 +51,8 @@ class DirectorySource(BaseSource):
 
     service_type = "dir"
     lazy_content = True
+    #: Reading a file (to extract its text) moves its access time: no change of content.
+    volatile_fields = ("last_access_time",)
     display_name = "Local folder"
     description = "Files of a folder on this machine, with the text of documents."
     prerequisites = [
@@ -249,8 +251,25 @@ class DirectorySource(BaseSource):
         for the attachment pipeline) as lazy content the engine loads only for files it
         writes, so an unchanged file of an incremental sync is never read."""
         await self.ping()
-        async for found in self._found_files():
+        async for found in self._found_files(self._resume_key):
+            self._position = {"path": found.relative, "folder": found.folder}
             yield self._item(found)
+
+    # A full read continues after a checkpoint's place (`core.engine.checkpoint`).
+    _position: dict[str, Any] | None = None
+    _resume_key: WalkKey | None = None
+
+    def read_position(self) -> Any:
+        """The last file (or unlisted folder) yielded, as its relative path."""
+        return self._position
+
+    def resume_after(self, position: Any) -> None:
+        """Make the next read continue after `position`; a value this source did not
+        write means "from the start"."""
+        if isinstance(position, dict) and isinstance(position.get("path"), str):
+            self._resume_key = walk_key(position["path"], folder=bool(position.get("folder")))
+        else:
+            self._resume_key = None
 
     async def count_documents(self, filtering: Mapping[str, Any] | None = None) -> int:
         """Files a full sync will read, for progress and ETA: a second walk, in thread
@@ -263,10 +282,10 @@ class DirectorySource(BaseSource):
             total += sum(1 for found in batch if not found.folder)
         return total
 
-    async def _found_files(self) -> AsyncIterator[FoundFile]:
+    async def _found_files(self, after: WalkKey | None = None) -> AsyncIterator[FoundFile]:
         """The walk, in a thread a batch at a time (a slow share must not stall the loop)."""
         files: Iterator[FoundFile] = walk(
-            self.directory, self.selection, follow_symlinks=self.follow_symlinks
+            self.directory, self.selection, follow_symlinks=self.follow_symlinks, after=after
         )
         while batch := await asyncio.to_thread(lambda: list(itertools.islice(files, _WALK_BATCH))):
             for found in batch:

@@ -68,36 +68,67 @@ class Selection:
         return False
 
 
-def walk(root: str, selection: Selection, *, follow_symlinks: bool = False) -> Iterator[FoundFile]:
-    """Yield the selected files under `root`, depth first, in name order."""
+#: A place in the walk's order: per level, (0, file name) or (1, folder name) — a folder's
+#: files come before its subfolders, each in name order, as `walk` yields them.
+WalkKey = tuple[tuple[int, str], ...]
+
+
+def walk_key(relative: str, *, folder: bool = False) -> WalkKey:
+    """The place of a file (or, with `folder`, of entering a folder) in the walk's order."""
+    parts = [p for p in relative.split("/") if p]
+    if folder or not parts:
+        return tuple((1, p) for p in parts)
+    return (*((1, p) for p in parts[:-1]), (0, parts[-1]))
+
+
+def walk(
+    root: str,
+    selection: Selection,
+    *,
+    follow_symlinks: bool = False,
+    after: WalkKey | None = None,
+) -> Iterator[FoundFile]:
+    """Yield the selected files under `root`, depth first, in name order; with `after`, only
+    what comes after that place (folders wholly before it are not even listed)."""
     root = os.path.abspath(root)
     root_info = os.stat(root)
     visited = {(root_info.st_dev, root_info.st_ino)}
-    stack: list[tuple[str, str]] = [(root, "")]
+    stack: list[tuple[str, str, WalkKey]] = [(root, "", ())]
     while stack:
-        directory, prefix = stack.pop()
+        directory, prefix, key = stack.pop()
+        if after is not None and key > after:
+            after = None  # everything from here on comes after it
         try:
             with os.scandir(directory) as listing:
                 entries = sorted(listing, key=lambda entry: entry.name)
-        except OSError as exc:
+        except OSError as exc:  # (also while continuing: what it holds after the place)
             reason = exc.strerror or type(exc).__name__
             yield FoundFile(directory, prefix.rstrip("/"), None, reason, folder=True)
             continue
-        subdirectories: list[tuple[str, str]] = []
+        subdirectories: list[tuple[str, str, WalkKey]] = []
         for entry in entries:
             relative = f"{prefix}{entry.name}"
+            if after is not None:
+                as_file, as_folder = (*key, (0, entry.name)), (*key, (1, entry.name))
+                folder_done = as_folder < after and after[: len(as_folder)] != as_folder
+                if as_file <= after and folder_done:
+                    continue  # wholly before the place to continue after: not even a stat
             found = _classify(entry, follow_symlinks)
             if found is None:
                 continue
             kind, info, error = found
             if kind == "dir" and info is not None:
-                key = (info.st_dev, info.st_ino)
-                if key in visited:
+                inode = (info.st_dev, info.st_ino)
+                if inode in visited:
                     logger.info("Skipping %s: already visited (symbolic link loop).", entry.path)
                 elif not selection.prunes_directory(relative):
-                    visited.add(key)
-                    subdirectories.append((entry.path, relative + "/"))
+                    sub_key = (*key, (1, entry.name))
+                    if after is None or not (sub_key < after and after[: len(sub_key)] != sub_key):
+                        visited.add(inode)
+                        subdirectories.append((entry.path, relative + "/", sub_key))
             elif selection.wants_file(relative):
+                if after is not None and (*key, (0, entry.name)) <= after:
+                    continue
                 yield FoundFile(entry.path, relative, info, error)
         stack.extend(reversed(subdirectories))
 

@@ -69,7 +69,7 @@ def test_sync_json_summary_and_job_record(cli_env, tmp_path):
     code, out, err = cli_env.run("sync", connector_id, "--incremental", "--json")
     assert code == 0, err
     summary = json.loads(out)
-    assert (summary["indexed"], summary["deleted"], summary["skipped"]) == (1, 1, 24)
+    assert (summary["indexed"], summary["deleted"], summary["unchanged"]) == (1, 1, 24)
     assert count_docs(cli_env, index) == 25
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from sluice.core import extraction
 from sluice.core.engine.engine import SyncResult
+from sluice.core.engine.fingerprint import FINGERPRINT_FIELD
 from sluice.core.engine.progress import SyncStatus
 from sluice.sources.azure_blob_storage import AzureBlobStorageSource
 from sluice.sources.azure_blob_storage.source import ARCHIVE_NOTICE
@@ -40,7 +41,10 @@ async def sync(
 async def indexed(es: Any, index: str) -> dict[str, dict[str, Any]]:
     """The indexed documents by `_id` ("container/name", Elastic's id)."""
     docs = await filetree_sync.indexed(es, index, lambda d: d["_id"])
-    return {key: {f: v for f, v in doc.items() if f != "_id"} for key, doc in docs.items()}
+    return {
+        key: {f: v for f, v in doc.items() if f not in ("_id", FINGERPRINT_FIELD)}
+        for key, doc in docs.items()
+    }
 
 
 async def test_full_change_incremental_and_full_with_deletions(

@@ -91,7 +91,7 @@ async def test_full_change_incremental_and_full_with_deletions(
     second, source = await sync(es, index_name, config, incremental=True)
     assert second.status is SyncStatus.COMPLETED, second.error
     assert source.files_read == 2  # nothing unchanged was downloaded
-    assert second.counters.indexed == 2 and second.counters.skipped == 2
+    assert second.counters.indexed == 2 and second.counters.unchanged == 2
     assert second.counters.deleted == 2  # the old generation of plan.txt, and page.html
     docs = await indexed(es, index_name)
     assert set(docs) == {"plan.txt", "agenda.txt", "web/deep/report.docx", "web/deep/old.txt"}

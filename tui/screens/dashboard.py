@@ -488,7 +488,9 @@ def finish_words(counters: Counters) -> str:
     parts = [f"{counters.indexed:,} new"]
     if counters.updated:
         parts.append(f"{counters.updated:,} updated")
+    if counters.unchanged:
+        parts.append(f"{counters.unchanged:,} unchanged")
     if counters.skipped:
-        parts.append(f"{counters.skipped:,} unchanged")
+        parts.append(f"{counters.skipped:,} skipped")
     parts += [f"{counters.deleted:,} deleted", f"{counters.failed:,} failed"]
     return ", ".join(parts) + "."

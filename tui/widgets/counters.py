@@ -11,7 +11,8 @@ COUNTERS = (
     ("indexed", "Indexed"),
     ("updated", "Updated"),
     ("deleted", "Deleted"),
-    ("skipped", "Unchanged"),
+    ("unchanged", "Unchanged"),
+    ("skipped", "Skipped"),
     ("failed", "Failed"),
     ("bytes", "Volume"),
     ("rate", "Docs/s"),
@@ -44,11 +45,11 @@ class Counter(Static):
 
 
 class CountersPanel(Grid):
-    """Eight counters in 4x2 (wide) — values only change when they change."""
+    """Nine counters in 5x2 — values only change when they change."""
 
     DEFAULT_CSS = """
     CountersPanel {
-        grid-size: 4 2;
+        grid-size: 5 2;
         height: 4;
         width: 1fr;
         border: none;
