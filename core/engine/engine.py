@@ -281,7 +281,9 @@ class SyncEngine:
                 run.ledger = IdLedger(self.work_dir, durable=durable)
                 run.skip_unchanged = request.skip_unchanged and run.fingerprints is not None
             if checkpointing and resumer is not None and self.on_checkpoint is not None:
-                run.tracker = CheckpointTracker(self.on_checkpoint)
+                run.tracker = CheckpointTracker(
+                    self.on_checkpoint, self.settings.checkpoint_interval
+                )
                 self._resume(run, resumer, resume)
             run.fit = self._fit(run)
             counting_task = self._start_counting(source, run, request)

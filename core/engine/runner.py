@@ -26,6 +26,7 @@ from sluice.core.engine.checkpoint import Checkpoint
 from sluice.core.engine.engine import StopSignal, SyncEngine, SyncRequest, SyncResult
 from sluice.core.engine.failures import FailureLog, failure_log_path
 from sluice.core.engine.fingerprint import fingerprint_salt
+from sluice.core.engine.orphans import remove_orphans
 from sluice.core.engine.progress import Counters, Listener, SyncStatus
 from sluice.core.engine.settings import EngineSettings
 from sluice.core.engine.source import DocumentSource
@@ -240,13 +241,15 @@ async def _watch_job(
     stop: StopSignal,
     checkpoints: _Checkpoints | None = None,
 ) -> None:
-    """Heartbeat with counters (and the latest checkpoint) every 10 s; notice a cancel
-    request (or a job ended by someone else, such as stale-job cleanup) within 2 s."""
+    """Heartbeat with counters every 10 s, and with each new checkpoint within 2 s of its
+    confirmation; notice a cancel request (or a job ended by someone else, such as
+    stale-job cleanup) within 2 s."""
     last_stats = time.monotonic()
     while True:
         await asyncio.sleep(CANCEL_POLL_INTERVAL)
         try:
-            if time.monotonic() - last_stats >= STATS_INTERVAL:
+            fresh = checkpoints is not None and checkpoints.unsaved
+            if fresh or time.monotonic() - last_stats >= STATS_INTERVAL:
                 metadata = None
                 if checkpoints is not None and checkpoints.unsaved and checkpoints.latest:
                     metadata = {"sluice": {"checkpoint": checkpoints.latest.as_doc()}}
@@ -358,6 +361,7 @@ async def run_connector_sync(
     """
     client = build_client(es_settings)
     started = time.monotonic()
+    remove_orphans()  # temporary ledgers of syncs killed before they could clean up
     try:
         store = await open_store(client, es_settings=es_settings)
         if resume_job_id:

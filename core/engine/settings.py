@@ -46,6 +46,7 @@ class EngineSettings:
     bulk_request_timeout: float = _BULK.request_timeout
     progress_interval: float = 0.25  # seconds between progress snapshots
     scan_page_size: int = 10_000  # ids per page when listing the index
+    checkpoint_interval: float = 5.0  # seconds between checkpoints of a resumable source
     # `bulk.error_monitor`, as Elastic's ErrorMonitor: fail once more than this many
     # consecutive / total documents failed, or more than `max_error_ratio` of the last
     # `error_window` operations; `error_monitor_enabled: False` only counts.

@@ -42,7 +42,12 @@ if TYPE_CHECKING:  # the names below load on first use (see core/lazy.py)
         TriggerMethod,
     )
     from sluice.core.protocol.open import connector_api_available, open_store
-    from sluice.core.protocol.resume import discard_job, make_resumable, resumable_job
+    from sluice.core.protocol.resume import (
+        discard_job,
+        make_resumable,
+        recover_dead_jobs,
+        resumable_job,
+    )
     from sluice.core.protocol.scheduling import (
         CronError,
         create_due_scheduled_jobs,
@@ -102,6 +107,7 @@ __getattr__ = lazy_exports(
         "resume": (
             "discard_job",
             "make_resumable",
+            "recover_dead_jobs",
             "resumable_job",
         ),
         "scheduling": (
@@ -159,6 +165,7 @@ __all__ = [
     "next_run",
     "open_store",
     "pending_jobs",
+    "recover_dead_jobs",
     "resumable_job",
     "validate_cron",
 ]

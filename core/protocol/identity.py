@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from sluice.core.processes import alive, start_time
 from sluice.core.protocol.timeutil import iso_now
 
 
@@ -28,11 +29,16 @@ class WorkerIdentity:
     pid: int
     instance_id: str
     started: str
+    #: The process's start time in clock ticks since boot (`core.processes.start_time`):
+    #: with the pid, it tells a live process from a later one that reuses its number.
+    ticks: int | None = None
 
     @classmethod
     def new(cls, host: str | None = None) -> WorkerIdentity:
         """A fresh instance: its own random id, started now."""
-        return cls(host or socket.gethostname(), os.getpid(), secrets.token_hex(6), iso_now())
+        pid = os.getpid()
+        host = host or socket.gethostname()
+        return cls(host, pid, secrets.token_hex(6), iso_now(), start_time(pid))
 
     @classmethod
     def of_this_process(cls, host: str | None = None) -> WorkerIdentity:
@@ -54,8 +60,19 @@ class WorkerIdentity:
             return None
         if not isinstance(pid, int) or isinstance(pid, bool):
             return None
-        started = value.get("started")
-        return cls(host, pid, instance_id, started if isinstance(started, str) else "")
+        started, ticks = value.get("started"), value.get("ticks")
+        return cls(
+            host,
+            pid,
+            instance_id,
+            started if isinstance(started, str) else "",
+            ticks if isinstance(ticks, int) and not isinstance(ticks, bool) else None,
+        )
+
+    def is_dead_here(self, host: str) -> bool:
+        """This instance ran on `host` (this machine) and its process is gone: whatever it
+        was doing stopped for good (killed, crashed), with no heartbeat to wait for."""
+        return self.host == host and self.pid != os.getpid() and not alive(self.pid, self.ticks)
 
     def as_doc(self) -> dict[str, Any]:
         return asdict(self)

@@ -8,8 +8,10 @@ connector), so every front end asks here first and offers to resume that job.
 
 from __future__ import annotations
 
+import socket
 from datetime import datetime, timedelta
 
+from sluice.core.protocol.identity import worker_of
 from sluice.core.protocol.jobs import STALE_AFTER
 from sluice.core.protocol.models import JobStatus, JobType, SyncJob
 from sluice.core.protocol.store import ConnectorStore
@@ -27,7 +29,8 @@ async def resumable_job(
     stale_after: timedelta = STALE_AFTER,
 ) -> SyncJob | None:
     """The connector's newest suspended content sync, else its newest `in_progress` one whose
-    worker has been silent for `stale_after`; None when there is nothing to resume."""
+    worker has been silent for `stale_after` or whose process on this host is gone; None
+    when there is nothing to resume."""
     suspended = await store.find_jobs(
         statuses=[JobStatus.SUSPENDED],
         connector_ids=[connector_id],
@@ -45,7 +48,47 @@ async def resumable_job(
         oldest_first=False,
         size=1,
     )
-    return stale[0] if stale else None
+    if stale:
+        return stale[0]
+    running = await store.find_jobs(
+        statuses=[JobStatus.IN_PROGRESS],
+        connector_ids=[connector_id],
+        job_types=CONTENT_JOB_TYPES,
+        oldest_first=False,
+        size=5,
+    )
+    host = socket.gethostname()
+    for job in running:
+        worker = worker_of(job.metadata)
+        if worker is not None and worker.is_dead_here(host):
+            return job
+    return None
+
+
+async def recover_dead_jobs(
+    store: ConnectorStore, connector_ids: list[str], host: str
+) -> list[str]:
+    """Jobs of `connector_ids` left `in_progress` by an instance on this `host` whose process
+    is gone (kill -9, a crash): suspended at once, so the next pending-jobs pass resumes
+    them (from their checkpoint), instead of blocking the connector until stale-job cleanup
+    gives up on their heartbeat. A dead instance's `canceling` job is canceled. Returns the
+    ids recovered."""
+    if not connector_ids:
+        return []
+    recovered = []
+    jobs = await store.find_jobs(
+        statuses=[JobStatus.IN_PROGRESS, JobStatus.CANCELING], connector_ids=connector_ids
+    )
+    for job in jobs:
+        worker = worker_of(job.metadata)
+        if worker is None or not worker.is_dead_here(host):
+            continue
+        if job.status is JobStatus.CANCELING:
+            await store.cancel_job(job.id)
+        else:
+            await store.suspend_job(job.id)
+        recovered.append(job.id)
+    return recovered
 
 
 async def make_resumable(store: ConnectorStore, job: SyncJob) -> SyncJob:

@@ -24,6 +24,7 @@ from elasticsearch.exceptions import ApiError, TransportError
 from sluice.core.config import Config
 from sluice.core.config.typed import ServiceSettings
 from sluice.core.engine.engine import StopSignal
+from sluice.core.engine.orphans import remove_orphans
 from sluice.core.engine.runner import SourceFactory, run_job
 from sluice.core.engine.settings import EngineSettings
 from sluice.core.es import build_client
@@ -38,6 +39,7 @@ from sluice.core.protocol import (
     create_due_scheduled_jobs,
     open_store,
     pending_jobs,
+    recover_dead_jobs,
 )
 
 log = logging.getLogger("sluice.service")
@@ -124,6 +126,7 @@ class ConnectorService:
     async def run(self, stop: asyncio.Event) -> None:
         """The service's life: connect, loop every `idling` seconds, and on `stop` suspend
         the running jobs (they resume on the next start) before returning."""
+        remove_orphans()  # temporary ledgers of syncs killed before they could clean up
         self._client = build_client(self.config.elasticsearch, user_agent="sluice-service")
         try:
             self._store = await open_store(self._client, es_settings=self.config.elasticsearch)
@@ -166,6 +169,11 @@ class ConnectorService:
                 log.info("connector %s: scheduled job %s queued", connector.id, job_id)
         if now - self._last_cleanup >= self.options.job_cleanup_interval or not self._last_cleanup:
             ours = [c for c in self.connector_ids if c not in self._left_alone]
+            for job_id in await recover_dead_jobs(store, ours, self.identity.host):
+                log.warning(
+                    "job %s was left running by a killed instance on this host: resuming it",
+                    job_id,
+                )
             failed = await cleanup_stale_jobs(store, connector_ids=ours)
             for job_id in failed:
                 log.warning("job %s had no heartbeat for too long: marked as failed", job_id)

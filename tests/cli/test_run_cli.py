@@ -4,6 +4,7 @@ services; SIGTERM suspends the running job and the next start resumes it."""
 from __future__ import annotations
 
 import os
+import random
 import re
 import signal
 import subprocess
@@ -135,3 +136,80 @@ def test_run_refuses_a_config_without_connectors(cli_env):
     code, _out, err = cli_env.run("run")
     assert code == 2
     assert "no connector is configured" in err
+
+
+def job_source(env: CliEnv, job_id: str) -> dict[str, Any]:
+    async def get(client: Any) -> dict[str, Any]:
+        resp = await client.options(headers={"X-elastic-product-origin": "connectors"}).get(
+            index=".elastic-connectors-sync-jobs", id=job_id
+        )
+        return dict(resp["_source"])
+
+    return env.es(get)
+
+
+def indexed_paths(env: CliEnv, index: str) -> list[str]:
+    async def get(client: Any) -> list[str]:
+        await client.indices.refresh(index=index)
+        paths: list[str] = []
+        response = await client.search(
+            index=index, size=10000, source=["relative_path"], scroll="1m", sort=["_doc"]
+        )
+        while hits := response["hits"]["hits"]:
+            paths += [h["_source"]["relative_path"] for h in hits]
+            response = await client.scroll(scroll_id=response["_scroll_id"], scroll="1m")
+        return paths
+
+    return env.es(get)
+
+
+def test_a_service_killed_mid_job_is_resumed_at_once_from_its_checkpoint(cli_env, tmp_path):
+    """kill -9 at a random moment after the first checkpoint reached the job record: the
+    next start recognises its dead predecessor's job (same host, process gone), resumes it
+    from the checkpoint without waiting for stale-job cleanup, and the index ends holding
+    every file exactly once."""
+    count = 80000
+    folder = make_folder(tmp_path / "big", count)
+    connector_id = cli_env.create("--set", f"directory={folder}")
+    write_service_config(cli_env, [connector_id])
+    job_id = queue_job(cli_env, connector_id)
+    service = start_service(cli_env, tmp_path / "victim.log")
+    try:
+        wait_until(
+            lambda: ((job_source(cli_env, job_id).get("metadata") or {}).get("sluice") or {}).get(
+                "checkpoint"
+            ),
+            90,
+            "a checkpoint in the job record",
+        )
+        time.sleep(random.uniform(0, 2))
+        service.send_signal(signal.SIGKILL)
+        service.wait(timeout=10)
+    finally:
+        if service.poll() is None:
+            service.kill()
+    killed = job_source(cli_env, job_id)
+    assert killed["status"] == "in_progress"
+    checkpoint = killed["metadata"]["sluice"]["checkpoint"]
+    ledger = Path(os.environ["SLUICE_STATE_DIR"]) / "jobs" / job_id / "ledger"
+    assert ledger.exists()  # left by the kill
+
+    log = tmp_path / "again.log"
+    started = time.monotonic()
+    service = start_service(cli_env, log)
+    try:
+        wait_until(lambda: job_status(cli_env, job_id) == "completed", 120, "the job to resume")
+    finally:
+        stop(service)
+    text = log.read_text()
+    assert "left running by a killed instance on this host" in text, text
+    assert "Traceback" not in text
+    done = job_source(cli_env, job_id)
+    assert done["metadata"]["sluice"]["resumed_after"] >= checkpoint["items"] > 0
+    paths = indexed_paths(cli_env, done["connector"]["index_name"])
+    assert len(paths) == count and sorted(paths) == sorted(f"f{n}.txt" for n in range(count))
+    assert not ledger.exists()
+    print(
+        f"\nresumed after {done['metadata']['sluice']['resumed_after']} of {count} files, "
+        f"completed {time.monotonic() - started:.1f} s after the restart"
+    )
