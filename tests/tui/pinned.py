@@ -237,7 +237,7 @@ class PinnedFeed:
 
     def poll(self) -> SyncReading:
         counters = Counters(
-            extracted=1240, indexed=1180, updated=22, skipped=16, failed=2, bytes=48_500_000
+            extracted=1240, indexed=1180, updated=22, unchanged=16, failed=2, bytes=48_500_000
         )
         snapshot = ProgressSnapshot(
             phase=Phase.EXTRACTING,

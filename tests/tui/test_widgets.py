@@ -247,6 +247,6 @@ def test_the_end_of_sync_line_names_updated_and_unchanged_documents():
     from sluice.tui.screens.dashboard import finish_words
 
     assert finish_words(Counters(updated=1002)) == "0 new, 1,002 updated, 0 deleted, 0 failed."
-    assert finish_words(Counters(indexed=5, skipped=7, deleted=2, failed=1)) == (
+    assert finish_words(Counters(indexed=5, unchanged=7, deleted=2, failed=1)) == (
         "5 new, 7 unchanged, 2 deleted, 1 failed."
     )

@@ -11,8 +11,7 @@ COUNTERS = (
     ("indexed", "Indexed"),
     ("updated", "Updated"),
     ("deleted", "Deleted"),
-    ("unchanged", "Unchanged"),
-    ("skipped", "Skipped"),
+    ("unchanged", "Unchanged"),  # skipped ones (sync rules, size limit): the end-of-sync line
     ("failed", "Failed"),
     ("bytes", "Volume"),
     ("rate", "Docs/s"),
@@ -45,11 +44,11 @@ class Counter(Static):
 
 
 class CountersPanel(Grid):
-    """Nine counters in 5x2 — values only change when they change."""
+    """Eight counters in 4x2 (wide) — values only change when they change."""
 
     DEFAULT_CSS = """
     CountersPanel {
-        grid-size: 5 2;
+        grid-size: 4 2;
         height: 4;
         width: 1fr;
         border: none;
