@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks import key_latency, object_store, startup
+from benchmarks import changes, key_latency, object_store, startup
 from benchmarks.null_bulk import NullBulkEndpoint
 from benchmarks.workload import generate_tree
 
@@ -191,6 +191,10 @@ def main() -> None:
     parser.add_argument(
         "--s3-metadata-objects", type=int, default=50_000, help="S3 objects, metadata only"
     )
+    parser.add_argument(
+        "--change-files", type=int, default=20_000, help="files for re-sync and resume figures"
+    )
+    parser.add_argument("--rows", type=int, default=50_000, help="table rows for re-sync")
     parser.add_argument("--tune", action="store_true", help="also try other engine settings")
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     parser.add_argument("--repeat", type=int, default=2, help="runs per figure (the best)")
@@ -203,6 +207,7 @@ def main() -> None:
         args.null_docs, args.es_docs, args.files, args.memory = 20_000, 2_000, 500, "10000,100000"
         args.spo_files, args.spo_metadata_files = 1_000, 10_000
         args.s3_objects, args.s3_metadata_objects = 1_000, 5_000
+        args.change_files, args.rows = 5_000, 5_000
         OPTIONS["repeat"] = 1
     print(f"Sluice benchmarks ({os.cpu_count()} CPUs)")
     startup.report(runs=3 if args.quick else 5)
@@ -215,10 +220,17 @@ def main() -> None:
         tree = generate_tree(Path(tmp) / "tree", args.files, args.size)
         with NullBulkEndpoint() as endpoint:
             compare("Null bulk endpoint", endpoint.url, args.null_docs, args.size, tree, args.tune)
+            changes.engine_cpu(measure, endpoint.url, args.null_docs)
         es_url = os.environ.get("SLUICE_ES_URL")
         if es_url:
             compare(f"Local server {es_url}", es_url, args.es_docs, args.size, tree, args.tune)
             measure_cleanup(es_url)
+            big = generate_tree(Path(tmp) / "big", args.change_files, args.size)
+            changes.dir_vs_raw(measure, es_url, big)
+            pg_url = os.environ.get("SLUICE_PG_URL")
+            changes.resync(_measure_once, es_url, big, pg_url, args.rows)
+            changes.resume_after_kill(_measure_once, es_url, big, args.change_files)
+            measure_cleanup(es_url, changes.INDEX)
         else:
             print("\nSLUICE_ES_URL is not set: skipping the local-server figures")
     sharepoint(args.spo_files, args.spo_metadata_files)
@@ -226,14 +238,14 @@ def main() -> None:
     memory([int(n) for n in args.memory.split(",")])
 
 
-def measure_cleanup(url: str) -> None:
+def measure_cleanup(url: str, index: str = INDEX) -> None:
     import asyncio
 
     from sluice.core.es import build_client
 
     async def drop() -> None:
         client = build_client({"host": url})
-        await client.options(ignore_status=404).indices.delete(index=INDEX)
+        await client.options(ignore_status=404).indices.delete(index=index)
         await client.close()
 
     asyncio.run(drop())

@@ -88,6 +88,7 @@ from sluice.core.engine.source import (
     SourceEvent,
     SourceFailure,
     SourceNotice,
+    content_concurrency,
     counting,
     incremental,
     reporting,
@@ -612,7 +613,7 @@ class SyncEngine:
         filtering = request.filtering
         queue = run.queue
         prepare = self._operation
-        loads = run.loads = ContentLoads()
+        loads = run.loads = ContentLoads(content_concurrency(source))
         tracker = run.tracker
         resumer = resumable(source)
         try:

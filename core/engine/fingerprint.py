@@ -47,12 +47,20 @@ class Fingerprints:
         """The fingerprint of `document` (its `_id` already taken out); None when it cannot
         be hashed (then it is simply written every time)."""
         volatile = self._volatile
-        if not volatile.isdisjoint(document):
+        held = None
+        if not volatile.isdisjoint(document) and isinstance(document, dict):
+            # set aside and put back (cheaper than copying the other fields; the order of
+            # keys is not hashed: they are sorted)
+            held = {k: document.pop(k) for k in volatile.intersection(document)}
+        elif not volatile.isdisjoint(document):
             document = {k: v for k, v in document.items() if k not in volatile}
         try:
             body = orjson.dumps(document, default=str, option=_OPTIONS)
         except (TypeError, orjson.JSONEncodeError):
             return None
+        finally:
+            if held:
+                document.update(held)  # type: ignore[attr-defined]
         digest = self._salt.copy()
         digest.update(body)
         return digest.hexdigest()

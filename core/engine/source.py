@@ -248,3 +248,15 @@ def volatile_fields(source: object) -> frozenset[str]:
         if isinstance(found, (tuple, frozenset, set, list))
         else frozenset()
     )
+
+
+def content_concurrency(source: object) -> int:
+    """How many lazy content loads the source wants in flight: `content_concurrency` when it
+    says (the `dir` source reads small local files in batches, so more at once means fewer
+    thread hops), else the engine's default."""
+    from sluice.core.engine.content import CONTENT_CONCURRENCY
+
+    found = getattr(source, "content_concurrency", None)
+    if isinstance(found, int) and not isinstance(found, bool) and found > 0:
+        return found
+    return CONTENT_CONCURRENCY
