@@ -22,6 +22,7 @@ from sluice.core.engine.checkpoint import Checkpoint
 from sluice.core.engine.content import ContentLoads
 from sluice.core.engine.engine import SyncEngine, SyncRequest
 from sluice.core.engine.settings import EngineSettings
+from sluice.core.engine.snapshot import scan_index_ids
 from sluice.core.engine.source import SourceDocument
 from sluice.core.es import build_client
 
@@ -170,9 +171,24 @@ async def engine(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+async def scan(spec: dict[str, Any]) -> dict[str, Any]:
+    """Listing the index as a full sync does (ids, `_timestamp`, fingerprint): the floor of a
+    no-change re-sync on this server."""
+    client = _client(spec["url"])
+    await client.indices.refresh(index=spec["index"])
+    cpu, wall = time.process_time(), time.perf_counter()
+    listed = 0
+    async for page in scan_index_ids(client, spec["index"], page_size=10_000):
+        listed += len(page)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    await client.close()
+    return {"written": listed, "seconds": wall, "cpu": cpu}
+
+
 def main() -> None:
     spec = json.loads(sys.argv[1])
-    runner = {"baseline": baseline, "source": source_only, "engine": engine}[spec["kind"]]
+    kinds = {"baseline": baseline, "source": source_only, "engine": engine, "scan": scan}
+    runner = kinds[spec["kind"]]
     with FamilyRss() as family:
         outcome = asyncio.run(runner(spec))
     outcome["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

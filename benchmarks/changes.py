@@ -58,6 +58,13 @@ def resync(measure: Measure, url: str, tree: Path, pg_url: str | None, rows: int
             print(f"  {label}")
             print(_line("first sync", first))
             print(_line("no-change re-sync", again, first))
+            listing = measure({"kind": "scan", "url": url, "index": INDEX})
+            rest = again["seconds"] - listing["seconds"]
+            print(
+                f"  {'':<28} of which listing the index: {listing['seconds']:.2f} s "
+                f"({listing['written'] / max(listing['seconds'], 1e-9):,.0f} ids/s on this "
+                f"server); the rest {rest:.2f} s = {rest / first['seconds']:.1%} of the first"
+            )
             if again.get("files_read") is not None:
                 print(f"  {'':<28} files read again: {again['files_read']:,}")
         finally:

@@ -11,12 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from sluice.core.engine.source import ContentLoader
-
-#: Loads in flight. Extraction itself is bounded by its pool; this bounds the memory of
-#: loaded documents waiting for the queue (measured on the `dir` source: 16 in flight hides
-#: the thread hops of small text files, ~1k files/s).
-CONTENT_CONCURRENCY = 16
+from sluice.core.engine.source import CONTENT_CONCURRENCY, ContentLoader
 
 #: Called with the loaded fields, or with the exception that stopped the loader.
 Finish = Callable[[Mapping[str, Any] | None, Exception | None], Awaitable[None]]

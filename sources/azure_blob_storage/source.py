@@ -39,6 +39,9 @@ _CONTAINER_NAME = re.compile(r"\$root|\$web|\$logs|[a-z0-9](?:[a-z0-9]|-(?=[a-z0
 class AzureBlobStorageSource(FileTreeSource):
     """Blobs of Azure Blob Storage containers, with their text."""
 
+    #: Azure lists blobs in alphabetical order: a stopped sync continues after its last key.
+    sorted_listing = True
+
     service_type = "azure_blob_storage"
     display_name = "Azure Blob Storage"
     description = "Blobs of Azure Blob Storage containers, with their text."

@@ -55,8 +55,18 @@ class SQLSession(Protocol):
     async def row_count(self, table: str) -> int: ...
 
     def table_rows(
-        self, table: str, *, since_column: str | None = None, since: Any = None
-    ) -> AsyncIterator[dict[str, Any]]: ...
+        self,
+        table: str,
+        *,
+        since_column: str | None = None,
+        since: Any = None,
+        key: Sequence[str] = (),
+        after: Sequence[Any] | None = None,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The table's rows: changed since `since` (by `since_column`, in its order), or
+        all of them in the order of `key` — after the row whose key is `after` (keyset: a
+        stopped sync continues there)."""
+        ...
 
     def query_rows(self, query: str) -> AsyncIterator[dict[str, Any]]: ...
 
@@ -220,16 +230,47 @@ class SQLSource(BaseSource, Generic[S]):
                     async for document in self._query_documents(session, rule, number):
                         yield document
                 return
-            for table in await self._tables(session):
+            tables = await self._tables(session)
+            start, after = self._resume_point([self.table_key(t) for t in tables])
+            for table in tables[start:]:
                 key = self.table_key(table)
                 try:
-                    async for document, mark in self._table_documents(session, table):
+                    rows = self._table_documents(session, table, after=after, ordered=True)
+                    async for document, mark, values in rows:
                         if column:
                             marks[key] = later(marks.get(key), mark)
+                        self._position = {"table": key, "after": values, "done": False}
                         yield document
                 except InsufficientPrivilegesError as exc:
+                    self._position = {"table": key, "after": None, "done": True}
                     yield self._unreadable_table(table, exc)
+                after = None
+                self._position = {"table": key, "after": None, "done": True}
         self.sync_cursor = make_cursor(column, marks) if column else None
+
+    # A full read continues after a checkpoint's row (`core.engine.checkpoint`): tables are
+    # read in order, each in the order of its primary key, so a position is a table and the
+    # key of its last row read (None for a table without a usable key: it is read again).
+    _position: dict[str, Any] | None = None
+    _resume: dict[str, Any] | None = None
+
+    def read_position(self) -> Any:
+        return self._position
+
+    def resume_after(self, position: Any) -> None:
+        self._resume = position if isinstance(position, dict) else None
+
+    def _resume_point(self, keys: Sequence[str]) -> tuple[int, list[Any] | None]:
+        """Where a resumed full read starts: the index of the first table to read and the
+        key to read it after. A position naming a table no longer listed starts over."""
+        resume, self._resume = self._resume, None
+        if not resume or resume.get("table") not in keys:
+            return 0, None
+        index = list(keys).index(resume["table"])
+        if resume.get("done"):
+            return index + 1, None
+        after = resume.get("after")
+        return index, list(after) if isinstance(after, list) else None
 
     async def count_documents(self, filtering: Mapping[str, Any] | None = None) -> int | None:
         """How many documents a full sync yields (for progress and ETA), on a connection of
@@ -263,19 +304,35 @@ class SQLSource(BaseSource, Generic[S]):
         )
 
     async def _table_documents(
-        self, session: S, table: str, since: Any = None
-    ) -> AsyncIterator[tuple[Document, Any]]:
-        """`(document, modification mark)` for the rows of one table."""
+        self,
+        session: S,
+        table: str,
+        since: Any = None,
+        *,
+        after: list[Any] | None = None,
+        ordered: bool = False,
+    ) -> AsyncIterator[tuple[Document, Any, list[Any] | None]]:
+        """`(document, modification mark, key values)` for the rows of one table. `ordered`:
+        a full read, in primary-key order (after the key `after`), whose key values are
+        positions to continue from; None where they cannot be (no key, or one whose values
+        would not come back from JSON as they were: only integers and text do)."""
         keys = await session.primary_key(table)
         columns = await session.columns(table)
         modified = self.modified_column if self.modified_column in columns else None
         if not keys:
             self._warn_no_key(self.table_key(table))
         names = dict(zip(columns, self.field_names([table], columns), strict=True))
-        rows = session.table_rows(table, since_column=modified, since=since)
+        if ordered and keys:
+            usable = after is not None and len(after) == len(keys)
+            rows = session.table_rows(table, key=keys, after=after if usable else None)
+        else:
+            rows = session.table_rows(table, since_column=modified, since=since)
         async for row in rows:
             mark = row.get(modified) if modified else None
-            yield self._document([table], row, keys, names, mark), mark
+            values = [row.get(k) for k in keys] if ordered and keys else None
+            if values is not None and not all(_portable(v) for v in values):
+                values = None
+            yield self._document([table], row, keys, names, mark), mark, values
 
     async def _query_documents(
         self, session: S, rule: QueryRule, number: int
@@ -380,7 +437,7 @@ class SQLSource(BaseSource, Generic[S]):
                     since = marks.get(key)
                     try:
                         rows = self._table_documents(session, table, since)
-                        async for document, mark in rows:
+                        async for document, mark, _ in rows:
                             new_marks[key] = later(new_marks.get(key), mark)
                             yield document, Operation.INDEX
                     except InsufficientPrivilegesError as exc:
@@ -395,6 +452,11 @@ def _timestamp(mark: Any) -> str | None:
     if isinstance(mark, date):
         return datetime(mark.year, mark.month, mark.day, tzinfo=UTC).isoformat()
     return None
+
+
+def _portable(value: Any) -> bool:
+    """A key value that comes back from the job record's JSON as it was."""
+    return isinstance(value, (int, str)) and not isinstance(value, bool)
 
 
 def _now() -> str:

@@ -181,13 +181,51 @@ class FileTreeSource(BaseSource):
     async def get_docs(
         self, filtering: Mapping[str, Any] | None = None
     ) -> AsyncIterator[SourceItem]:
-        """Every selected file of every root, metadata first; content loads lazily."""
-        for root in await self.all_roots():
+        """Every selected file of every root, metadata first; content loads lazily. Where
+        the store lists keys in order (`sorted_listing`), a resumed read skips the roots and
+        keys up to its checkpoint's position (listed again, but not yielded)."""
+        roots = await self.all_roots()
+        start, after = self._resume_point([str(r) for r in roots])
+        for number, root in enumerate(roots[start:], start=start):
+            skip_to = after if number == start else None
             async for found in self.list_files(root):
                 if isinstance(found, Unlisted):
                     yield self._unlisted(root, found)
-                elif found.folder or self.selection.wants(found.key):
+                    continue
+                if skip_to is not None:
+                    if found.key <= skip_to:
+                        continue
+                    skip_to = None
+                if found.folder or self.selection.wants(found.key):
+                    if self.sorted_listing:
+                        self._position = {"root": str(root), "key": found.key}
                     yield self._item(root, found)
+            if self.sorted_listing:
+                self._position = {"root": str(root), "key": None, "done": True}
+
+    # A full read continues after a checkpoint's place (`core.engine.checkpoint`): the root
+    # and the last key yielded, for stores that list a root's keys in order.
+    sorted_listing = False
+    _position: dict[str, Any] | None = None
+    _resume: dict[str, Any] | None = None
+
+    def read_position(self) -> Any:
+        return self._position
+
+    def resume_after(self, position: Any) -> None:
+        self._resume = position if isinstance(position, dict) else None
+
+    def _resume_point(self, roots: list[str]) -> tuple[int, str | None]:
+        """The first root to read and the key to skip to in it; a position naming a root no
+        longer listed starts over."""
+        resume, self._resume = self._resume, None
+        if not resume or not self.sorted_listing or resume.get("root") not in roots:
+            return 0, None
+        index = roots.index(resume["root"])
+        if resume.get("done"):
+            return index + 1, None
+        key = resume.get("key")
+        return index, key if isinstance(key, str) else None
 
     async def count_documents(self, filtering: Mapping[str, Any] | None = None) -> int:
         """Files a full sync will read (a second listing), for progress and ETA."""

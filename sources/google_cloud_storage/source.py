@@ -53,6 +53,9 @@ _NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 class GoogleCloudStorageSource(FileTreeSource):
     """Objects of Google Cloud Storage buckets, read with a service account's JSON key."""
 
+    #: GCS lists object names in lexicographic order: a stopped sync continues after its last key.
+    sorted_listing = True
+
     service_type = "google_cloud_storage"
     display_name = "Google Cloud Storage"
     description = "Objects of Google Cloud Storage buckets, with their text."

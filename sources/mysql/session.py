@@ -4,7 +4,7 @@ Works with MySQL and MariaDB."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -164,7 +164,13 @@ class MySQLSession:
         return [name for name, _type in await self.column_types(table)]
 
     async def table_rows(
-        self, table: str, *, since_column: str | None = None, since: Any = None
+        self,
+        table: str,
+        *,
+        since_column: str | None = None,
+        since: Any = None,
+        key: Sequence[str] = (),
+        after: Sequence[Any] | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
         selected = ", ".join(
             f"ST_AsText({quote_ident(name)}) AS {quote_ident(name)}"
@@ -174,7 +180,13 @@ class MySQLSession:
         )
         query = f"SELECT {selected} FROM {self.qualified(table)}"
         args: tuple[Any, ...] | None = None
-        if since_column is not None:
+        if key:
+            columns = ", ".join(quote_ident(k) for k in key)
+            if after is not None:
+                query += f" WHERE ({columns}) > ({', '.join('%s' for _ in key)})"
+                args = tuple(after)
+            query += f" ORDER BY {columns}"
+        elif since_column is not None:
             column = quote_ident(since_column)
             if since is not None:
                 query += f" WHERE {column} >= %s"

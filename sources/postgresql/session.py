@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import asyncpg
@@ -149,10 +149,23 @@ class PostgreSQLSession:
         return int(rows[0][0])
 
     def table_rows(
-        self, table: str, *, since_column: str | None = None, since: Any = None
+        self,
+        table: str,
+        *,
+        since_column: str | None = None,
+        since: Any = None,
+        key: Sequence[str] = (),
+        after: Sequence[Any] | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
         query = f"SELECT * FROM {self.qualified(table)}"
         what = f"table {self.schema}.{table}"
+        if key:
+            columns = ", ".join(quote_ident(k) for k in key)
+            order = f" ORDER BY {columns}"
+            if after is not None:
+                marks = ", ".join(f"${n}" for n in range(1, len(key) + 1))
+                return self._stream(what, f"{query} WHERE ({columns}) > ({marks}){order}", *after)
+            return self._stream(what, query + order)
         if since_column is not None:
             column = quote_ident(since_column)
             if since is not None:

@@ -51,6 +51,9 @@ def iam_policy(buckets: list[str]) -> dict[str, Any]:
 class S3Source(FileTreeSource):
     """Objects of S3 buckets, with their text."""
 
+    #: S3 lists keys in UTF-8 binary order: a stopped sync continues after its last key.
+    sorted_listing = True
+
     service_type = "s3"
     display_name = "Amazon S3"
     description = "Objects of S3 buckets (AWS or S3-compatible: MinIO, Ceph, R2…), with text."

@@ -112,3 +112,46 @@ async def test_an_object_that_cannot_be_read_is_indexed_with_its_metadata_and_co
     assert result.counters.failed == 1
     doc = (await indexed(es, index_name))["private.txt"]
     assert doc["bucket"] == bucket.name and "body" not in doc
+
+
+async def test_a_stopped_sync_continues_after_the_last_key_of_its_checkpoint(
+    es: Any, index_name: str, s3_server: S3Server, bucket: Bucket, tmp_path
+):
+    """S3 lists keys in order: the resumed sync yields only the keys after the checkpoint's
+    (the listing itself is repeated), and ends with the index a clean sync makes."""
+    from sluice.core.engine.checkpoint import Checkpoint
+    from sluice.core.engine.engine import StopSignal, SyncEngine, SyncRequest
+    from sluice.core.engine.settings import EngineSettings
+    from tests.core.engine.conftest import index_contents
+
+    keys = [f"notes/{n:04}.txt" for n in range(600)]
+    bucket.put_many(keys, b"a note")
+    config = s3_server.config(bucket.name)
+    fast = EngineSettings(progress_interval=0.01, checkpoint_interval=0.02, chunk_size=50)
+    seen: list[Checkpoint] = []
+    stop = StopSignal()
+
+    def confirmed(checkpoint: Checkpoint) -> None:
+        seen.append(checkpoint)
+        if checkpoint.items >= 100:
+            stop.suspend()
+
+    ledger = tmp_path / "ledger"
+    source = S3Source(config)
+    engine = SyncEngine(es, fast, stop=stop, ledger_dir=ledger, on_checkpoint=confirmed)
+    first = await engine.run(source, SyncRequest(index_name=index_name))
+    await source.close()
+    assert first.status is SyncStatus.SUSPENDED, first.error
+    checkpoint = seen[-1]
+    assert checkpoint.position == {"root": bucket.name, "key": keys[checkpoint.items - 1]}
+
+    source = S3Source(config)
+    resumed = await SyncEngine(es, fast, ledger_dir=ledger, on_checkpoint=lambda _: None).run(
+        source, SyncRequest(index_name=index_name), resume=checkpoint
+    )
+    await source.close()
+    assert resumed.status is SyncStatus.COMPLETED, resumed.error
+    assert resumed.counters.extracted == len(keys)  # nothing before the checkpoint again
+    docs = await index_contents(es, index_name)
+    assert sorted(d["filename"] for d in docs.values()) == keys
+    assert all(d["body"] == "a note" for d in docs.values())
