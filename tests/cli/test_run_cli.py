@@ -148,15 +148,21 @@ def job_source(env: CliEnv, job_id: str) -> dict[str, Any]:
     return env.es(get)
 
 
-def indexed_paths(env: CliEnv, index: str) -> list[str]:
-    async def get(client: Any) -> list[str]:
+def indexed_files(env: CliEnv, index: str) -> list[tuple[str, str]]:
+    """(relative path, body) of every document of `index`."""
+
+    async def get(client: Any) -> list[tuple[str, str]]:
         await client.indices.refresh(index=index)
-        paths: list[str] = []
+        paths: list[tuple[str, str]] = []
         response = await client.search(
-            index=index, size=10000, source=["relative_path"], scroll="1m", sort=["_doc"]
+            index=index,
+            size=10000,
+            source=["relative_path", "body"],
+            scroll="1m",
+            sort=["_doc"],
         )
         while hits := response["hits"]["hits"]:
-            paths += [h["_source"]["relative_path"] for h in hits]
+            paths += [(h["_source"]["relative_path"], h["_source"].get("body")) for h in hits]
             response = await client.scroll(scroll_id=response["_scroll_id"], scroll="1m")
         return paths
 
@@ -206,8 +212,9 @@ def test_a_service_killed_mid_job_is_resumed_at_once_from_its_checkpoint(cli_env
     assert "Traceback" not in text
     done = job_source(cli_env, job_id)
     assert done["metadata"]["sluice"]["resumed_after"] >= checkpoint["items"] > 0
-    paths = indexed_paths(cli_env, done["connector"]["index_name"])
-    assert len(paths) == count and sorted(paths) == sorted(f"f{n}.txt" for n in range(count))
+    files = indexed_files(cli_env, done["connector"]["index_name"])
+    assert len(files) == count  # each file exactly once, its document as the file says
+    assert sorted(files) == sorted((f"f{n}.txt", f"file {n}") for n in range(count))
     assert not ledger.exists()
     print(
         f"\nresumed after {done['metadata']['sluice']['resumed_after']} of {count} files, "
