@@ -207,7 +207,7 @@ def main() -> None:
         args.null_docs, args.es_docs, args.files, args.memory = 20_000, 2_000, 500, "10000,100000"
         args.spo_files, args.spo_metadata_files = 1_000, 10_000
         args.s3_objects, args.s3_metadata_objects = 1_000, 5_000
-        args.change_files, args.rows = 5_000, 5_000
+        args.change_files, args.rows = 20_000, 5_000  # smaller: a sync ends before a checkpoint
         OPTIONS["repeat"] = 1
     print(f"Sluice benchmarks ({os.cpu_count()} CPUs)")
     startup.report(runs=3 if args.quick else 5)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import resource
 import sys
 import time
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 
 from elasticsearch.helpers import async_streaming_bulk
 
-from benchmarks.rss import FamilyRss
+from benchmarks.rss import FamilyRss, own_peak_rss_mib
 from benchmarks.workload import SyntheticSource, synthetic_docs
 from sluice.core.content_index import create_content_index
 from sluice.core.engine.checkpoint import Checkpoint
@@ -191,7 +190,7 @@ def main() -> None:
     runner = kinds[spec["kind"]]
     with FamilyRss() as family:
         outcome = asyncio.run(runner(spec))
-    outcome["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    outcome["peak_rss_mib"] = own_peak_rss_mib()
     outcome["peak_rss_family_mib"] = max(family.peak_mib, outcome["peak_rss_mib"])
     print(json.dumps(outcome))
 

@@ -5,6 +5,7 @@ the largest child's, never the sum at one moment."""
 from __future__ import annotations
 
 import os
+import resource
 import threading
 from pathlib import Path
 from types import TracebackType
@@ -31,6 +32,18 @@ def _children(pid: int) -> list[int]:
         except (OSError, ValueError):
             continue
     return found
+
+
+def own_peak_rss_mib() -> float:
+    """This process's peak RSS since it started its program. Not `ru_maxrss`: Linux carries
+    that across `exec`, so a case started by a big parent reported the parent's size."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def family_rss(pid: int) -> int:
