@@ -123,6 +123,7 @@ async def test_a_stopped_sync_continues_after_the_last_key_of_its_checkpoint(
     from sluice.core.engine.engine import StopSignal, SyncEngine, SyncRequest
     from sluice.core.engine.settings import EngineSettings
     from tests.core.engine.conftest import index_contents
+    from tests.sources.test_sql_resume import Paced
 
     keys = [f"notes/{n:04}.txt" for n in range(600)]
     bucket.put_many(keys, b"a note")
@@ -139,7 +140,7 @@ async def test_a_stopped_sync_continues_after_the_last_key_of_its_checkpoint(
     ledger = tmp_path / "ledger"
     source = S3Source(config)
     engine = SyncEngine(es, fast, stop=stop, ledger_dir=ledger, on_checkpoint=confirmed)
-    first = await engine.run(source, SyncRequest(index_name=index_name))
+    first = await engine.run(Paced(source), SyncRequest(index_name=index_name))
     await source.close()
     assert first.status is SyncStatus.SUSPENDED, first.error
     checkpoint = seen[-1]

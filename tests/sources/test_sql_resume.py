@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -26,6 +27,23 @@ FAST = EngineSettings(
     chunk_size=100, max_concurrency=2, progress_interval=0.01, checkpoint_interval=0.02
 )
 ROWS = 3000
+
+
+class Paced:
+    """The source, yielding an item every `delay` seconds: the stop must land inside the
+    table with the two-column key however fast the server answers."""
+
+    def __init__(self, source: Any, delay: float = 0.0005) -> None:
+        self._source = source
+        self._delay = delay
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._source, name)
+
+    async def get_docs(self, filtering: Any = None) -> AsyncIterator[Any]:
+        async for item in self._source.get_docs(filtering):
+            await asyncio.sleep(self._delay)
+            yield item
 
 
 async def _postgresql(url: str) -> tuple[dict[str, Any], Any]:
@@ -134,7 +152,7 @@ async def test_a_stopped_database_sync_continues_after_its_last_checkpointed_row
 
     source = create_source(service_type, config)
     engine = SyncEngine(es, FAST, stop=stop, ledger_dir=ledger, on_checkpoint=confirmed)
-    first = await engine.run(source, SyncRequest(index_name=index_name))
+    first = await engine.run(Paced(source), SyncRequest(index_name=index_name))
     await source.close()
     assert first.status is SyncStatus.SUSPENDED, first.error
     checkpoint = seen[-1]
