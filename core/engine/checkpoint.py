@@ -18,7 +18,7 @@ before it are in the job's durable ledger (`snapshot.IdLedger`), on the host tha
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -45,6 +45,19 @@ class ResumableSource(Protocol):
 
 def resumable(source: object) -> ResumableSource | None:
     return source if isinstance(source, ResumableSource) else None
+
+
+def continue_at(position: Any, places: Sequence[str], place: str, after: str) -> tuple[int, Any]:
+    """Where a resumed read over ordered places (tables, roots) starts: the index of the
+    first place to read and `position[after]`, the value to continue after in it (None: its
+    start). A position naming a place no longer listed starts over; one marked `done`
+    continues with the next place."""
+    if not isinstance(position, Mapping) or position.get(place) not in places:
+        return 0, None
+    index = list(places).index(position[place])
+    if position.get("done"):
+        return index + 1, None
+    return index, position.get(after)
 
 
 @dataclass(frozen=True, slots=True)

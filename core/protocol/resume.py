@@ -58,11 +58,13 @@ async def resumable_job(
         size=5,
     )
     host = socket.gethostname()
-    for job in running:
-        worker = worker_of(job.metadata)
-        if worker is not None and worker.is_dead_here(host):
-            return job
-    return None
+    return next((job for job in running if _dead_here(job, host)), None)
+
+
+def _dead_here(job: SyncJob, host: str) -> bool:
+    """The instance recorded on `job` ran on `host` and its process is gone."""
+    worker = worker_of(job.metadata)
+    return worker is not None and worker.is_dead_here(host)
 
 
 async def recover_dead_jobs(
@@ -80,8 +82,7 @@ async def recover_dead_jobs(
         statuses=[JobStatus.IN_PROGRESS, JobStatus.CANCELING], connector_ids=connector_ids
     )
     for job in jobs:
-        worker = worker_of(job.metadata)
-        if worker is None or not worker.is_dead_here(host):
+        if not _dead_here(job, host):
             continue
         if job.status is JobStatus.CANCELING:
             await store.cancel_job(job.id)

@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
+from sluice.core.engine.checkpoint import continue_at
 from sluice.core.engine.source import Operation, Scope
 from sluice.sources.base import (
     BaseSource,
@@ -264,12 +265,7 @@ class SQLSource(BaseSource, Generic[S]):
         """Where a resumed full read starts: the index of the first table to read and the
         key to read it after. A position naming a table no longer listed starts over."""
         resume, self._resume = self._resume, None
-        if not resume or resume.get("table") not in keys:
-            return 0, None
-        index = list(keys).index(resume["table"])
-        if resume.get("done"):
-            return index + 1, None
-        after = resume.get("after")
+        index, after = continue_at(resume, keys, "table", "after")
         return index, list(after) if isinstance(after, list) else None
 
     async def count_documents(self, filtering: Mapping[str, Any] | None = None) -> int | None:

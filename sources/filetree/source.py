@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from sluice.core import extraction
 from sluice.core.echo import quoted
+from sluice.core.engine.checkpoint import continue_at
 from sluice.core.engine.source import SourceEvent, SourceNotice
 from sluice.sources.base import (
     BaseSource,
@@ -219,12 +220,9 @@ class FileTreeSource(BaseSource):
         """The first root to read and the key to skip to in it; a position naming a root no
         longer listed starts over."""
         resume, self._resume = self._resume, None
-        if not resume or not self.sorted_listing or resume.get("root") not in roots:
+        if not self.sorted_listing:
             return 0, None
-        index = roots.index(resume["root"])
-        if resume.get("done"):
-            return index + 1, None
-        key = resume.get("key")
+        index, key = continue_at(resume, roots, "root", "key")
         return index, key if isinstance(key, str) else None
 
     async def count_documents(self, filtering: Mapping[str, Any] | None = None) -> int:
