@@ -22,6 +22,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, ClassVar
 
+from sluice.core.engine.deletion_guard import GUARD_FIELDS
 from sluice.core.engine.source import (
     ContentError,
     ContentLoader,
@@ -101,8 +102,9 @@ class BaseSource(ABC):
     @classmethod
     def default_configuration(cls) -> dict[str, dict[str, Any]]:
         """The schema with every attribute of every entry present (what Sluice writes to
-        the connector record, so Kibana and Elastic's service read it too)."""
-        return complete_schema(cls.get_default_configuration())
+        the connector record, so Kibana and Elastic's service read it too), with the
+        engine's own advanced settings (the deletion guard's limits) after the source's."""
+        return complete_schema({**cls.get_default_configuration(), **GUARD_FIELDS})
 
     @classmethod
     def features(cls) -> dict[str, Any]:

@@ -55,9 +55,37 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="cancel a suspended job of this connector and start a new one",
     )
+    parser.add_argument(
+        "--confirm-deletions",
+        nargs="?",
+        const=-1,
+        type=_count,
+        metavar="N",
+        help=(
+            "let this full sync delete what the deletion guard stopped (up to N documents; "
+            "without N, as many as it finds)"
+        ),
+    )
     add_config_option(parser)
     add_json_option(parser)
     parser.set_defaults(handler=sync_command)
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of documents") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("the number of documents cannot be negative")
+    return value
+
+
+def confirmation(value: int | None) -> int | None:
+    """`--confirm-deletions` as the engine takes it (-1: the flag alone, no limit)."""
+    if value is None:
+        return None
+    return 2**62 if value < 0 else value
 
 
 async def _job_to_resume(args: argparse.Namespace) -> str | None:
@@ -122,6 +150,7 @@ async def sync_command(args: argparse.Namespace) -> int:
             on_job=job_ids.append,
             settings=EngineSettings.from_config(config),
             resume_job_id=resume_job_id,
+            confirm_deletions=confirmation(args.confirm_deletions),
         )
     finally:
         if ticker is not None:
@@ -164,6 +193,9 @@ def _summary(connector_id: str, job_type: str, job_ids: list[str], result: Any) 
         "docs_per_second": round(result.docs_per_second, 1),
         "peak_rss_mib": round(peak_rss_mib(), 1),
         "failure_log": str(log) if log is not None and log.exists() else None,
+        "deletion_guard": (
+            result.deletion_guard.as_doc() if result.deletion_guard is not None else None
+        ),
     }
 
 

@@ -55,6 +55,7 @@ from sluice.core.engine.checkpoint import (
     unread_docs,
 )
 from sluice.core.engine.content import ContentLoads
+from sluice.core.engine.deletion_guard import DeletionGuard, GuardTrip
 from sluice.core.engine.failures import FailureLog
 from sluice.core.engine.fingerprint import FINGERPRINT_FIELD, FINGERPRINT_MAPPING, Fingerprints
 from sluice.core.engine.ids import normalize_id
@@ -139,6 +140,10 @@ class SyncRequest:
     # `skip_unchanged=False` re-sends every document (fingerprints are still written).
     fingerprint_salt: str = ""
     skip_unchanged: bool = True
+    # A full sync about to delete much of the index stops first (`core.engine.deletion_guard`);
+    # None: no guard.
+    deletion_guard: DeletionGuard | None = field(default_factory=DeletionGuard)
+    connector_id: str | None = None  # named in the messages that say what to run next
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +165,8 @@ class SyncResult:
     # pipeline, and `notice` too.
     notices: list[str] = field(default_factory=list)
     resumed_after: int | None = None  # continued after this many source items (a checkpoint)
+    # The deletion guard stopped this sync before it deleted anything (`error` says so).
+    deletion_guard: GuardTrip | None = None
 
     @property
     def docs_per_second(self) -> float:
@@ -294,6 +301,8 @@ class SyncEngine:
                 if counting_task is not None:
                     counting_task.cancel()
             error = run.source_error or run.listing_error
+            if not error and run.guard_trip is not None:
+                error = run.guard_trip.message(request.connector_id)
             if error:
                 status = SyncStatus.ERROR
             elif (changes := incremental(source)) is not None:
@@ -339,6 +348,7 @@ class SyncEngine:
             notice=run.notice,
             notices=list(run.notices),
             resumed_after=run.resumed_from,
+            deletion_guard=run.guard_trip,
         )
 
     # ------------------------------------------------------------------ set-up
@@ -575,13 +585,7 @@ class SyncEngine:
                 and run.listing_error is None
                 and await self._keep_unread(run, run.ledger)
             ):
-                # Counted first, so the deletion has its own progress and ETA.
-                run.stale_total = run.ledger.count_unseen()
-                run.deletes_before_stale = run.deletes_resolved
-                run.phase_rate = RateMeter()
-                run.phase_rate_value = 0.0
-                self._set_phase(run, Phase.DELETING)
-                await self._delete_unseen(run, run.ledger)
+                await self._delete_stale(run, run.ledger, request)
             self._set_phase(run, Phase.FINISHING)
         finally:
             if listing is not None and not listing.done():
@@ -821,6 +825,22 @@ class SyncEngine:
         if run.notice:
             run.notices.append(run.notice)
         return go_on
+
+    async def _delete_stale(self, run: SyncRun, ledger: IdLedger, request: SyncRequest) -> None:
+        """Delete what the source no longer has, unless the deletion guard stops it."""
+        stale = ledger.count_unseen()  # counted first: the deletion has its own progress
+        guard = request.deletion_guard
+        trip = guard.check(stale, ledger.count_existing()) if guard else None
+        if trip is not None:  # stopped before the first delete: the index stays whole
+            run.guard_trip = trip
+            log.warning("%s", trip.message(request.connector_id))
+            return
+        run.stale_total = stale
+        run.deletes_before_stale = run.deletes_resolved
+        run.phase_rate = RateMeter()
+        run.phase_rate_value = 0.0
+        self._set_phase(run, Phase.DELETING)
+        await self._delete_unseen(run, ledger)
 
     @staticmethod
     async def _delete_unseen(run: SyncRun, ledger: IdLedger) -> None:

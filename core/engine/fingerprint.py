@@ -23,6 +23,8 @@ from typing import Any
 
 import orjson
 
+from sluice.core.engine.deletion_guard import GUARD_FIELDS
+
 #: The document field that holds the fingerprint (keyword, not indexed: read from _source).
 FINGERPRINT_FIELD = "_sluice_fingerprint"
 #: Its mapping: stored in _source only, costing no index structures.
@@ -78,6 +80,8 @@ def fingerprint_salt(
     `sensitive`. Works on Elastic's configuration shape (`{key: {value, sensitive, ...}}`)."""
     settings: dict[str, Any] = {}
     for key, entry in (configuration or {}).items():
+        if key in GUARD_FIELDS:  # the deletion guard's limits change no document
+            continue
         if isinstance(entry, Mapping):
             if entry.get("sensitive"):
                 continue

@@ -18,6 +18,7 @@ import orjson
 from sluice.core.engine.budget import ErrorBudget
 from sluice.core.engine.checkpoint import CheckpointTracker
 from sluice.core.engine.content import ContentLoads
+from sluice.core.engine.deletion_guard import GuardTrip
 from sluice.core.engine.fingerprint import Fingerprints
 from sluice.core.engine.mapping_fit import MappingFit
 from sluice.core.engine.progress import (
@@ -83,6 +84,7 @@ class SyncRun:
     listing_error: str | None = None
     unread: list[UnreadPart] = field(default_factory=list)  # parts the source could not read
     notice: str | None = None  # why stale documents were kept
+    guard_trip: GuardTrip | None = None  # the deletion guard stopped the sync before deleting
     index_json: bytes = b""  # the index name as JSON, for the bulk headers
 
     def __post_init__(self) -> None:

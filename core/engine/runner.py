@@ -23,6 +23,7 @@ from elasticsearch import AsyncElasticsearch
 from elasticsearch.exceptions import ApiError, TransportError
 
 from sluice.core.engine.checkpoint import Checkpoint
+from sluice.core.engine.deletion_guard import confirmed_deletions, guard_of
 from sluice.core.engine.engine import StopSignal, SyncEngine, SyncRequest, SyncResult
 from sluice.core.engine.failures import FailureLog, failure_log_path
 from sluice.core.engine.fingerprint import fingerprint_salt
@@ -108,6 +109,11 @@ def job_metadata(
             # all a user should know although the sync went on (a missing ingest pipeline,
             # `notice`); read by `sluice job show` and the dashboard
             "notices": list(result.notices),
+            # the deletion guard stopped the sync: what it would have deleted (the dashboard
+            # offers to confirm it)
+            "deletion_guard": (
+                result.deletion_guard.as_doc() if result.deletion_guard is not None else None
+            ),
         }
     }
 
@@ -125,8 +131,14 @@ def job_notices(metadata: Any) -> list[str]:
     return [str(notice)] if notice else []
 
 
-def engine_request(job: SyncJob, sync_cursor: Any = None) -> SyncRequest:
+def engine_request(
+    job: SyncJob, sync_cursor: Any = None, confirm_deletions: int | None = None
+) -> SyncRequest:
+    """The engine's request for `job`; `confirm_deletions` (else the job's own
+    `metadata.sluice.confirm_deletions`) lets the deletion guard pass up to that many."""
     pipeline = job.pipeline if isinstance(job.pipeline, Mapping) else {}
+    if confirm_deletions is None:
+        confirm_deletions = confirmed_deletions(job.metadata)
     return SyncRequest(
         index_name=str(job.index_name),
         incremental=job.job_type is JobType.INCREMENTAL,
@@ -137,6 +149,8 @@ def engine_request(job: SyncJob, sync_cursor: Any = None) -> SyncRequest:
         fingerprint_salt=fingerprint_salt(
             job.configuration, pipeline=dict(pipeline), filtering=job.filtering
         ),
+        deletion_guard=guard_of(job.configuration, confirm_deletions),
+        connector_id=job.connector_id,
     )
 
 
@@ -169,11 +183,13 @@ async def run_job(
     worker_hostname: str | None = None,
     worker: WorkerIdentity | None = None,
     claim: bool = True,
+    confirm_deletions: int | None = None,
 ) -> SyncResult | None:
     """Claim `job` and run it to its end; None when another worker has it (or its
     connector is busy). The job record ends `completed`, `error`, `canceled` or
     `suspended`, and the result says which. `worker` is the instance recorded on the job
-    (default: this process, on `worker_hostname` or this host)."""
+    (default: this process, on `worker_hostname` or this host). `confirm_deletions`: the
+    user accepted deleting up to that many documents (`core.engine.deletion_guard`)."""
     identity = worker or WorkerIdentity.of_this_process(worker_hostname)
     cursor = await current_sync_cursor(store, job)
     if claim:
@@ -209,7 +225,11 @@ async def run_job(
     )
     watcher = asyncio.create_task(_watch_job(store, job.id, engine, stop, checkpoints))
     try:
-        result = await engine.run(source, engine_request(job, cursor), resume=checkpoints.latest)
+        result = await engine.run(
+            source,
+            engine_request(job, cursor, confirm_deletions),
+            resume=checkpoints.latest,
+        )
     finally:
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -351,6 +371,7 @@ async def run_connector_sync(
     settings: EngineSettings | None = None,
     worker_hostname: str | None = None,
     resume_job_id: str | None = None,
+    confirm_deletions: int | None = None,
 ) -> SyncResult:
     """Queue an on-demand job for `connector_id` and run it here, on the current loop — or,
     with `resume_job_id`, continue that suspended (or silent `in_progress`) job instead.
@@ -396,6 +417,7 @@ async def run_connector_sync(
                 listener=listener,
                 stop=stop,
                 worker_hostname=worker_hostname,
+                confirm_deletions=confirm_deletions,
             )
 
         result = await attempt(job)

@@ -104,6 +104,10 @@ class IdLedger:
             self._db.execute("COMMIT")
             self._pending_seen.clear()
 
+    def count_existing(self) -> int:
+        """How many documents the index held when it was listed."""
+        return int(self._db.execute("SELECT COUNT(*) FROM existing").fetchone()[0])
+
     def count_unseen(self) -> int:
         """How many ids the index held that the source did not yield (the stale ones)."""
         self.flush()

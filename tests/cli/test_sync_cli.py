@@ -215,3 +215,32 @@ def test_progress_line_says_why_the_source_waits():
     )
     line = progress_line(snap)
     assert line.startswith("throttled by Microsoft (HTTP 429), resuming in 30 s | extracting")
+
+
+def test_the_deletion_guard_stops_a_sync_until_the_flag_confirms(cli_env, tmp_path):
+    folder = folder_with(tmp_path, 50)
+    connector_id = cli_env.create(
+        "--set", f"directory={folder}", "--set", "sluice_deletion_guard_min_docs=10"
+    )
+    index = cli_env.indices[-1]
+    assert cli_env.run("sync", connector_id)[0] == 0
+    for n in range(30):
+        (folder / f"file-{n}.txt").unlink()
+
+    code, out, err = cli_env.run("sync", connector_id, "--json")
+
+    summary = json.loads(out)
+    assert code == 1 and summary["status"] == "error"
+    assert summary["deletion_guard"]["would_delete"] == 30
+    assert "would delete 30 of the index's 50 documents (60 %)" in summary["error"]
+    assert count_docs(cli_env, index) == 50
+    code, out, err = cli_env.run("sync", connector_id)
+    assert code == 1 and "--confirm-deletions" in out
+
+    code, out, err = cli_env.run("sync", connector_id, "--confirm-deletions", "ten")
+    assert code == 2 and "'ten' is not a number of documents" in err
+
+    code, out, err = cli_env.run("sync", connector_id, "--confirm-deletions", "--json")
+    assert code == 0, out + err
+    assert json.loads(out)["deleted"] == 30
+    assert count_docs(cli_env, index) == 20
