@@ -179,19 +179,25 @@ async def list_jobs(args: argparse.Namespace) -> int:
 
 
 def shown_job(job: SyncJob) -> dict[str, Any]:
-    from sluice.core.engine.runner import job_notices
+    from sluice.core.engine.runner import job_notices, job_reconciliation
 
     doc = copy.deepcopy(job.doc)
     snapshot = doc.get("connector") or {}
     if isinstance(snapshot.get("configuration"), dict):
         snapshot["configuration"] = masked_configuration(snapshot["configuration"])
     # what the sync went on despite (a missing ingest pipeline, stale documents kept)
-    return {"id": job.id, **doc, "notices": job_notices(job.metadata)}
+    checked = job_reconciliation(job.metadata)
+    return {
+        "id": job.id,
+        **doc,
+        "notices": job_notices(job.metadata),
+        "reconciliation": checked.as_doc() if checked is not None else None,
+    }
 
 
 @command
 async def show_job(args: argparse.Namespace) -> int:
-    from sluice.core.engine.runner import job_notices
+    from sluice.core.engine.runner import job_notices, job_reconciliation
 
     async with open_connection(args) as conn:
         job = await conn.store.get_job(args.job_id)
@@ -222,9 +228,19 @@ async def show_job(args: argparse.Namespace) -> int:
             ("indexed volume (MiB)", job.indexed_document_volume),
             ("deleted", job.deleted_document_count),
             ("total", job.total_document_count),
+            ("reconciliation", _reconciled(job_reconciliation(job.metadata))),
         ]
     )
     return 0
+
+
+def _reconciled(checked: Any) -> str | None:
+    """The index against the source in one line, with the fix when they differ."""
+    if checked is None:
+        return None
+    if checked.matches is False:
+        return f"{checked.line()} — the next full sync writes missing ones again"
+    return str(checked.line())
 
 
 def _instance(job: SyncJob) -> str | None:

@@ -193,6 +193,10 @@ def _summary(connector_id: str, job_type: str, job_ids: list[str], result: Any) 
         "docs_per_second": round(result.docs_per_second, 1),
         "peak_rss_mib": round(peak_rss_mib(), 1),
         "failure_log": str(log) if log is not None and log.exists() else None,
+        "reconciliation": (
+            result.reconciliation.as_doc() if result.reconciliation is not None else None
+        ),
+        "reconciled": result.reconciliation.line() if result.reconciliation is not None else None,
         "deletion_guard": (
             result.deletion_guard.as_doc() if result.deletion_guard is not None else None
         ),
@@ -207,6 +211,8 @@ def _print_summary(s: dict) -> None:
         f"{s['docs_per_second']:.0f} docs/s, "
         f"{s['bytes'] / 1048576:.1f} MiB, peak RSS {s['peak_rss_mib']:.0f} MiB"
     )
+    if s["reconciled"]:
+        print(f"  index check: {s['reconciled']}")
     if s["error"]:
         print(f"  error: {s['error']}")
     if s["notice"]:

@@ -74,6 +74,7 @@ from sluice.core.engine.progress import (
     SyncStatus,
 )
 from sluice.core.engine.queue import ByteBoundedQueue
+from sluice.core.engine.reconcile import Reconciliation, reconcile
 from sluice.core.engine.rules import SyncRules
 from sluice.core.engine.run import SyncMode, SyncRun
 from sluice.core.engine.settings import EngineSettings
@@ -167,6 +168,8 @@ class SyncResult:
     resumed_after: int | None = None  # continued after this many source items (a checkpoint)
     # The deletion guard stopped this sync before it deleted anything (`error` says so).
     deletion_guard: GuardTrip | None = None
+    # A completed sync: what the index should hold against what it holds.
+    reconciliation: Reconciliation | None = None
 
     @property
     def docs_per_second(self) -> float:
@@ -305,8 +308,10 @@ class SyncEngine:
                 error = run.guard_trip.message(request.connector_id)
             if error:
                 status = SyncStatus.ERROR
-            elif (changes := incremental(source)) is not None:
-                cursor = changes.sync_cursor
+            else:
+                run.reconciliation = await self._reconcile(run)
+                if (changes := incremental(source)) is not None:
+                    cursor = changes.sync_cursor
         except _Stopped as stopped:
             status = stopped.status
         except ErrorBudgetExceeded as exc:
@@ -349,6 +354,7 @@ class SyncEngine:
             notices=list(run.notices),
             resumed_after=run.resumed_from,
             deletion_guard=run.guard_trip,
+            reconciliation=run.reconciliation,
         )
 
     # ------------------------------------------------------------------ set-up
@@ -849,6 +855,26 @@ class SyncEngine:
                 await run.queue.put(delete_op(run.index_json, doc_id), 64)
 
     # ------------------------------------------------------------------ outcomes
+
+    async def _reconcile(self, run: SyncRun) -> Reconciliation:
+        """What the index should hold (see `core.engine.reconcile`) against what it holds."""
+        c = run.counters
+        if run.mode is SyncMode.CURSOR:
+            expected = None
+        elif run.ledger is not None:
+            expected = run.ledger.count_seen()
+        else:  # a new index: what was written or found unchanged
+            expected = c.indexed + c.updated + c.unchanged
+        found = await reconcile(
+            self.client,
+            run.index_name,
+            expected=expected,
+            ledger=run.ledger,
+            page_size=self.settings.scan_page_size,
+        )
+        if found.matches is False:
+            log.warning("%s after the sync: %s", run.index_name, found.line())
+        return found
 
     def _on_result(
         self, run: SyncRun, ok: bool, info: dict[str, Any], name: str | None = None

@@ -29,6 +29,7 @@ from sluice.core.engine.progress import (
     SourceWaiting,
 )
 from sluice.core.engine.queue import ByteBoundedQueue, InFlight
+from sluice.core.engine.reconcile import Reconciliation
 from sluice.core.engine.rules import SyncRules
 from sluice.core.engine.sink import BulkOp, StallWatch
 from sluice.core.engine.snapshot import IdLedger
@@ -85,6 +86,7 @@ class SyncRun:
     unread: list[UnreadPart] = field(default_factory=list)  # parts the source could not read
     notice: str | None = None  # why stale documents were kept
     guard_trip: GuardTrip | None = None  # the deletion guard stopped the sync before deleting
+    reconciliation: Reconciliation | None = None  # the index against the source, once done
     index_json: bytes = b""  # the index name as JSON, for the bulk headers
 
     def __post_init__(self) -> None:

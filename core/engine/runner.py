@@ -23,12 +23,13 @@ from elasticsearch import AsyncElasticsearch
 from elasticsearch.exceptions import ApiError, TransportError
 
 from sluice.core.engine.checkpoint import Checkpoint
-from sluice.core.engine.deletion_guard import confirmed_deletions, guard_of
+from sluice.core.engine.deletion_guard import GuardTrip, confirmed_deletions, guard_of
 from sluice.core.engine.engine import StopSignal, SyncEngine, SyncRequest, SyncResult
 from sluice.core.engine.failures import FailureLog, failure_log_path
 from sluice.core.engine.fingerprint import fingerprint_salt
 from sluice.core.engine.orphans import remove_orphans
 from sluice.core.engine.progress import Counters, Listener, SyncStatus
+from sluice.core.engine.reconcile import Reconciliation
 from sluice.core.engine.settings import EngineSettings
 from sluice.core.engine.source import DocumentSource
 from sluice.core.es import build_client
@@ -111,6 +112,9 @@ def job_metadata(
             "notices": list(result.notices),
             # the deletion guard stopped the sync: what it would have deleted (the dashboard
             # offers to confirm it)
+            "reconciliation": (
+                result.reconciliation.as_doc() if result.reconciliation is not None else None
+            ),
             "deletion_guard": (
                 result.deletion_guard.as_doc() if result.deletion_guard is not None else None
             ),
@@ -129,6 +133,22 @@ def job_notices(metadata: Any) -> list[str]:
         return [str(notice) for notice in notices if notice]
     notice = section.get("notice")
     return [str(notice)] if notice else []
+
+
+def _section(metadata: Any) -> Mapping[str, Any]:
+    section = metadata.get("sluice") if isinstance(metadata, Mapping) else None
+    return section if isinstance(section, Mapping) else {}
+
+
+def job_reconciliation(metadata: Any) -> Reconciliation | None:
+    """The index against the source, as the job's sync recorded it (None before it ended,
+    or for a record written before reconciliation existed)."""
+    return Reconciliation.from_doc(_section(metadata).get("reconciliation"))
+
+
+def job_guard_trip(metadata: Any) -> GuardTrip | None:
+    """What the deletion guard stopped in the job's sync, if it did."""
+    return GuardTrip.from_doc(_section(metadata).get("deletion_guard"))
 
 
 def engine_request(
@@ -324,7 +344,10 @@ async def _finish(
     """Write the outcome to the job (and, through the store, the connector). Returns the
     job's outcome: the engine's result, or a copy saying how the job really ended when
     someone else ended it first (a cancel that raced the completion, stale-job cleanup)."""
-    if result.status is SyncStatus.COMPLETED:
+    checked = result.reconciliation
+    if checked is not None and checked.indexed is not None:
+        total = checked.indexed  # counted after a refresh, once everything was written
+    elif result.status is SyncStatus.COMPLETED:
         total = await _index_count(client, job.index_name)
     else:
         total = await _stopped_index_count(client, job.index_name)

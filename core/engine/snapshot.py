@@ -141,6 +141,37 @@ class IdLedger:
         while rows := cursor.fetchmany(page):
             yield [r[0] for r in rows]
 
+    # -- after the sync (`core.engine.reconcile`) -----------------------------------------
+    def count_seen(self) -> int:
+        """How many documents the index should hold now: the ids seen (and kept)."""
+        self.flush()
+        return int(self._db.execute("SELECT COUNT(*) FROM seen").fetchone()[0])
+
+    def start_final(self) -> None:
+        """Start a fresh listing of the index as the sync left it."""
+        self.flush()
+        self._db.execute("CREATE TABLE IF NOT EXISTS final (id TEXT PRIMARY KEY) WITHOUT ROWID")
+        self._db.execute("DELETE FROM final")
+
+    def add_final(self, ids: Iterable[str]) -> None:
+        self._db.execute("BEGIN")
+        self._db.executemany("INSERT OR IGNORE INTO final VALUES (?)", ((i,) for i in ids))
+        self._db.execute("COMMIT")
+
+    def seen_not_final(self, sample: int) -> tuple[int, list[str]]:
+        """Ids seen by the sync but not in the index: how many, and the first few."""
+        return self._difference("seen", "final", sample)
+
+    def final_not_seen(self, sample: int) -> tuple[int, list[str]]:
+        """Ids in the index that the sync did not see: how many, and the first few."""
+        return self._difference("final", "seen", sample)
+
+    def _difference(self, left: str, right: str, sample: int) -> tuple[int, list[str]]:
+        query = f"FROM {left} a LEFT JOIN {right} b ON b.id = a.id WHERE b.id IS NULL"
+        count = int(self._db.execute(f"SELECT COUNT(*) {query}").fetchone()[0])
+        rows = self._db.execute(f"SELECT a.id {query} ORDER BY a.id LIMIT ?", (sample,))
+        return count, [row[0] for row in rows]
+
     def close(self, *, keep: bool = False) -> None:
         """Close; the folder is removed unless the ledger is durable and `keep` (a suspended
         job resumes with it)."""

@@ -244,3 +244,21 @@ def test_the_deletion_guard_stops_a_sync_until_the_flag_confirms(cli_env, tmp_pa
     assert code == 0, out + err
     assert json.loads(out)["deleted"] == 30
     assert count_docs(cli_env, index) == 20
+
+
+def test_every_sync_reconciles_the_index_and_job_show_says_so(cli_env, tmp_path):
+    folder = folder_with(tmp_path, 12)
+    connector_id = cli_env.create("--set", f"directory={folder}")
+
+    code, out, err = cli_env.run("sync", connector_id)
+    assert code == 0, err
+    assert "index check: source 12 · index 12 ✔" in out
+
+    code, out, err = cli_env.run("sync", connector_id, "--json")
+    summary = json.loads(out)
+    assert summary["reconciliation"]["matches"] is True
+    assert summary["reconciliation"]["indexed"] == 12
+    code, out, err = cli_env.run("job", "show", summary["job_id"])
+    assert code == 0 and "reconciliation:" in out and "source 12 · index 12 ✔" in out
+    code, out, err = cli_env.run("job", "show", summary["job_id"], "--json")
+    assert json.loads(out)["reconciliation"]["expected"] == 12
