@@ -118,3 +118,12 @@ def pg_url() -> str:
 @pytest.fixture
 def mysql_url() -> str:
     return service_url("SLUICE_MYSQL_URL", "mysql://sluice:sluice@127.0.0.1:33306/sluice")
+
+
+@pytest.fixture
+async def cleanup_indices(es: AsyncElasticsearch) -> AsyncIterator[list[str]]:
+    """Index names appended here are deleted after the test."""
+    names: list[str] = []
+    yield names
+    for name in names:
+        await es.options(ignore_status=404).indices.delete(index=name)

@@ -34,6 +34,7 @@ class SyncFeed(Protocol):
     def failures(self, limit: int = 200) -> list[FailureRow]: ...
     def new_log_lines(self) -> list[str]: ...
     async def close(self) -> None: ...
+    async def confirmed(self, count: int) -> SyncFeed: ...
 
 
 class LogTail(logging.Handler):
@@ -104,6 +105,10 @@ class LocalSyncFeed:
     async def close(self) -> None:
         """The run owns its client and closes it when it ends."""
 
+    async def confirmed(self, count: int) -> LocalSyncFeed:
+        """The same sync again, allowed to delete up to `count` documents."""
+        return LocalSyncFeed(self.run.again(confirm_deletions=count), self.title)
+
 
 class ServiceJobFeed:
     """A job handed to the service (`sluice run`): its record read every few seconds by one
@@ -122,6 +127,7 @@ class ServiceJobFeed:
         self.runner_words = (
             "Elastic's connector service" if runner == "elastic" else "Sluice's service"
         )
+        self._base_title = title
         self.title = f"{title} — run by {self.runner_words}"
         self.tip = (
             f"Run by {self.runner_words}: this screen only watches the job record; closing "
@@ -184,3 +190,10 @@ class ServiceJobFeed:
 
     async def close(self) -> None:
         await self.watcher.close()
+
+    async def confirmed(self, count: int) -> ServiceJobFeed:
+        """A new job for the service, allowed to delete up to `count` documents."""
+        job_id = await self.watcher.confirm_deletions(count)
+        feed = ServiceJobFeed(self.settings, self.connector_id, job_id, self._base_title)
+        feed.runner_words, feed.title, feed.tip = self.runner_words, self.title, self.tip
+        return feed

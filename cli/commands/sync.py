@@ -19,6 +19,7 @@ import threading
 from typing import Any
 
 from sluice.cli.common import (
+    CliError,
     add_config_option,
     add_job_type_options,
     add_json_option,
@@ -65,6 +66,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "let this full sync delete what the deletion guard stopped (up to N documents; "
             "without N, as many as it finds)"
         ),
+    )
+    preview = parser.add_argument_group(
+        "dry run", "show what the sync would do: nothing is written and no job is recorded"
+    )
+    preview.add_argument(
+        "--dry-run", action="store_true", help="preview the sync instead of running it"
+    )
+    size = preview.add_mutually_exclusive_group()
+    size.add_argument(
+        "--sample",
+        type=_count,
+        default=None,
+        metavar="N",
+        help="source items the dry run reads (default: 100)",
+    )
+    size.add_argument(
+        "--all",
+        dest="read_all",
+        action="store_true",
+        help="the dry run reads the whole source (then it counts deletions too)",
     )
     add_config_option(parser)
     add_json_option(parser)
@@ -125,6 +146,10 @@ async def sync_command(args: argparse.Namespace) -> int:
     from sluice.sources.registry import create_source
 
     config = load_cli_config(args)
+    if (args.sample is not None or args.read_all) and not args.dry_run:
+        raise CliError("--sample and --all go with --dry-run: add --dry-run", 2)
+    if args.dry_run:
+        return await _dry_run(args, config)
     resume_job_id = await _job_to_resume(args)
     board = ProgressBoard()
     cancel, suspend = threading.Event(), threading.Event()
@@ -165,6 +190,29 @@ async def sync_command(args: argparse.Namespace) -> int:
     else:
         _print_summary(summary)
     return 0 if result.status is SyncStatus.COMPLETED else 1
+
+
+async def _dry_run(args: argparse.Namespace, config: Any) -> int:
+    """Preview the sync: exit 0 when the preview ran (whatever it found), 1 when the source
+    could not be read."""
+    from sluice.core.engine.settings import EngineSettings
+    from sluice.core.workflows.dry_run import DEFAULT_LIMIT, dry_run, report_lines
+    from sluice.sources.registry import create_source
+
+    limit = None if args.read_all else (args.sample or DEFAULT_LIMIT)
+    report = await dry_run(
+        config.elasticsearch,
+        args.connector_id,
+        source_factory=functools.partial(create_source, extra=config.custom_sources),
+        limit=limit,
+        settings=EngineSettings.from_config(config),
+    )
+    if args.json:
+        print(json.dumps(report.as_dict(), default=str))
+    else:
+        for line in report_lines(report):
+            print(line)
+    return 1 if report.error else 0
 
 
 def _summary(connector_id: str, job_type: str, job_ids: list[str], result: Any) -> dict:

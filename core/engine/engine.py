@@ -60,6 +60,7 @@ from sluice.core.engine.failures import FailureLog
 from sluice.core.engine.fingerprint import FINGERPRINT_FIELD, FINGERPRINT_MAPPING, Fingerprints
 from sluice.core.engine.ids import normalize_id
 from sluice.core.engine.mapping_fit import MappingFit, mismatch_message
+from sluice.core.engine.preview import PreviewCollector
 from sluice.core.engine.progress import (
     Counters,
     Failure,
@@ -238,6 +239,7 @@ class SyncEngine:
         work_dir: Path | None = None,
         ledger_dir: Path | None = None,
         on_checkpoint: Callable[[Checkpoint], None] | None = None,
+        preview: PreviewCollector | None = None,
     ) -> None:
         self.client = client
         self.settings = settings or EngineSettings()
@@ -249,6 +251,9 @@ class SyncEngine:
         # to `on_checkpoint`, and the ledger lives in `ledger_dir` to survive the process.
         self.ledger_dir = ledger_dir
         self.on_checkpoint = on_checkpoint
+        # A dry run (`core.engine.preview`): the collector takes the sink's place and the
+        # index is only read, never created or mapped.
+        self.preview = preview
         self._run: SyncRun | None = None  # the run in progress (or the last), for `snapshot`
 
     # ------------------------------------------------------------------ public
@@ -276,6 +281,7 @@ class SyncEngine:
             budget=ErrorBudget(self.settings),
             stalls=StallWatch(self._emit),
             fingerprints=Fingerprints(request.fingerprint_salt, volatile_fields(source)),
+            preview=self.preview,
         )
         if (talker := reporting(source)) is not None:
             talker.watch(partial(self._heard, run))
@@ -304,12 +310,13 @@ class SyncEngine:
                 if counting_task is not None:
                     counting_task.cancel()
             error = run.source_error or run.listing_error
-            if not error and run.guard_trip is not None:
+            if not error and run.guard_trip is not None and run.preview is None:
                 error = run.guard_trip.message(request.connector_id)
             if error:
                 status = SyncStatus.ERROR
             else:
-                run.reconciliation = await self._reconcile(run)
+                if run.preview is None:
+                    run.reconciliation = await self._reconcile(run)
                 if (changes := incremental(source)) is not None:
                     cursor = changes.sync_cursor
         except _Stopped as stopped:
@@ -419,6 +426,14 @@ class SyncEngine:
 
     async def _prepare_index(self, run: SyncRun, request: SyncRequest) -> None:
         """Create the content index when missing; find the pipeline to use, if any."""
+        if run.preview is not None:  # a dry run reads: a missing index is one to create
+            run.index_created = not await self.client.indices.exists(index=request.index_name)
+            if not run.index_created:
+                await self._read_existing_mappings(run)
+            run.preview.index_exists = not run.index_created
+            run.preview.mappings = run.mappings
+            run.pipeline = await self._usable_pipeline(run, request.pipeline)
+            return
         run.index_created = await create_content_index(
             self.client, request.index_name, language=request.language
         )
@@ -540,7 +555,17 @@ class SyncEngine:
         turn = asyncio.Lock()
         on_result = partial(self._on_result, run)
         async with asyncio.TaskGroup() as group:
-            for _ in range(max(1, self.settings.max_concurrency)):
+            if run.preview is not None:
+                ledger = run.ledger
+                group.create_task(
+                    run.preview.consume(
+                        run.queue,
+                        self.settings,
+                        on_result,
+                        lambda doc_id: ledger is not None and ledger.existing(doc_id) is not None,
+                    )
+                )
+            for _ in range(0 if run.preview else max(1, self.settings.max_concurrency)):
                 group.create_task(
                     run_sink_worker(
                         self.client,
@@ -589,6 +614,7 @@ class SyncEngine:
                 run.ledger is not None
                 and run.source_error is None
                 and run.listing_error is None
+                and (run.preview is None or run.preview.complete)
                 and await self._keep_unread(run, run.ledger)
             ):
                 await self._delete_stale(run, run.ledger, request)
@@ -626,6 +652,7 @@ class SyncEngine:
         loads = run.loads = ContentLoads(content_concurrency(source))
         tracker = run.tracker
         resumer = resumable(source)
+        limit = run.preview.limit if run.preview is not None else None
         try:
             changes = incremental(source) if run.mode is SyncMode.CURSOR else None
             if changes is not None:
@@ -646,6 +673,9 @@ class SyncEngine:
                 index = Operation.INDEX
                 async with _closing(docs):
                     async for yielded in docs:
+                        if limit is not None and run.counters.extracted >= limit:
+                            run.preview.complete = False  # type: ignore[union-attr]
+                            break
                         queued = prepare(run, yielded, index)
                         if tracker is not None and tracker.due and resumer is not None:
                             self._candidate(run, tracker, resumer)
@@ -752,6 +782,8 @@ class SyncEngine:
         if not run.rules.rules or run.rules.includes(doc):
             return True
         run.counters.skipped += 1
+        if run.preview is not None:
+            run.preview.exclude(doc_id, name)
         if run.mode is SyncMode.CURSOR:
             return delete_op(run.index_json, doc_id, name), 64
         return None
@@ -800,7 +832,10 @@ class SyncEngine:
         fit = run.fit
         if fit is not None:
             conflicts = fit.conflicts(doc)  # one set lookup per field once its type was judged
-            if conflicts:
+            if conflicts and run.preview is not None:  # a dry run lists them all
+                for conflict in conflicts:
+                    run.preview.conflict(conflict.field, conflict.describe(), name or doc_id)
+            elif conflicts:
                 raise IndexMismatch(mismatch_message(run.index_name, conflicts, name or doc_id))
         try:
             body = orjson.dumps(doc, default=str, option=orjson.OPT_NON_STR_KEYS)
@@ -810,6 +845,8 @@ class SyncEngine:
         size = len(body)
         if size > self.settings.max_document_size:
             run.counters.skipped += 1
+            if run.preview is not None:
+                run.preview.oversize(doc_id, name, size)
             self._record(
                 run,
                 doc_id,
@@ -837,8 +874,8 @@ class SyncEngine:
         stale = ledger.count_unseen()  # counted first: the deletion has its own progress
         guard = request.deletion_guard
         trip = guard.check(stale, ledger.count_existing()) if guard else None
-        if trip is not None:  # stopped before the first delete: the index stays whole
-            run.guard_trip = trip
+        run.guard_trip = trip
+        if trip is not None and run.preview is None:  # stopped before the first delete
             log.warning("%s", trip.message(request.connector_id))
             return
         run.stale_total = stale

@@ -21,6 +21,7 @@ from sluice.core.engine.content import ContentLoads
 from sluice.core.engine.deletion_guard import GuardTrip
 from sluice.core.engine.fingerprint import Fingerprints
 from sluice.core.engine.mapping_fit import MappingFit
+from sluice.core.engine.preview import PreviewCollector
 from sluice.core.engine.progress import (
     Counters,
     Phase,
@@ -87,6 +88,7 @@ class SyncRun:
     notice: str | None = None  # why stale documents were kept
     guard_trip: GuardTrip | None = None  # the deletion guard stopped the sync before deleting
     reconciliation: Reconciliation | None = None  # the index against the source, once done
+    preview: PreviewCollector | None = None  # a dry run: collected, nothing written
     index_json: bytes = b""  # the index name as JSON, for the bulk headers
 
     def __post_init__(self) -> None:

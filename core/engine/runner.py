@@ -345,6 +345,7 @@ async def _finish(
     job's outcome: the engine's result, or a copy saying how the job really ended when
     someone else ended it first (a cancel that raced the completion, stale-job cleanup)."""
     checked = result.reconciliation
+    total: int | None
     if checked is not None and checked.indexed is not None:
         total = checked.indexed  # counted after a refresh, once everything was written
     elif result.status is SyncStatus.COMPLETED:

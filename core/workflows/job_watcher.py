@@ -11,8 +11,15 @@ from typing import Any
 from elasticsearch import AsyncElasticsearch
 
 from sluice.core.engine.progress import RateMeter
+from sluice.core.engine.runner import job_guard_trip, job_reconciliation
 from sluice.core.es import build_client
-from sluice.core.protocol import ConnectorStore, SyncJob, open_store
+from sluice.core.protocol import (
+    ConnectorStore,
+    JobType,
+    SyncJob,
+    TriggerMethod,
+    open_store,
+)
 from sluice.core.workflows.job_progress import snapshot_from_job
 from sluice.core.workflows.sync_reading import SyncReading
 
@@ -51,7 +58,22 @@ class JobWatcher:
             status=str(job.status or "pending"),
             snapshot=snapshot_from_job(job, docs_per_second=rate),
             job_id=self.job_id,
+            reconciliation=job_reconciliation(job.metadata),
+            deletion_guard=job_guard_trip(job.metadata),
         )
+
+    async def confirm_deletions(self, count: int) -> str:
+        """Queue a new full job of the same connector that may delete up to `count`
+        documents (the deletion guard stopped this one); its id. The confirmation rides in
+        the job's `metadata.sluice.confirm_deletions`, which the service reads when it
+        claims the job (a service quicker than this write stops at the guard again)."""
+        store = await self._open()
+        job = await store.get_job(self.job_id)
+        if job is None or not job.connector_id:
+            raise LookupError(f"job {self.job_id} is gone: start a sync from the wizard")
+        new_id = await store.create_job(job.connector_id, JobType.FULL, TriggerMethod.ON_DEMAND)
+        await store.update_job_stats(new_id, metadata={"sluice": {"confirm_deletions": int(count)}})
+        return new_id
 
     async def cancel(self) -> None:
         """Ask the service to cancel the job (it ends `canceled` once the service sees it)."""

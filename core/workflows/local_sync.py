@@ -13,7 +13,9 @@ from typing import Any
 
 from sluice.core.config import Config, ConfigError, load_config
 from sluice.core.engine import runner
+from sluice.core.engine.deletion_guard import GuardTrip
 from sluice.core.engine.progress import ProgressBoard
+from sluice.core.engine.reconcile import Reconciliation
 from sluice.core.engine.settings import EngineSettings
 from sluice.core.workflows.job_failures import FailureRow, rows_of
 from sluice.core.workflows.sync_reading import SyncReading, empty_snapshot
@@ -31,6 +33,7 @@ class LocalSync:
         source_factory: Callable[..., Any],
         resume_job_id: str | None = None,
         config_path: str | Path | None = None,
+        confirm_deletions: int | None = None,
     ) -> None:
         self.settings = dict(settings)
         self.connector_id = connector_id
@@ -42,6 +45,10 @@ class LocalSync:
         #: config.yml whose `sources:` map and `elasticsearch.bulk` settings the engine uses,
         #: as `sluice run` and `sluice sync` do.
         self.config_path = config_path
+        #: The user accepted deleting up to this many documents (the deletion guard).
+        self.confirm_deletions = confirm_deletions
+        self.reconciliation: Reconciliation | None = None
+        self.deletion_guard: GuardTrip | None = None
         self.board = ProgressBoard()
         self.cancel_event = threading.Event()
         self.suspend_event = threading.Event()
@@ -75,7 +82,10 @@ class LocalSync:
             on_job=self._on_job,
             resume_job_id=self.resume_job_id,
             settings=self.engine_settings(config),
+            confirm_deletions=self.confirm_deletions,
         )
+        self.reconciliation = getattr(result, "reconciliation", None)
+        self.deletion_guard = getattr(result, "deletion_guard", None)
         self.status = str(getattr(result, "status", "completed"))
         self.error = getattr(result, "error", None)
         # The job record holds the outcome now: show it without waiting for the loop's
@@ -121,7 +131,22 @@ class LocalSync:
         if snapshot is None:
             return SyncReading(status, empty_snapshot(), self.job_id, self.error)
         error = (finished.error if finished else None) or snapshot.last_error or self.error
-        return SyncReading(status, snapshot, self.job_id, error)
+        if not self.done:
+            return SyncReading(status, snapshot, self.job_id, error)
+        return SyncReading(
+            status, snapshot, self.job_id, error, self.reconciliation, self.deletion_guard
+        )
+
+    def again(self, confirm_deletions: int | None = None) -> LocalSync:
+        """A new run of the same sync (after the deletion guard stopped this one)."""
+        return LocalSync(
+            self.settings,
+            self.connector_id,
+            self.job_type,
+            source_factory=self.source_factory,
+            config_path=self.config_path,
+            confirm_deletions=confirm_deletions,
+        )
 
     def failures(self, limit: int = 200) -> list[FailureRow]:
         return rows_of(self.board.failures(), limit)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sluice.core.engine.deletion_guard import GuardTrip
 from sluice.core.engine.progress import Counters, Phase, ProgressSnapshot
+from sluice.core.engine.reconcile import Reconciliation
 
 #: Statuses after which nothing changes any more (Elastic's final job statuses).
 FINISHED = frozenset({"completed", "error", "canceled", "suspended"})
@@ -28,6 +30,8 @@ class SyncReading:
     snapshot: ProgressSnapshot
     job_id: str | None = None
     error: str | None = None  # the run's error; else the snapshot's last error is shown
+    reconciliation: Reconciliation | None = None  # once completed: the index against the source
+    deletion_guard: GuardTrip | None = None  # the guard stopped the sync before deleting
 
     @property
     def finished(self) -> bool:

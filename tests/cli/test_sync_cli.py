@@ -262,3 +262,28 @@ def test_every_sync_reconciles_the_index_and_job_show_says_so(cli_env, tmp_path)
     assert code == 0 and "reconciliation:" in out and "source 12 · index 12 ✔" in out
     code, out, err = cli_env.run("job", "show", summary["job_id"], "--json")
     assert json.loads(out)["reconciliation"]["expected"] == 12
+
+
+def test_dry_run_previews_without_writing_or_recording_a_job(cli_env, tmp_path):
+    folder = folder_with(tmp_path, 30)
+    connector_id = cli_env.create("--set", f"directory={folder}")
+    index = cli_env.indices[-1]
+
+    code, out, err = cli_env.run("sync", connector_id, "--dry-run", "--sample", "10", "--json")
+
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["dry_run"] is True and report["read"] == 10 and report["new"] == 10
+    assert report["complete"] is False and report["deleted"] is None
+    assert {f["path"] for f in report["fields"]} >= {"body", "name", "size"}
+    assert count_docs(cli_env, index) == 0
+    code, out, err = cli_env.run("job", "list", connector_id, "--json")
+    assert json.loads(out) == []
+
+    code, out, err = cli_env.run("sync", connector_id, "--dry-run", "--all")
+    assert code == 0, err
+    assert "would write    30 (30 new, 0 updated)" in out
+    assert "would delete   0" in out and "nothing written, no job recorded" in out
+
+    code, out, err = cli_env.run("sync", connector_id, "--sample", "5")
+    assert code == 2 and "--sample and --all go with --dry-run" in err

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from elasticsearch import AsyncElasticsearch
 
 from sluice.tui.app import SluiceApp
 from sluice.tui.screens.wizard import WizardScreen
@@ -149,12 +148,3 @@ def unique() -> str:
     token = uuid.uuid4().hex[:8]
     UNIQUE_TOKENS.add(token)
     return token
-
-
-@pytest.fixture
-async def cleanup_indices(es: AsyncElasticsearch) -> AsyncIterator[list[str]]:
-    """Index names appended here are deleted after the test."""
-    names: list[str] = []
-    yield names
-    for name in names:
-        await es.options(ignore_status=404).indices.delete(index=name)

@@ -317,3 +317,56 @@ async def test_a_local_sync_uses_the_sources_map_of_config_yml(
     await asyncio.to_thread(run.run)
     assert run.status == "completed", run.error
     assert TaggedDirectory.instances > before
+
+
+async def test_the_deletion_guard_stops_and_the_dashboard_confirms(
+    tmp_path, es_config, es, unique, cleanup_indices
+):
+    from sluice.core.engine.deletion_guard import MINIMUM_KEY
+    from sluice.core.engine.runner import run_connector_sync
+
+    index = f"search-sluice-test-guard-{unique}"
+    cleanup_indices.append(index)
+    folder = many_files(tmp_path / "share", 50)
+    connector_id = await syncable_connector(es_config, f"guard {unique}", index, str(folder))
+    client = build_client(es_config)
+    try:
+        store = await open_store(client)
+        await store.update_configuration(connector_id, values={MINIMUM_KEY: 10})
+    finally:
+        await client.close()
+    first = await run_connector_sync(es_config, connector_id, source_factory=create_source)
+    assert first.counters.indexed == 50
+    for n in range(30):  # 60 % of the folder vanished
+        (folder / f"note-{n:05d}.txt").unlink()
+
+    app = SluiceApp(review_state(tmp_path, es_config, connector_id, index), test_mode=True)
+    async with app.run_test(size=SIZE) as pilot:
+        dashboard = await start_local_sync(pilot, app)
+        await wait_for(pilot, lambda: dashboard.feed.poll().finished, timeout=60, what="done")
+        check = dashboard.query_one("#dash-check")
+        await wait_for(pilot, lambda: "Deletion guard" in text_of(check), what="guard line")
+        assert "30 of 50 documents (60 %) would go; nothing was deleted" in text_of(check)
+        await es.indices.refresh(index=index)
+        assert (await es.count(index=index))["count"] == 50
+
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
+        await pilot.press("y")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, DashboardScreen) and app.screen is not dashboard,
+            what="a new dashboard",
+        )
+        again = app.screen
+        await wait_for(pilot, lambda: again.feed.poll().finished, timeout=60, what="done again")
+        assert again.feed.poll().status == "completed"
+        assert again.feed.poll().snapshot.counters.deleted == 30
+        check = again.query_one("#dash-check")
+        await wait_for(
+            pilot,
+            lambda: "Index check: source 20 · index 20 ✔" in text_of(check),
+            what="the index check",
+        )
+    await es.indices.refresh(index=index)
+    assert (await es.count(index=index))["count"] == 20

@@ -87,6 +87,7 @@ class DashboardScreen(Screen):
         Binding("c", "cancel_sync", "Cancel", tooltip="Cancel the sync"),
         Binding("r", "refresh_history", "History", tooltip="Refresh the job history"),
         Binding("e", "export_failures", "Export"),
+        Binding("d", "confirm_deletions", "Confirm deletions", tooltip="Let the sync delete"),
         Binding("escape", "leave", "Back"),
     ]
 
@@ -112,6 +113,9 @@ class DashboardScreen(Screen):
     DashboardScreen #dash-error.-shown { display: block; }
     DashboardScreen #dash-notice { color: $text-warning; height: auto; display: none; }
     DashboardScreen #dash-notice.-shown { display: block; }
+    DashboardScreen #dash-check { height: auto; display: none; }
+    DashboardScreen #dash-check.-shown { display: block; }
+    DashboardScreen #dash-check.-differs { color: $text-warning; }
     DashboardScreen TabbedContent { height: 1fr; }
     DashboardScreen DataTable { height: 1fr; }
     DashboardScreen #dash-tip { color: $text-muted; height: auto; padding: 0 1; }
@@ -148,6 +152,7 @@ class DashboardScreen(Screen):
             yield Static("", id="dash-stall")
             yield Static("", id="dash-error")
             yield Static("", id="dash-notice")
+            yield Static("", id="dash-check")
         with TabbedContent(id="dash-tabs"):
             with TabPane("Failures", id="tab-failures"):
                 yield DataTable(id="failures", cursor_type="row", zebra_stripes=True)
@@ -251,6 +256,24 @@ class DashboardScreen(Screen):
             notice.add_class("-shown")
         else:
             notice.remove_class("-shown")
+        self._paint_check(state)
+
+    def _paint_check(self, state: SyncReading) -> None:
+        """After the sync: the index against the source, or what the guard stopped."""
+        check = self.query_one("#dash-check", Static)
+        guard, found = state.deletion_guard, state.reconciliation
+        if guard is not None:
+            check.update(
+                f"⚠ Deletion guard: {guard.stale:,} of {guard.indexed:,} documents "
+                f"({guard.percent:.0f} %) would go; nothing was deleted. Press d to confirm."
+            )
+            check.set_classes("-shown -differs")
+        elif found is not None:
+            mark = "" if found.matches is not False else " — the next full sync rewrites them"
+            check.update(escape(f"Index check: {found.line()}{mark}"))
+            check.set_classes("-shown -differs" if found.matches is False else "-shown")
+        else:
+            check.set_classes("")
 
     def _paint_progress(self, state: SyncReading) -> None:
         """The current phase's bar: documents read, then stale documents deleted; 100 % only
@@ -314,6 +337,8 @@ class DashboardScreen(Screen):
         counters = state.snapshot.counters
         if state.status == "completed" and counters.failed:
             verdict = ("Sync completed with failures (see the Failures tab)", "warning")
+        if state.deletion_guard is not None:
+            verdict = ("Sync stopped before deleting (press d to confirm)", "warning")
         self.notify(
             finish_words(counters),
             title=verdict[0],
@@ -376,6 +401,8 @@ class DashboardScreen(Screen):
     # ------------------------------------------------------------------ cancel / leave
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         state = self._last
+        if action == "confirm_deletions":
+            return bool(state is not None and state.finished and state.deletion_guard)
         if action == "cancel_sync":
             return bool(
                 self.feed.can_cancel
@@ -401,6 +428,38 @@ class DashboardScreen(Screen):
             ),
             answered,
         )
+
+    def action_confirm_deletions(self) -> None:
+        state = self._last
+        guard = state.deletion_guard if state is not None else None
+        if guard is None:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._restart_confirmed(guard.stale)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Delete the {guard.stale:,} documents the source no longer has "
+                f"({guard.percent:.0f} % of the index)? Only if the source really lost them "
+                "— a wrong path or permission makes it look the same.",
+                yes=f"Sync and delete {guard.stale:,}",
+                no="Keep them",
+            ),
+            answered,
+        )
+
+    @work(exclusive=True, group="confirm")
+    async def _restart_confirmed(self, count: int) -> None:
+        """Run the sync again (here, or as a new job for the service) with the
+        confirmation, on a fresh dashboard."""
+        try:
+            feed = await self.feed.confirmed(count)
+        except Exception as exc:
+            self.notify(f"Could not start the sync: {exc}", severity="error")
+            return
+        self.app.switch_screen(DashboardScreen(feed, on_leave=self._leave_callback))
 
     def action_export_failures(self) -> None:
         """The job's failure log as CSV in the current folder (for a spreadsheet or a ticket)."""
