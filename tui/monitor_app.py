@@ -42,9 +42,12 @@ class MonitorApp(KeysPanelEscape, CrashReportingApp):
         *,
         refresh_seconds: float = REFRESH_SECONDS,
         test_mode: bool = False,
+        config_path: str | None = None,
     ) -> None:
         super().__init__()
         self.es_settings = es_settings
+        #: config.yml the explainer judges the service by (`w`: why is it stuck?)
+        self.config_path = config_path
         self.refresh_seconds = refresh_seconds
         self.test_mode = test_mode or bool(os.environ.get("SLUICE_TUI_TEST_MODE"))
 

@@ -38,6 +38,10 @@ def run_monitor(args: argparse.Namespace) -> int:
         return fail(config_message(path, exc), 2)
     from sluice.tui.monitor_app import MonitorApp  # lazily: headless commands never load Textual
 
-    app = MonitorApp(dict(config.elasticsearch), refresh_seconds=max(args.interval, MIN_INTERVAL))
+    app = MonitorApp(
+        dict(config.elasticsearch),
+        refresh_seconds=max(args.interval, MIN_INTERVAL),
+        config_path=str(path),
+    )
     app.run()
     return int(app.return_code or 0)

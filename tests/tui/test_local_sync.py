@@ -370,3 +370,39 @@ async def test_the_deletion_guard_stops_and_the_dashboard_confirms(
         )
     await es.indices.refresh(index=index)
     assert (await es.count(index=index))["count"] == 20
+
+
+async def test_preview_on_review_is_a_dry_run_that_writes_nothing(
+    tmp_path, es_config, es, unique, cleanup_indices
+):
+    from sluice.tui.screens.preview import PreviewScreen
+    from tests.tui.conftest import press_button
+
+    index = f"search-sluice-test-preview-{unique}"
+    cleanup_indices.append(index)
+    folder = many_files(tmp_path / "share", 150)
+    connector_id = await syncable_connector(es_config, f"preview {unique}", index, str(folder))
+    app = SluiceApp(review_state(tmp_path, es_config, connector_id, index), test_mode=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: wizard(app).shown_step == 6, what="review step")
+        await press_button(pilot, "#preview")
+        await wait_for(pilot, lambda: isinstance(app.screen, PreviewScreen), what="preview")
+        preview = app.screen
+        await wait_for(pilot, lambda: preview.report is not None, timeout=60, what="report")
+        shown = text_of(preview.query_one("#preview-report"))
+        assert "would write    100 (100 new, 0 updated)" in shown
+        assert "unknown from a sample" not in shown  # a new index: nothing to delete
+        assert "nothing written, no job recorded" in shown
+        await pilot.press("a")
+        await wait_for(
+            pilot,
+            lambda: preview.report is not None and preview.report.complete,
+            timeout=60,
+            what="the whole source",
+        )
+        assert preview.report.new == 150
+        assert "would write    150 (150 new, 0 updated)" in text_of(
+            preview.query_one("#preview-report")
+        )
+    assert not await es.indices.exists(index=index)
+    assert await last_job(es_config, connector_id) is None

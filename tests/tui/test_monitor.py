@@ -234,3 +234,51 @@ async def test_job_history_tells_two_instances_on_one_host_apart(es_config, uniq
             index=CONNECTORS_ALIAS, id=connector.id, refresh=True
         )
         await client.close()
+
+
+async def test_w_explains_why_a_connector_and_its_job_are_stuck(es_config, unique):
+    """A pending job no service claims, and a connector no service checked in for: `w` on
+    the monitor explains the connector, `w` in its job history the job, at 80x24."""
+    from sluice.core.protocol import CONNECTORS_ALIAS, JOBS_ALIAS
+    from sluice.tui.screens.explain import ExplainScreen
+    from sluice.tui.screens.monitor import JobHistoryScreen
+
+    client = build_client(es_config)
+    store = await open_store(client)
+    connector = await store.create_connector(
+        index_name=f"search-sluice-test-why-{unique}", service_type="dir", name=f"why {unique}"
+    )
+    try:
+        job_id = await store.create_job(connector.id)
+        app = MonitorApp(es_config, refresh_seconds=INTERVAL, test_mode=True)
+        async with app.run_test(size=(80, 24)) as pilot:
+            table = app.screen.query_one("#connectors")
+            await wait_for(pilot, lambda: connector.id in [k.value for k in table.rows])
+            table.move_cursor(row=table.get_row_index(connector.id))
+            await pilot.press("w")
+            await wait_for(pilot, lambda: isinstance(app.screen, ExplainScreen), what="explain")
+            screen = app.screen
+            await wait_for(pilot, lambda: screen.result is not None, what="the explanation")
+            findings = " ".join(text_of(w) for w in screen.query(".finding"))
+            assert f"No service runs connector {connector.id}" in findings
+            assert "sluice run" in findings and "Fix:" in findings
+            await pilot.press("escape")
+            await pilot.press("j")
+            await wait_for(pilot, lambda: isinstance(app.screen, JobHistoryScreen), what="jobs")
+            jobs = app.screen.query_one("#jobs")
+            await wait_for(pilot, lambda: jobs.row_count == 1, what="the job")
+            await pilot.press("w")
+            await wait_for(pilot, lambda: isinstance(app.screen, ExplainScreen), what="explain")
+            screen = app.screen
+            await wait_for(pilot, lambda: screen.result is not None, what="the explanation")
+            assert screen.result.job_id == job_id
+            assert job_id in text_of(screen.query_one("#explain-summary"))
+    finally:
+        direct = client.options(headers={"X-elastic-product-origin": "connectors"})
+        await direct.options(ignore_status=404).delete_by_query(
+            index=JOBS_ALIAS, query={"term": {"connector.id": connector.id}}, refresh=True
+        )
+        await direct.options(ignore_status=404).delete(
+            index=CONNECTORS_ALIAS, id=connector.id, refresh=True
+        )
+        await client.close()

@@ -36,6 +36,7 @@ from sluice.core.workflows.job_failures import export_job_failures
 from sluice.core.workflows.sync_reading import SyncReading
 from sluice.tui.commands import PaletteCommand
 from sluice.tui.feeds import SyncFeed
+from sluice.tui.screens.explain import ExplainScreen
 from sluice.tui.screens.modals import ConfirmScreen, DetailScreen
 from sluice.tui.session import Cluster
 from sluice.tui.widgets.badges import animations_on, badge_markup, escape
@@ -88,6 +89,7 @@ class DashboardScreen(Screen):
         Binding("r", "refresh_history", "History", tooltip="Refresh the job history"),
         Binding("e", "export_failures", "Export"),
         Binding("d", "confirm_deletions", "Confirm deletions", tooltip="Let the sync delete"),
+        Binding("w", "explain", "Why stuck?", tooltip="What keeps this sync from progressing"),
         Binding("escape", "leave", "Back"),
     ]
 
@@ -460,6 +462,15 @@ class DashboardScreen(Screen):
             self.notify(f"Could not start the sync: {exc}", severity="error")
             return
         self.app.switch_screen(DashboardScreen(feed, on_leave=self._leave_callback))
+
+    def action_explain(self) -> None:
+        """Why this sync's job (or its connector, before it has one) is not progressing."""
+        state = self._last
+        target = (state.job_id if state is not None else None) or self.feed.connector_id
+        settings = getattr(self.feed, "settings", None) or self.app.session.es_settings()
+        session = getattr(self.app, "session", None)
+        config_path = getattr(session, "config_path", None)
+        self.app.push_screen(ExplainScreen(settings, target, config_path=config_path))
 
     def action_export_failures(self) -> None:
         """The job's failure log as CSV in the current folder (for a spreadsheet or a ticket)."""

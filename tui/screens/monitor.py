@@ -104,6 +104,7 @@ class MonitorScreen(Screen):
     BINDINGS: ClassVar = [
         Binding("r", "refresh", "Refresh"),
         Binding("j", "jobs", "Jobs (or Enter)"),
+        Binding("w", "explain", "Why stuck?"),
         Binding("q", "app.quit", "Quit"),
     ]
     DEFAULT_CSS = """
@@ -233,6 +234,21 @@ class MonitorScreen(Screen):
             key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
             self._open_jobs(str(key.value))
 
+    def action_explain(self) -> None:
+        """Why the highlighted connector is not progressing (read-only, like the rest)."""
+        from sluice.tui.screens.explain import ExplainScreen  # the client: not at start-up
+
+        table = self.query_one(ConnectorTable)
+        if table.row_count:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+            self.app.push_screen(
+                ExplainScreen(
+                    self.settings,
+                    str(key.value),
+                    config_path=getattr(self.app, "config_path", None),
+                )
+            )
+
     def _open_jobs(self, connector_id: str) -> None:
         connector = self._connectors.get(connector_id)
         name = connector.name if connector is not None else connector_id
@@ -244,6 +260,11 @@ class MonitorScreen(Screen):
         return [
             PaletteCommand("Refresh now", "Read every connector again", self.action_refresh),
             PaletteCommand("Job history of the selected connector", "Read-only", self.action_jobs),
+            PaletteCommand(
+                "Why is the selected connector stuck?",
+                "Likely causes and fixes",
+                self.action_explain,
+            ),
         ]
 
 
@@ -254,7 +275,11 @@ class JobHistoryScreen(ModalScreen[None]):
     worker under the status). The highlighted job's error shows in full under the table, so
     nothing scrolls out of sight at 80x24."""
 
-    BINDINGS: ClassVar = [Binding("escape,q", "close", "Close"), Binding("r", "refresh", "Refresh")]
+    BINDINGS: ClassVar = [
+        Binding("escape,q", "close", "Close"),
+        Binding("r", "refresh", "Refresh"),
+        Binding("w", "explain", "Why stuck?"),
+    ]
     DEFAULT_CSS = """
     JobHistoryScreen { align: center middle; }
     JobHistoryScreen > Vertical {
@@ -298,6 +323,26 @@ class JobHistoryScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def action_explain(self) -> None:
+        """Why the highlighted job (else the connector) is not progressing."""
+        from sluice.tui.screens.explain import ExplainScreen  # the client: not at start-up
+
+        job = self._highlighted()
+        self.app.push_screen(
+            ExplainScreen(
+                self.settings,
+                job.id if job is not None else self.connector_id,
+                config_path=getattr(self.app, "config_path", None),
+            )
+        )
+
+    def _highlighted(self) -> Any:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self._jobs.get(str(key))
 
     @work(group="jobs-read")
     async def _read(self) -> None:
@@ -374,12 +419,16 @@ class JobHistoryScreen(ModalScreen[None]):
     def _show_detail(self) -> None:
         """The highlighted job's error, whole (the table has no room for it at 80 columns and
         cuts it at 60 characters otherwise)."""
+        from sluice.core.engine.runner import job_reconciliation  # the engine: not at start-up
+
         detail = self.query_one("#jobs-detail", Static)
-        table = self.query_one(DataTable)
-        job = None
-        if table.row_count:
-            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-            job = self._jobs.get(str(key))
-        text = f"Error: {job.error}" if job is not None and job.error else ""
+        job = self._highlighted()
+        lines = []
+        if job is not None and job.error:
+            lines.append(f"Error: {job.error}")
+        checked = job_reconciliation(job.metadata) if job is not None else None
+        if checked is not None:
+            lines.append(f"Index check: {checked.line()}")
+        text = "\n".join(lines)
         detail.update(text)
         detail.display = bool(text)

@@ -34,10 +34,16 @@ class ReviewStep(Step):
     #: The connector's suspended (or silent) job, when there is one to resume.
     _resumable: SyncJob | None = None
 
+    #: Unscoped: the narrow layout keys on the screen's breakpoint class.
+    SCOPED_CSS = False
     DEFAULT_CSS = """
     ReviewStep #sync-actions { height: auto; margin-top: 1; }
     ReviewStep #sync-actions > Button { margin-right: 1; min-width: 0; padding: 0 1; }
     ReviewStep #sync-actions > Select { width: 20; margin-right: 1; }
+    Screen.-narrow ReviewStep #sync-actions {
+        layout: grid; grid-size: 2; grid-rows: 1; grid-gutter: 0 1; height: 2;
+    }
+    Screen.-narrow ReviewStep #sync-actions > * { width: 1fr; margin-right: 0; }
     ReviewStep #review-tip { color: $text-muted; margin-top: 1; }
     """
 
@@ -47,6 +53,12 @@ class ReviewStep(Step):
         with Horizontal(id="sync-actions"):
             yield Select(JOB_TYPES, value="full", allow_blank=False, id="job-type", compact=True)
             yield Button("Start sync", id="start-sync", variant="success", compact=True)
+            yield Button(
+                "Preview",
+                id="preview",
+                compact=True,
+                tooltip="A dry run: what the sync would write, skip and delete — nothing written",
+            )
             yield Button(
                 "Hand to service",
                 id="hand-over",
@@ -60,6 +72,7 @@ class ReviewStep(Step):
         state, session = self.session.state, self.session
         elastic = session.run_by_elastic
         self.query_one("#hand-over").display = not elastic
+        self.query_one("#preview").display = not elastic  # Sluice's engine previews
         self.query_one("#review-tip", Static).update(
             "Start sync queues a job that Elastic's connector service claims and runs; the "
             "dashboard follows its record live (counts, rate, errors) and Cancel asks the "
@@ -203,6 +216,24 @@ class ReviewStep(Step):
         self._resumable = None
         return True
 
+    @on(Button.Pressed, "#preview")
+    def preview(self) -> None:
+        """A dry run of the sync (`sluice sync ID --dry-run`), in a modal."""
+        from sluice.tui.screens.preview import PreviewScreen
+
+        blocker = self.blocker()
+        if blocker:
+            self.notify(blocker, severity="warning")
+            return
+        state = self.session.state
+        self.app.push_screen(
+            PreviewScreen(
+                self.session.es_settings(),
+                state.connector_id or "",
+                config_path=state.config_path or None,
+            )
+        )
+
     @on(Button.Pressed, "#hand-over")
     def hand_over(self) -> None:
         blocker = self.blocker()
@@ -257,6 +288,7 @@ class ReviewStep(Step):
             PaletteCommand(
                 "Start sync", "Run a sync here, with the live dashboard", self.start_sync
             ),
+            PaletteCommand("Preview the sync", "A dry run: nothing is written", self.preview),
             PaletteCommand(
                 "Hand it to the service",
                 f"Queue a pending job for `{sluice_command()} run`",
