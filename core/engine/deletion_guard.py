@@ -98,7 +98,7 @@ class GuardTrip:
             f"{self.indexed:,} documents ({self.percent:.0f} %), over the limit of "
             f"{self.max_percent:g} % and {self.min_documents:,} documents; nothing was deleted. "
             "If the source really lost them, confirm with "
-            f"`{sluice_command()} sync {target} --confirm-deletions` (or D on the dashboard); "
+            f"`{sluice_command()} sync {target} --confirm-deletions` (or d on the dashboard); "
             "if not, fix the source's settings (path, permissions, table) and sync again; "
             "or raise the limit in the connector's advanced settings"
         )

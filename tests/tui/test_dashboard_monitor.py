@@ -136,3 +136,33 @@ async def test_monitor_lists_connectors_and_never_writes(es_config, unique, fake
     ]
     assert fake_es.requests, "the monitor made no request at all"
     assert writes == []
+
+
+async def test_w_on_the_dashboard_explains_a_job_no_service_claims(
+    tmp_path, es_config, docs_dir, unique, cleanup_indices
+):
+    if es_config.get("api_key") or es_config.get("username"):
+        pytest.skip("the review state here uses a cluster without authentication")
+    from sluice.tui.screens.explain import ExplainScreen
+
+    index = f"search-sluice-test-dashwhy-{unique}"
+    cleanup_indices.append(index)
+    connector_id = await syncable_connector(es_config, f"why {unique}", index, str(docs_dir))
+    app = SluiceApp(review_state(tmp_path, es_config, connector_id, index), test_mode=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: wizard(app).shown_step == 6, what="review step")
+        await press_button(pilot, "#hand-over")
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), what="dashboard")
+        dashboard = app.screen
+        await wait_for(
+            pilot, lambda: "PENDING" in text_of(dashboard.query_one("#dash-status")), what="job"
+        )
+        await pilot.press("w")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExplainScreen), what="explain")
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.result is not None, what="the explanation")
+        assert screen.result.job_id == app.session.state.last_job_id
+        findings = " ".join(text_of(w) for w in screen.query(".finding"))
+        assert f"No service runs connector {connector_id}" in findings
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is dashboard, what="back on the dashboard")
