@@ -22,6 +22,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 
+from sluice.core.engine.deletion_guard import MINIMUM_KEY
 from sluice.core.sandbox import sandbox_available
 from sluice.sources.directory.source import sample_data_directory
 from sluice.tui.app import SluiceApp
@@ -148,9 +149,13 @@ async def wizard_run(
         await ready(pilot, screen)
         shots.shoot(app, "04-config-yml", "Sluice — 4. config.yml")
         await press_next(pilot, screen)
-        # 5. source details
+        # 5. source details: a copy of the sample folder (part of it vanishes later, for the
+        # deletion guard's picture), the guard's minimum lowered for its 8 files
+        folder = workdir / "sample-data"
+        shutil.copytree(sample, folder)
         await wait_for(pilot, lambda: screen.step.form is not None)
-        screen.step.form.set_value("directory", str(sample))
+        screen.step.form.set_value("directory", str(folder))
+        screen.step.form.set_value(MINIMUM_KEY, "1")
         await ready(pilot, screen)
         shots.shoot(app, "05-source-details", "Sluice — 5. Source details")
         await press_next(pilot, screen)
@@ -162,6 +167,14 @@ async def wizard_run(
         # 7. review
         await ready(pilot, screen)
         shots.shoot(app, "07-review", "Sluice — 7. Review & sync")
+        # the dry run
+        await pilot.click("#preview")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "PreviewScreen")
+        preview = app.screen
+        await wait_for(pilot, lambda: preview.report is not None, timeout=60)
+        shots.shoot(app, "07-preview", "Sluice — Preview (a dry run)")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen)
         # the small terminal, for the record
         await pilot.resize_terminal(*SMALL)
         await pilot.pause(0.5)
@@ -175,12 +188,31 @@ async def wizard_run(
         await wait_for(pilot, lambda: dashboard.feed.poll().finished, timeout=120)
         await pilot.pause(1.5)
         shots.shoot(app, "08-dashboard", "Sluice — sync dashboard")
+        # most of the folder vanishes: the next sync stops before deleting
+        for path in sorted(p for p in folder.rglob("*") if p.is_file())[:5]:
+            path.unlink()
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen)
+        await ready(pilot, screen)
+        await pilot.click("#start-sync")
+        await wait_for(
+            pilot,
+            lambda: type(app.screen).__name__ == "DashboardScreen" and app.screen is not dashboard,
+        )
+        guarded = app.screen
+        await wait_for(pilot, lambda: guarded.feed.poll().finished, timeout=120)
+        await pilot.pause(1.5)
+        shots.shoot(app, "08-deletion-guard", "Sluice — the deletion guard stopped a sync")
         result["settings"] = app.session.es_settings()
         # the monitor, while the sandbox still runs
         monitor = MonitorApp(result["settings"], test_mode=True)
         async with monitor.run_test(size=SIZE) as monitor_pilot:
             await monitor_pilot.pause(2.0)
             shots.shoot(monitor, "09-monitor", "sluice monitor")
+            await monitor_pilot.press("w")
+            await wait_for(monitor_pilot, lambda: getattr(monitor.screen, "result", None))
+            await monitor_pilot.pause(0.5)
+            shots.shoot(monitor, "09-explain", "sluice monitor — why is it stuck? (w)")
         if elastic_service is not None:
             await elastic_run(shots, pilot, app, screen, elastic_service)
         if microsoft is not None:

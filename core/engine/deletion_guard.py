@@ -92,15 +92,21 @@ class GuardTrip:
     min_documents: int
 
     def message(self, connector_id: str | None = None) -> str:
-        target = connector_id or "CONNECTOR_ID"
         return (
             f"deletion guard: this full sync would delete {self.stale:,} of the index's "
             f"{self.indexed:,} documents ({self.percent:.0f} %), over the limit of "
-            f"{self.max_percent:g} % and {self.min_documents:,} documents; nothing was deleted. "
+            f"{self.max_percent:g} % and {_documents(self.min_documents)}; nothing was "
+            f"deleted. {self.next_steps(connector_id)}"
+        )
+
+    def next_steps(self, connector_id: str | None = None) -> str:
+        target = connector_id or "CONNECTOR_ID"
+        return (
             "If the source really lost them, confirm with "
             f"`{sluice_command()} sync {target} --confirm-deletions` (or d on the dashboard); "
             "if not, fix the source's settings (path, permissions, table) and sync again; "
-            "or raise the limit in the connector's advanced settings"
+            f"or raise the limit (`{sluice_command()} connector configure {target} --set "
+            f"{PERCENT_KEY}=N`, or the connector's advanced settings)"
         )
 
     def as_doc(self) -> dict[str, Any]:
@@ -126,6 +132,18 @@ class GuardTrip:
             )
         except (KeyError, TypeError, ValueError):
             return None
+
+
+def _documents(count: int) -> str:
+    return f"{count:,} document" + ("" if count == 1 else "s")
+
+
+def guard_trip_of(metadata: Any) -> GuardTrip | None:
+    """What the deletion guard stopped in a job's sync (`metadata.sluice.deletion_guard`)."""
+    section = metadata.get("sluice") if isinstance(metadata, Mapping) else None
+    return (
+        GuardTrip.from_doc(section.get("deletion_guard")) if isinstance(section, Mapping) else None
+    )
 
 
 def _number(configuration: Mapping[str, Any] | None, key: str, default: int) -> int:

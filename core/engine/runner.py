@@ -23,7 +23,12 @@ from elasticsearch import AsyncElasticsearch
 from elasticsearch.exceptions import ApiError, TransportError
 
 from sluice.core.engine.checkpoint import Checkpoint
-from sluice.core.engine.deletion_guard import GuardTrip, confirmed_deletions, guard_of
+from sluice.core.engine.deletion_guard import (
+    GuardTrip,
+    confirmed_deletions,
+    guard_of,
+    guard_trip_of,
+)
 from sluice.core.engine.engine import StopSignal, SyncEngine, SyncRequest, SyncResult
 from sluice.core.engine.failures import FailureLog, failure_log_path
 from sluice.core.engine.fingerprint import fingerprint_salt
@@ -148,7 +153,7 @@ def job_reconciliation(metadata: Any) -> Reconciliation | None:
 
 def job_guard_trip(metadata: Any) -> GuardTrip | None:
     """What the deletion guard stopped in the job's sync, if it did."""
-    return GuardTrip.from_doc(_section(metadata).get("deletion_guard"))
+    return guard_trip_of(metadata)
 
 
 def engine_request(

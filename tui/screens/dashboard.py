@@ -247,7 +247,7 @@ class DashboardScreen(Screen):
         else:
             stall.remove_class("-shown")
         error = self.query_one("#dash-error", Static)
-        if state.last_error:
+        if state.last_error and state.deletion_guard is None:  # the guard's line says it
             error.update(f"✖ Last error: {escape(state.last_error)}")
             error.add_class("-shown")
         else:

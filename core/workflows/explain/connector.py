@@ -3,6 +3,7 @@ its configuration."""
 
 from __future__ import annotations
 
+from sluice.core.engine.deletion_guard import GuardTrip, guard_trip_of
 from sluice.core.protocol.models import ConnectorStatus, JobStatus
 from sluice.core.workflows.explain.context import Context
 from sluice.core.workflows.explain.model import Finding
@@ -25,9 +26,12 @@ async def error_findings(ctx: Context) -> list[Finding]:
     if connector is None or connector.status is not ConnectorStatus.ERROR:
         return []
     detail = f"connector {connector.id} is in status error: {connector.error or 'no error text'}"
-    if connector.last_sync_error:
+    if connector.last_sync_error and connector.last_sync_error != connector.error:
         detail += f"; its last sync failed: {connector.last_sync_error}"
     failed = await ctx.store.list_jobs(connector_id=connector.id, status=JobStatus.ERROR, size=1)
+    trip = guard_trip_of(failed[0].metadata) if failed else None
+    if trip is not None:
+        return [guard_finding(connector.id, trip)]
     fix = (
         f"fix what it names (`{ctx.sluice} connector configure {connector.id} --set KEY=VALUE` "
         "for a setting); the service checks the source again at its next pass"
@@ -40,6 +44,20 @@ async def error_findings(ctx: Context) -> list[Finding]:
     return [
         Finding("connector_error", f"Connector {connector.id} is in error", detail, fix, "certain")
     ]
+
+
+def guard_finding(connector_id: str, trip: GuardTrip) -> Finding:
+    """The last sync stopped itself rather than delete most of the index."""
+    return Finding(
+        "deletion_guard",
+        "The deletion guard stopped the last sync",
+        f"the last full sync of {connector_id} would have deleted {trip.stale:,} of the "
+        f"index's {trip.indexed:,} documents ({trip.percent:.0f} %), over its limit of "
+        f"{trip.max_percent:g} %: it deleted nothing, and the connector stays in error until "
+        "a sync completes",
+        trip.next_steps(connector_id),
+        "certain",
+    )
 
 
 def connector_state_findings(ctx: Context) -> list[Finding]:

@@ -22,6 +22,7 @@ from sluice.core.engine.progress import SyncStatus
 from sluice.core.engine.runner import run_job
 from sluice.core.engine.settings import EngineSettings
 from sluice.core.protocol import JobStatus, JobType
+from sluice.core.workflows.explain import explain
 from sluice.sources.registry import create_source
 from tests.core.engine.memory_source import MemorySource, make_docs
 
@@ -89,6 +90,9 @@ async def test_a_sync_after_60_percent_of_a_folder_vanished_stops_and_keeps_the_
         guard = record.metadata["sluice"]["deletion_guard"]
         assert (guard["would_delete"], guard["indexed"], guard["percent"]) == (1200, 2000, 60.0)
         assert (await store.get_connector(connector.id)).last_sync_error == error
+        why = await explain(store, connector.id)
+        assert why.findings[0].cause == "deletion_guard"
+        assert "--confirm-deletions" in why.findings[0].fix
 
         confirmed, record = await sync(store, es, connector.id, confirm=REMOVED)
 
