@@ -4,11 +4,14 @@ a cancel nobody finishes, a job nobody claims or one queued behind another, a jo
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
+from sluice.core.engine.deletion_guard import guard_trip_of
 from sluice.core.protocol.identity import WorkerIdentity, worker_of
 from sluice.core.protocol.jobs import STALE_AFTER as CLEANUP_AFTER
 from sluice.core.protocol.models import JobStatus, SyncJob
+from sluice.core.workflows.explain.connector import guard_finding
 from sluice.core.workflows.explain.context import Context, ago, family_of, family_types
 from sluice.core.workflows.explain.locks import orphan_families
 from sluice.core.workflows.explain.model import Finding, clock, span
@@ -32,6 +35,9 @@ def worker_words(job: SyncJob) -> str:
 
 
 def job_failed(ctx: Context, job: SyncJob) -> Finding:
+    trip = guard_trip_of(job.metadata)
+    if trip is not None:  # not a failure to read: a stop, waiting for a decision
+        return replace(guard_finding(ctx.connector_id, trip), job_id=job.id)
     return Finding(
         "job_failed",
         f"Job {job.id} ended with an error",
