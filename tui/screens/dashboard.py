@@ -88,7 +88,9 @@ class DashboardScreen(Screen):
         Binding("c", "cancel_sync", "Cancel", tooltip="Cancel the sync"),
         Binding("r", "refresh_history", "History", tooltip="Refresh the job history"),
         Binding("e", "export_failures", "Export"),
-        Binding("d", "confirm_deletions", "Confirm deletions", tooltip="Let the sync delete"),
+        Binding(
+            "d", "confirm_deletions", "Confirm", tooltip="Let the sync delete what it found stale"
+        ),
         Binding("w", "explain", "Why stuck?", tooltip="What keeps this sync from progressing"),
         Binding("escape", "leave", "Back"),
     ]
