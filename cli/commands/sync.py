@@ -196,17 +196,19 @@ async def _dry_run(args: argparse.Namespace, config: Any) -> int:
     """Preview the sync: exit 0 when the preview ran (whatever it found), 1 when the source
     could not be read."""
     from sluice.core.engine.settings import EngineSettings
-    from sluice.core.workflows.dry_run import DEFAULT_LIMIT, dry_run, report_lines
+    from sluice.core.workflows.dry_run import DEFAULT_LIMIT, preview_connector, report_lines
     from sluice.sources.registry import create_source
 
     limit = None if args.read_all else (args.sample or DEFAULT_LIMIT)
-    report = await dry_run(
-        config.elasticsearch,
-        args.connector_id,
-        source_factory=functools.partial(create_source, extra=config.custom_sources),
-        limit=limit,
-        settings=EngineSettings.from_config(config),
-    )
+    async with open_connection(args) as conn:  # its errors name the host and the file
+        report = await preview_connector(
+            conn.client,
+            conn.store,
+            args.connector_id,
+            source_factory=functools.partial(create_source, extra=config.custom_sources),
+            limit=limit,
+            settings=EngineSettings.from_config(config),
+        )
     if args.json:
         print(json.dumps(report.as_dict(), default=str))
     else:

@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from elasticsearch import AsyncElasticsearch
+
 from sluice.core.content_index import content_index_body
 from sluice.core.engine.engine import SyncEngine
 from sluice.core.engine.failures import FailureLog
@@ -24,7 +26,13 @@ from sluice.core.engine.preview import FieldSeen, PreviewCollector, human_size
 from sluice.core.engine.progress import SyncStatus
 from sluice.core.engine.runner import engine_request
 from sluice.core.engine.settings import EngineSettings
-from sluice.core.protocol import ConnectorNotFound, JobType, SyncJob, TriggerMethod
+from sluice.core.protocol import (
+    ConnectorNotFound,
+    ConnectorStore,
+    JobType,
+    SyncJob,
+    TriggerMethod,
+)
 from sluice.core.protocol import documents as records
 from sluice.core.protocol.timeutil import iso_now
 from sluice.core.workflows.cluster import Cluster
@@ -106,35 +114,51 @@ async def dry_run(
 ) -> DryRunReport:
     """Preview a full sync of `connector_id` (`limit` source items; None: all). Raises
     ConnectorNotFound for an unknown id; the source's failures are in the report."""
-    started = time.monotonic()
     async with Cluster(es_settings, read_only=True, user_agent="sluice-dry-run") as cluster:
-        connector = await cluster.get_connector(connector_id)
-        if connector is None or connector.deleted:
-            raise ConnectorNotFound(connector_id)
-        # The request a job queued now would carry, built in memory: no job is written.
-        snapshot = records.new_job_document(
-            connector, JobType.FULL, TriggerMethod.ON_DEMAND, iso_now()
+        return await preview_connector(
+            cluster.client,
+            await cluster.store(),
+            connector_id,
+            source_factory=source_factory,
+            limit=limit,
+            settings=settings,
         )
-        request = engine_request(SyncJob("dry-run", snapshot))
-        collector = PreviewCollector(limit=limit)
-        engine = SyncEngine(
-            cluster.client, settings, failure_log=FailureLog(None), preview=collector
-        )
-        try:
-            source = source_factory(str(connector.service_type), connector.configuration)
-        except Exception as exc:
-            return _failed(connector_id, request.index_name, limit, f"{exc}", started)
-        try:
-            result = await engine.run(source, request)
-        finally:
-            close = getattr(source, "close", None)
-            if close is not None:
-                try:
-                    await close()
-                except Exception:
-                    pass
-        exists = collector.index_exists
-        mappings = collector.mappings or content_index_body(request.language)["mappings"]
+
+
+async def preview_connector(
+    client: AsyncElasticsearch,
+    store: ConnectorStore,
+    connector_id: str,
+    *,
+    source_factory: Callable[[str, Mapping[str, Any]], Any],
+    limit: int | None = DEFAULT_LIMIT,
+    settings: EngineSettings | None = None,
+) -> DryRunReport:
+    """`dry_run` on a client and store the caller holds (the CLI's connection)."""
+    started = time.monotonic()
+    connector = await store.get_connector(connector_id)
+    if connector is None or connector.deleted:
+        raise ConnectorNotFound(connector_id)
+    # The request a job queued now would carry, built in memory: no job is written.
+    snapshot = records.new_job_document(connector, JobType.FULL, TriggerMethod.ON_DEMAND, iso_now())
+    request = engine_request(SyncJob("dry-run", snapshot))
+    collector = PreviewCollector(limit=limit)
+    engine = SyncEngine(client, settings, failure_log=FailureLog(None), preview=collector)
+    try:
+        source = source_factory(str(connector.service_type), connector.configuration)
+    except Exception as exc:
+        return _failed(connector_id, request.index_name, limit, f"{exc}", started)
+    try:
+        result = await engine.run(source, request)
+    finally:
+        close = getattr(source, "close", None)
+        if close is not None:
+            try:
+                await close()
+            except Exception:
+                pass
+    exists = collector.index_exists
+    mappings = collector.mappings or content_index_body(request.language)["mappings"]
     c = result.counters
     error = result.error if result.status is not SyncStatus.COMPLETED else None
     return DryRunReport(
