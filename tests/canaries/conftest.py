@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.servers.fixtures import *  # noqa: F403 - fake_es for the TUI canaries
-from tests.tui.conftest import cleanup_indices, docs_dir, unique  # noqa: F401 - fixtures
+from tests.tui.conftest import docs_dir, unique  # noqa: F401 - fixtures
 
 #: Non-ASCII on purpose: encoding paths are where secrets used to leak.
 ES_API_KEY = "Q0FOQVJZLWVzLWFwaS1rZXktN2Y0ZA=="
