@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from sluice.core import extraction
+from sluice.core.engine.deletion_guard import GUARD_FIELDS
 from sluice.core.engine.source import SourceFailure, SourceNotice
 from sluice.sources.azure_blob_storage import AzureBlobStorageSource
 from sluice.sources.errors import (
@@ -83,7 +84,9 @@ def test_elastic_keys_first_in_elastic_order_then_sluice_keys():
     assert schema["sas_token"]["sensitive"] is True and schema["sas_token"]["required"] is False
     complete = AzureBlobStorageSource.default_configuration()
     assert complete["containers"]["type"] == "list"
-    assert [entry["order"] for entry in complete.values()] == list(range(1, 13))
+    own = [entry["order"] for key, entry in complete.items() if key not in GUARD_FIELDS]
+    assert own == list(range(1, 13))
+    assert list(complete)[-2:] == list(GUARD_FIELDS)  # the engine's settings come last
     assert AzureBlobStorageSource.features()["incremental_sync"]["enabled"] is True
 
 

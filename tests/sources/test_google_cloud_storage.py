@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from sluice.core import extraction
+from sluice.core.engine.deletion_guard import GUARD_FIELDS
 from sluice.core.engine.source import SourceFailure
 from sluice.sources.errors import (
     AuthenticationError,
@@ -99,6 +100,7 @@ def test_elastic_keys_first_in_elastic_order_then_sluice_keys():
     assert schema["use_text_extraction_service"]["value"] is False
     assert keys[3:] == [
         "endpoint_url", "include_patterns", "exclude_patterns", "extract_text", "max_file_size",
+        *GUARD_FIELDS,  # the engine's own settings come last
     ]  # fmt: skip
     orders = [schema[k]["order"] for k in keys]
     assert orders == sorted(orders) and len(set(orders)) == len(orders)
