@@ -238,9 +238,8 @@ def _reconciled(checked: Any) -> str | None:
     """The index against the source in one line, with the fix when they differ."""
     if checked is None:
         return None
-    if checked.matches is False:
-        return f"{checked.line()} — the next full sync writes missing ones again"
-    return str(checked.line())
+    advice = checked.advice()
+    return f"{checked.line()} — {advice}" if advice else str(checked.line())
 
 
 def _instance(job: SyncJob) -> str | None:

@@ -13,6 +13,12 @@ typed events to a listener. Safety rules:
 * the ids the index held and the ids seen live in an on-disk ledger, so memory stays flat
   however large the index is;
 * a cancel or suspend request stops the sync within ~0.1 s and deletes nothing;
+* a full sync about to delete much of its index stops before the first delete until the
+  user confirms (`core.engine.deletion_guard`);
+* a completed sync compares what the index should hold with what it holds, and records the
+  result (`core.engine.reconcile`);
+* in preview mode (`core.engine.preview`, a dry run) the index is only read: a collector
+  takes the bulk sink's place;
 * an index that existed before the sync is read once for its mappings, and each document
   whose fields it has not judged yet is checked against them before it is queued
   (`core.engine.mapping_fit`): a field the index would reject fails the sync before that

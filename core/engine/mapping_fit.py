@@ -246,7 +246,7 @@ def _date_problem(field_type: str, value: Any, given_format: Any) -> str | None:
         return None
     if any(f not in ISO_FORMATS and f not in EPOCH_FORMATS for f in formats):
         return None  # a custom format: not judged
-    if any(f in ISO_FORMATS for f in formats) and _is_iso_date(value):
+    if any(f in ISO_FORMATS for f in formats) and is_iso_date(value):
         return None
     if epoch and (_NUMBER.fullmatch(value) or value.lstrip("+-") in ("NaN", "Infinity")):
         return _nanos_problem(field_type, float(value))  # Java reads NaN and Infinity too
@@ -259,7 +259,7 @@ def _nanos_problem(field_type: str, epoch: float) -> str | None:
     return None
 
 
-def _is_iso_date(text: str) -> bool:
+def is_iso_date(text: str) -> bool:
     match = _ISO_DATE.fullmatch(text)
     if match is None:
         return False

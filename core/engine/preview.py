@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 
 from sluice.core.engine.fingerprint import FINGERPRINT_FIELD
-from sluice.core.engine.mapping_fit import _is_iso_date
+from sluice.core.engine.mapping_fit import is_iso_date
 from sluice.core.engine.queue import ByteBoundedQueue
 from sluice.core.engine.settings import EngineSettings
 from sluice.core.engine.sink import BulkOp, next_chunk
@@ -195,7 +195,7 @@ def json_kind(value: Any) -> str:
     if isinstance(value, float):
         return "float"
     if isinstance(value, str):
-        return "date" if _is_iso_date(value) else "string"
+        return "date" if is_iso_date(value) else "string"
     return "object"
 
 

@@ -73,6 +73,17 @@ class Reconciliation:
                 parts.append(self.note)
         return f"{head} ✘ " + "; ".join(parts)
 
+    def advice(self) -> str:
+        """What to do about a difference (empty when there is none, or nothing to do)."""
+        if self.matches is not False or self.expected is None or self.indexed is None:
+            return ""
+        if self.missing or (self.missing is None and self.indexed < self.expected):
+            return "the next full sync writes the missing ones again"
+        return (
+            "the extra ones were kept (see the notices) or written by something else; a full "
+            "sync that reads the whole source deletes them"
+        )
+
     def as_doc(self) -> dict[str, Any]:
         return {
             "expected": self.expected,

@@ -273,7 +273,8 @@ class DashboardScreen(Screen):
             )
             check.set_classes("-shown -differs")
         elif found is not None:
-            mark = "" if found.matches is not False else " — the next full sync rewrites them"
+            advice = found.advice()
+            mark = f" — {advice}" if advice else ""
             check.update(escape(f"Index check: {found.line()}{mark}"))
             check.set_classes("-shown -differs" if found.matches is False else "-shown")
         else:

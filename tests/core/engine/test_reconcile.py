@@ -68,6 +68,7 @@ async def test_a_document_deleted_behind_the_engines_back_is_found_missing(es, i
     assert (found.expected, found.indexed, found.missing, found.extra) == (200, 199, 1, 0)
     assert found.missing_sample == ["doc-17"]
     assert found.line() == "source 200 · index 199 ✘ 1 missing (e.g. doc-17)"
+    assert found.advice() == "the next full sync writes the missing ones again"
     healed = await sync(es, MemorySource(docs), index_name)  # the next sync writes it again
     assert healed.reconciliation.matches and healed.counters.indexed == 1
 
@@ -91,6 +92,7 @@ async def test_documents_added_behind_the_engines_back_are_found_extra(es, index
         1,
         ["stray"],
     )
+    assert "written by something else" in found.advice()
 
 
 async def test_the_job_record_and_its_readers_carry_the_result(store, es):
