@@ -12,6 +12,7 @@ index's conflicts), and the size distribution.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -151,12 +152,8 @@ async def preview_connector(
     try:
         result = await engine.run(source, request)
     finally:
-        close = getattr(source, "close", None)
-        if close is not None:
-            try:
-                await close()
-            except Exception:
-                pass
+        with contextlib.suppress(Exception):  # as the job runner closes its source
+            await source.close()
     exists = collector.index_exists
     mappings = collector.mappings or content_index_body(request.language)["mappings"]
     c = result.counters
