@@ -34,11 +34,17 @@ async def test_tab_in_a_burst_moves_on_before_the_next_keys(tmp_path):
         await wait_for(pilot, lambda: screen.shown_step == 2, what="step 3")
         name = screen.query_one("#connector-name")
         description = screen.query_one("#connector-description")
+        # the step focuses its first field after a refresh; under load that can come late
+        await wait_for(pilot, lambda: app.focused is not None, what="the step's first field")
         name.value = ""
         name.focus()
-        await pilot.pause()
+        await wait_for(pilot, lambda: app.focused is name, what="the name field focused")
         burst(app, [*"wiki", "tab", *"notes"])
-        await wait_for(pilot, lambda: len(description.value) >= 5, what="the burst handled")
+        await wait_for(
+            pilot,
+            lambda: len(description.value) >= 5,
+            what=f"the burst handled (focus was on {app.focused!r} before it)",
+        )
         assert (name.value, description.value) == ("wiki", "notes")
         burst(app, ["shift+tab", *"!"])  # back: the field's text selected, then replaced
         await wait_for(pilot, lambda: name.value == "!", what="shift+tab first")

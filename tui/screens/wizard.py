@@ -194,6 +194,9 @@ class WizardScreen(Screen):
         self.call_after_refresh(self._focus_step)
 
     def _focus_step(self) -> None:
+        focused = self.app.focused
+        if focused is not None and self.step in focused.ancestors:
+            return  # the user (or a burst of keys) got into the step first: keep their field
         focusable = [w for w in self.step.query("*") if w.focusable]
         if focusable:
             # a step opens at its top (title and help in view); its first field sits just
