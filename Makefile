@@ -42,8 +42,11 @@ test: services-up lint
 bench: services-up
 	set -a && . ./.services.env && set +a && $(BIN)/python -m benchmarks
 
+# .venv/bin on PATH: the hints on screen say `sluice ...`, as for an installed Sluice, not
+# this checkout's path
 screenshots: services-up
-	set -a && . ./.services.env && set +a && $(BIN)/python -m sluice.tui.screenshots screenshots
+	set -a && . ./.services.env && set +a && PATH="$(CURDIR)/$(BIN):$$PATH" \
+		$(BIN)/python -m sluice.tui.screenshots screenshots
 
 clean:
 	rm -rf .local .pytest_cache .ruff_cache .import_linter_cache *.egg-info

@@ -154,6 +154,22 @@ def add_job_type_options(parser: argparse.ArgumentParser, *types: str) -> None:
     parser.set_defaults(job_type="full")
 
 
+def add_target_options(parser: argparse.ArgumentParser, helps: Mapping[str, str]) -> None:
+    """`--docker` / `--source` / `--sluice` / `--systemd` (one at most), as `args.target`
+    (None when none is given): the deployment targets of `core.deployment`, each with the
+    command's own help words — a target added there without words here fails at once."""
+    from sluice.core.deployment import TARGETS
+
+    if set(helps) != set(TARGETS):
+        raise ValueError(f"help words for {sorted(TARGETS)}, got {sorted(helps)}")
+    targets = parser.add_mutually_exclusive_group()
+    for target in TARGETS:
+        targets.add_argument(
+            f"--{target}", dest="target", action="store_const", const=target, help=helps[target]
+        )
+    parser.set_defaults(target=None)
+
+
 def add_json_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 

@@ -14,6 +14,7 @@ from sluice.cli.common import (
     CliError,
     add_config_option,
     add_json_option,
+    add_target_options,
     command,
     config_path,
     document_id,
@@ -25,7 +26,7 @@ from sluice.cli.common import (
     warn,
 )
 
-TARGET_FLAGS = {
+TARGET_HELP = {
     "docker": "Elastic's connector service in Docker (official image, cluster's version)",
     "source": "Elastic's connector service from a source checkout (git, make)",
     "sluice": "Sluice's own service (`sluice run`)",
@@ -43,11 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "has checked in and, when none has, why.",
     )
     parser.add_argument("connector_id", type=document_id("connector"), metavar="CONNECTOR_ID")
-    targets = parser.add_mutually_exclusive_group()
-    for target, words in TARGET_FLAGS.items():
-        targets.add_argument(
-            f"--{target}", dest="target", action="store_const", const=target, help=words
-        )
+    add_target_options(parser, TARGET_HELP)
     parser.add_argument(
         "--write",
         metavar="PATH",

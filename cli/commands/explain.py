@@ -24,6 +24,7 @@ from sluice.cli.common import (
     CliError,
     add_config_option,
     add_json_option,
+    add_target_options,
     command,
     config_path,
     document_id,
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 WIDTH = 80
 #: The service you run for the connector (the targets of `sluice deploy`); default: the one
 #: `sluice deploy` picks for its type.
-TARGETS = {
+TARGET_HELP = {
     "docker": "you run Elastic's connector service in Docker for it",
     "source": "you run Elastic's connector service from source for it",
     "sluice": "you run Sluice's service (`sluice run`) for it",
@@ -60,11 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "or an unreachable cluster, 2 for bad arguments or config.",
     )
     parser.add_argument("target_id", metavar="ID", type=document_id("connector or sync job"))
-    targets = parser.add_mutually_exclusive_group()
-    for target, words in TARGETS.items():
-        targets.add_argument(
-            f"--{target}", dest="target", action="store_const", const=target, help=words
-        )
+    add_target_options(parser, TARGET_HELP)
     parser.add_argument(
         "--service-version",
         metavar="X.Y.Z",
@@ -73,7 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_json_option(parser)
     add_config_option(parser)
-    parser.set_defaults(handler=explain_command, target=None)
+    parser.set_defaults(handler=explain_command)
 
 
 @command

@@ -116,9 +116,10 @@ class Reconciliation:
         )
 
 
-async def count_index(client: AsyncElasticsearch, index: str) -> int:
-    """The index's document count, after a refresh (so this sync's writes count)."""
-    await client.indices.refresh(index=index)
+async def count_index(client: AsyncElasticsearch, index: str, *, refresh: bool = True) -> int:
+    """The index's document count; after a refresh by default, so this sync's writes count."""
+    if refresh:
+        await client.indices.refresh(index=index)
     return int((await client.count(index=index))["count"])
 
 

@@ -34,7 +34,7 @@ from sluice.core.engine.failures import FailureLog, failure_log_path
 from sluice.core.engine.fingerprint import fingerprint_salt
 from sluice.core.engine.orphans import remove_orphans
 from sluice.core.engine.progress import Counters, Listener, SyncStatus
-from sluice.core.engine.reconcile import Reconciliation
+from sluice.core.engine.reconcile import Reconciliation, count_index
 from sluice.core.engine.settings import EngineSettings
 from sluice.core.engine.source import DocumentSource
 from sluice.core.es import build_client
@@ -316,15 +316,13 @@ async def _watch_job(
 async def _index_count(
     client: AsyncElasticsearch, index: str | None, *, refresh: bool = True
 ) -> int | None:
+    """The index's count for the job record; None without an index or a cluster answer."""
     if not index:
         return None
     try:
-        if refresh:  # count what this job wrote, too
-            await client.indices.refresh(index=index)
-        response = await client.count(index=index)
+        return await count_index(client, index, refresh=refresh)
     except (ApiError, TransportError):
         return None
-    return int(response["count"])
 
 
 async def _stopped_index_count(client: AsyncElasticsearch, index: str | None) -> int | None:

@@ -52,6 +52,18 @@ def review_state(tmp_path, es_config, connector_id: str, index: str) -> str:
     return str(config)
 
 
+async def handed_over(pilot, app: SluiceApp) -> DashboardScreen:
+    """From the Review step, "Hand over": the dashboard, once it shows the queued job."""
+    await wait_for(pilot, lambda: wizard(app).shown_step == 6, what="review step")
+    await press_button(pilot, "#hand-over")
+    await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), what="dashboard")
+    dashboard = app.screen
+    assert isinstance(dashboard, DashboardScreen)
+    status = dashboard.query_one("#dash-status")
+    await wait_for(pilot, lambda: "PENDING" in text_of(status), what="pending job")
+    return dashboard
+
+
 async def test_hand_over_queues_a_job_and_cancel_asks_first(
     tmp_path, es_config, docs_dir, unique, cleanup_indices
 ):
@@ -62,12 +74,8 @@ async def test_hand_over_queues_a_job_and_cancel_asks_first(
     connector_id = await syncable_connector(es_config, f"dash {unique}", index, str(docs_dir))
     app = SluiceApp(review_state(tmp_path, es_config, connector_id, index), test_mode=True)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: wizard(app).shown_step == 6, what="review step")
-        await press_button(pilot, "#hand-over")
-        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), what="dashboard")
-        dashboard = app.screen
+        dashboard = await handed_over(pilot, app)
         status = dashboard.query_one("#dash-status")
-        await wait_for(pilot, lambda: "PENDING" in text_of(status), what="pending job")
         job_id = app.session.state.last_job_id
         assert job_id
         # cancel asks first; "n" keeps the job
@@ -150,13 +158,7 @@ async def test_w_on_the_dashboard_explains_a_job_no_service_claims(
     connector_id = await syncable_connector(es_config, f"why {unique}", index, str(docs_dir))
     app = SluiceApp(review_state(tmp_path, es_config, connector_id, index), test_mode=True)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: wizard(app).shown_step == 6, what="review step")
-        await press_button(pilot, "#hand-over")
-        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), what="dashboard")
-        dashboard = app.screen
-        await wait_for(
-            pilot, lambda: "PENDING" in text_of(dashboard.query_one("#dash-status")), what="job"
-        )
+        dashboard = await handed_over(pilot, app)
         await pilot.press("w")
         await wait_for(pilot, lambda: isinstance(app.screen, ExplainScreen), what="explain")
         screen = app.screen

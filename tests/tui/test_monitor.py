@@ -93,6 +93,17 @@ def dimmed(app: MonitorApp, connector_id: str) -> bool:
     return all(STALE_STYLE in str(getattr(cell, "style", "")) for cell in row)
 
 
+async def remove_records(client, connector_id: str) -> None:
+    """A test's connector record and its jobs, gone (straight from the indices)."""
+    from sluice.core.protocol import CONNECTORS_ALIAS, JOBS_ALIAS
+
+    direct = client.options(headers={"X-elastic-product-origin": "connectors"}, ignore_status=404)
+    await direct.delete_by_query(
+        index=JOBS_ALIAS, query={"term": {"connector.id": connector_id}}, refresh=True
+    )
+    await direct.delete(index=CONNECTORS_ALIAS, id=connector_id, refresh=True)
+
+
 async def test_closed_port_shows_the_banner_within_one_refresh():
     port = free_port()
     app = MonitorApp({"host": f"http://127.0.0.1:{port}"}, refresh_seconds=INTERVAL)
@@ -200,7 +211,7 @@ async def test_escape_closes_the_keys_panel_of_the_wizard(tmp_path):
 async def test_job_history_tells_two_instances_on_one_host_apart(es_config, unique):
     """Both jobs have the same `worker_hostname`; the Worker column shows which process
     (recorded by the claim in `metadata.sluice.worker`) ran each."""
-    from sluice.core.protocol import CONNECTORS_ALIAS, JOBS_ALIAS, WorkerIdentity
+    from sluice.core.protocol import WorkerIdentity
     from sluice.tui.screens.monitor import JobHistoryScreen
 
     client = build_client(es_config)
@@ -226,20 +237,13 @@ async def test_job_history_tells_two_instances_on_one_host_apart(es_config, uniq
             workers = sorted(str(jobs.get_row_at(row)[7]) for row in range(2))
             assert workers == ["shared-host (pid 1111)", "shared-host (pid 2222)"]
     finally:
-        direct = client.options(headers={"X-elastic-product-origin": "connectors"})
-        await direct.options(ignore_status=404).delete_by_query(
-            index=JOBS_ALIAS, query={"term": {"connector.id": connector.id}}, refresh=True
-        )
-        await direct.options(ignore_status=404).delete(
-            index=CONNECTORS_ALIAS, id=connector.id, refresh=True
-        )
+        await remove_records(client, connector.id)
         await client.close()
 
 
 async def test_w_explains_why_a_connector_and_its_job_are_stuck(es_config, unique):
     """A pending job no service claims, and a connector no service checked in for: `w` on
     the monitor explains the connector, `w` in its job history the job, at 80x24."""
-    from sluice.core.protocol import CONNECTORS_ALIAS, JOBS_ALIAS
     from sluice.tui.screens.explain import ExplainScreen
     from sluice.tui.screens.monitor import JobHistoryScreen
 
@@ -274,11 +278,5 @@ async def test_w_explains_why_a_connector_and_its_job_are_stuck(es_config, uniqu
             assert screen.result.job_id == job_id
             assert job_id in text_of(screen.query_one("#explain-summary"))
     finally:
-        direct = client.options(headers={"X-elastic-product-origin": "connectors"})
-        await direct.options(ignore_status=404).delete_by_query(
-            index=JOBS_ALIAS, query={"term": {"connector.id": connector.id}}, refresh=True
-        )
-        await direct.options(ignore_status=404).delete(
-            index=CONNECTORS_ALIAS, id=connector.id, refresh=True
-        )
+        await remove_records(client, connector.id)
         await client.close()

@@ -11,47 +11,32 @@ import functools
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
-from textual.message import Message
-from textual.screen import ModalScreen
+from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from sluice.core.config import Config, ConfigError, load_config
 from sluice.core.engine.settings import EngineSettings
 from sluice.core.workflows.dry_run import DEFAULT_LIMIT, DryRunReport, dry_run, report_lines
 from sluice.sources.registry import create_source
+from sluice.tui.screens.reading_modal import ReadingModal
 from sluice.tui.widgets.badges import escape
 
 
-class Previewed(Message):
-    def __init__(self, report: DryRunReport | None, error: str = "") -> None:
-        self.report = report
-        self.error = error
-        super().__init__()
-
-
-class PreviewScreen(ModalScreen[None]):
+class PreviewScreen(ReadingModal[DryRunReport]):
     """What a sync of one connector would do, before it writes anything."""
 
-    BINDINGS: ClassVar = [
-        Binding("escape,q", "close", "Close"),
-        Binding("a", "read_all", "Read all"),
-    ]
+    BINDINGS: ClassVar = [Binding("a", "read_all", "Read all")]
     DEFAULT_CSS = """
-    PreviewScreen { align: center middle; }
-    PreviewScreen > Vertical {
-        width: 95%; max-width: 120; height: 90%;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
+    PreviewScreen > Vertical { width: 95%; max-width: 120; height: 90%; }
     PreviewScreen.-narrow > Vertical { width: 100%; height: 100%; }
-    PreviewScreen #preview-title { text-style: bold; height: auto; }
     PreviewScreen #preview-body { height: 1fr; }
     PreviewScreen #preview-report { height: auto; }
-    PreviewScreen #preview-keys { height: 1; color: $text-muted; }
     """
+    ID_PREFIX = "preview"
+    KEYS = "a reads the whole source (counts deletions too) · Escape closes"
+    FAILED = "Cannot preview"
 
     def __init__(
         self,
@@ -66,35 +51,27 @@ class PreviewScreen(ModalScreen[None]):
         self.connector_id = connector_id
         self.config_path = config_path
         self.limit = limit
-        self.report: DryRunReport | None = None
 
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static("Preview — nothing is written", id="preview-title")
-            with VerticalScroll(id="preview-body"):
-                yield Static(self._reading_words(), id="preview-report")
-            yield Static(
-                "a reads the whole source (counts deletions too) · Escape closes",
-                id="preview-keys",
-            )
+    @property
+    def report(self) -> DryRunReport | None:
+        return self.result
 
-    def on_mount(self) -> None:
-        self._run()
+    def heading(self) -> str:
+        return "Preview — nothing is written"
 
-    def _reading_words(self) -> str:
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="preview-body"):
+            yield Static("", id="preview-report")
+
+    def reading(self) -> None:
         scope = "the whole source" if self.limit is None else f"up to {self.limit:,} items"
-        return f"Reading {scope}…"
-
-    def action_close(self) -> None:
-        self.dismiss(None)
+        self.query_one("#preview-report", Static).update(f"Reading {scope}…")
 
     def action_read_all(self) -> None:
         if self.limit is None:
             return
         self.limit = None
-        self.report = None
-        self.query_one("#preview-report", Static).update(self._reading_words())
-        self._run()
+        self.read_again()
 
     def _config(self) -> Config | None:
         path = Path(self.config_path) if self.config_path else None
@@ -105,27 +82,19 @@ class PreviewScreen(ModalScreen[None]):
         except ConfigError:
             return None  # the wizard's checks report it; the preview uses the defaults
 
-    @work(exclusive=True, group="preview")
-    async def _run(self) -> None:
+    async def read(self) -> DryRunReport:
         config = self._config()
         extra = config.custom_sources if config is not None else {}
-        try:
-            report = await dry_run(
-                self.settings,
-                self.connector_id,
-                source_factory=functools.partial(create_source, extra=extra),
-                limit=self.limit,
-                settings=EngineSettings.from_config(config),
-            )
-        except Exception as exc:  # an unknown connector, an unreachable cluster
-            self.post_message(Previewed(None, f"{type(exc).__name__}: {exc}"))
-            return
-        self.post_message(Previewed(report))
+        return await dry_run(
+            self.settings,
+            self.connector_id,
+            source_factory=functools.partial(create_source, extra=extra),
+            limit=self.limit,
+            settings=EngineSettings.from_config(config),
+        )
 
-    def on_previewed(self, message: Previewed) -> None:
-        shown = self.query_one("#preview-report", Static)
-        if message.report is None:
-            shown.update(f"[b $text-error]✖ Cannot preview:[/] {escape(message.error)}")
-            return
-        self.report = message.report
-        shown.update(escape("\n".join(report_lines(message.report))))
+    def show_error(self, markup: str) -> None:
+        self.query_one("#preview-report", Static).update(markup)
+
+    def show(self, result: DryRunReport) -> None:
+        self.query_one("#preview-report", Static).update(escape("\n".join(report_lines(result))))
