@@ -31,6 +31,7 @@ from sluice.cli.common import (
     os_error_message,
     wants_json,
 )
+from sluice.cli.logs import command_logging
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -66,7 +67,25 @@ def build_parser() -> argparse.ArgumentParser:
     for name in _command_modules():
         module = importlib.import_module(f"{commands.__name__}.{name}")
         module.register(subparsers)
+    add_verbose_option(parser, default=0)
     return parser
+
+
+def add_verbose_option(parser: argparse.ArgumentParser, *, default: object) -> None:
+    """`-v` / `-vv` on `sluice` and on every subcommand (`sluice sync ID -v` reads as well as
+    `sluice -v sync ID`); a subcommand's default keeps the value given before it."""
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=default,
+        help="say more: -v adds progress lines and the warnings the output reports too, "
+        "-vv everything (libraries' logs, tracebacks)",
+    )
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for subparser in set(action.choices.values()):
+                add_verbose_option(subparser, default=argparse.SUPPRESS)
 
 
 def open_tui(args: argparse.Namespace) -> int:
@@ -88,7 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail_usage(exc.message, json_output="--json" in arguments)
     handler = getattr(args, "handler", None)
     try:
-        code = open_tui(args) if handler is None else int(handler(args) or 0)
+        with command_logging(args.verbose):
+            code = open_tui(args) if handler is None else int(handler(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, inside the handlers below
         return code
     except KeyboardInterrupt:

@@ -254,7 +254,9 @@ def _summary(connector_id: str, job_type: str, job_ids: list[str], result: Any) 
 
 
 def _print_summary(s: dict) -> None:
-    print(f"job {s['job_id']} ({s['job_type']}): {s['status']} in {s['duration_seconds']:.1f} s")
+    took = s["duration_seconds"]
+    took_words = f"{took:.2f} s" if took < 1 else f"{took:.1f} s"  # a small sync is not "0.0 s"
+    print(f"job {s['job_id']} ({s['job_type']}): {s['status']} in {took_words}")
     print(
         f"  {s['indexed']} indexed, {s['updated']} updated, {s['unchanged']} unchanged, "
         f"{s['deleted']} deleted, {s['skipped']} skipped, {s['failed']} failed — "

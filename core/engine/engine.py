@@ -104,6 +104,7 @@ from sluice.core.engine.source import (
     volatile_fields,
 )
 from sluice.core.engine.unread import UnreadPart, keep_unread
+from sluice.core.log_marks import REPORTED
 
 __all__ = ["IndexMismatch", "StopSignal", "SyncEngine", "SyncMode", "SyncRequest", "SyncResult"]
 
@@ -479,7 +480,7 @@ class SyncEngine:
             # Kept on purpose (`search-default-ingestion` is missing on many clusters), but
             # shown: in the job's metadata, `sluice job show` and the dashboard.
             run.notices.append(pipeline_missing_notice(pipeline))
-            log.warning("%s", run.notices[-1])
+            log.warning("%s", run.notices[-1], extra=REPORTED)
             return None
         except AuthorizationException:
             # Elastic's least-privilege connector key (monitor + manage_connector) may not
@@ -490,7 +491,7 @@ class SyncEngine:
             run.notices.append(
                 f"cannot read ingest pipeline {pipeline!r} ({exc}): indexed without it"
             )
-            log.warning("%s", run.notices[-1])
+            log.warning("%s", run.notices[-1], extra=REPORTED)
             return None
         return pipeline
 
@@ -516,8 +517,9 @@ class SyncEngine:
             found = await self.client.indices.get_settings(
                 index=index, name="index.mapping.*", flat_settings=True
             )
-            (entry,) = found.body.values()
-            run.index_settings = dict(entry.get("settings") or {})
+            # an index none of whose settings match is left out of the answer (`{}`)
+            entries = list(found.body.values())
+            run.index_settings = dict(entries[0].get("settings") or {}) if entries else {}
         except (ApiError, ValueError, AttributeError) as exc:
             log.info("cannot read the settings of %s (%s): their defaults assumed", index, exc)
         run.mappings = mappings
@@ -605,7 +607,7 @@ class SyncEngine:
                 raise
             except IndexMismatch as exc:
                 run.source_error = str(exc)  # the extraction stopped: nothing is deleted
-                log.warning("%s", exc)
+                log.warning("%s", exc, extra=REPORTED)
                 if listing is not None:  # so no need to list the index to its end: fail fast
                     listing.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
@@ -613,7 +615,7 @@ class SyncEngine:
                     listing = None
             except Exception as exc:
                 run.source_error = f"the source failed: {_describe(exc)}"
-                log.warning("%s; stale documents are kept", run.source_error)
+                log.warning("%s; stale documents are kept", run.source_error, extra=REPORTED)
             if listing is not None:
                 await listing
             if (
@@ -882,7 +884,7 @@ class SyncEngine:
         trip = guard.check(stale, ledger.count_existing()) if guard else None
         run.guard_trip = trip
         if trip is not None and run.preview is None:  # stopped before the first delete
-            log.warning("%s", trip.message(request.connector_id))
+            log.warning("%s", trip.message(request.connector_id), extra=REPORTED)
             return
         run.stale_total = stale
         run.deletes_before_stale = run.deletes_resolved
@@ -916,7 +918,7 @@ class SyncEngine:
             page_size=self.settings.scan_page_size,
         )
         if found.matches is False:
-            log.warning("%s after the sync: %s", run.index_name, found.line())
+            log.warning("%s after the sync: %s", run.index_name, found.line(), extra=REPORTED)
         return found
 
     def _on_result(

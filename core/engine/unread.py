@@ -23,6 +23,7 @@ from elasticsearch.exceptions import ApiError, TransportError
 
 from sluice.core.engine.snapshot import IdLedger
 from sluice.core.engine.source import Scope, SourceFailure
+from sluice.core.log_marks import REPORTED
 
 log = logging.getLogger("sluice.engine")
 
@@ -106,5 +107,5 @@ def describe(parts: list[UnreadPart]) -> str:
 
 
 def _told(notice: str) -> str:
-    log.warning("%s", notice)
+    log.warning("%s", notice, extra=REPORTED)
     return notice
