@@ -40,7 +40,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -152,6 +152,10 @@ class SyncRequest:
     # A full sync about to delete much of the index stops first (`core.engine.deletion_guard`);
     # None: no guard.
     deletion_guard: DeletionGuard | None = field(default_factory=DeletionGuard)
+    # Asked only when the guard stops the sync: a confirmation written after the job began
+    # (the dashboard's `d` writes it just after creating the job, which a service may claim
+    # first). None, or an exception: no confirmation.
+    late_confirmation: Callable[[], Awaitable[int | None]] | None = None
     connector_id: str | None = None  # named in the messages that say what to run next
 
 
@@ -877,11 +881,30 @@ class SyncEngine:
             run.notices.append(run.notice)
         return go_on
 
+    @staticmethod
+    async def _check_again(
+        guard: DeletionGuard, request: SyncRequest, stale: int, indexed: int
+    ) -> GuardTrip | None:
+        """The guard's verdict with a confirmation that came after the job began, if any."""
+        late = request.late_confirmation
+        if late is None:
+            return guard.check(stale, indexed)
+        try:
+            confirmed = await late()
+        except Exception as exc:  # the record is unreachable: the guard holds
+            log.info("cannot read a late confirmation of the deletions (%s)", exc)
+            confirmed = None
+        if confirmed is None or confirmed == guard.confirmed:
+            return guard.check(stale, indexed)
+        return replace(guard, confirmed=confirmed).check(stale, indexed)
+
     async def _delete_stale(self, run: SyncRun, ledger: IdLedger, request: SyncRequest) -> None:
         """Delete what the source no longer has, unless the deletion guard stops it."""
         stale = ledger.count_unseen()  # counted first: the deletion has its own progress
         guard = request.deletion_guard
         trip = guard.check(stale, ledger.count_existing()) if guard else None
+        if trip is not None and guard is not None and run.preview is None:
+            trip = await self._check_again(guard, request, stale, ledger.count_existing())
         run.guard_trip = trip
         if trip is not None and run.preview is None:  # stopped before the first delete
             log.warning("%s", trip.message(request.connector_id), extra=REPORTED)

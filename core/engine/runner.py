@@ -157,13 +157,25 @@ def job_guard_trip(metadata: Any) -> GuardTrip | None:
 
 
 def engine_request(
-    job: SyncJob, sync_cursor: Any = None, confirm_deletions: int | None = None
+    job: SyncJob,
+    sync_cursor: Any = None,
+    confirm_deletions: int | None = None,
+    store: ConnectorStore | None = None,
 ) -> SyncRequest:
     """The engine's request for `job`; `confirm_deletions` (else the job's own
-    `metadata.sluice.confirm_deletions`) lets the deletion guard pass up to that many."""
+    `metadata.sluice.confirm_deletions`) lets the deletion guard pass up to that many. With
+    `store`, a guard that stops the sync reads the job record again first: a confirmation
+    written after the job was claimed still counts."""
     pipeline = job.pipeline if isinstance(job.pipeline, Mapping) else {}
     if confirm_deletions is None:
         confirm_deletions = confirmed_deletions(job.metadata)
+    late_confirmation = None
+    if store is not None and confirm_deletions is None:
+
+        async def late_confirmation() -> int | None:
+            record = await store.get_job(job.id)
+            return confirmed_deletions(record.metadata) if record is not None else None
+
     return SyncRequest(
         index_name=str(job.index_name),
         incremental=job.job_type is JobType.INCREMENTAL,
@@ -175,6 +187,7 @@ def engine_request(
             job.configuration, pipeline=dict(pipeline), filtering=job.filtering
         ),
         deletion_guard=guard_of(job.configuration, confirm_deletions),
+        late_confirmation=late_confirmation,
         connector_id=job.connector_id,
     )
 
@@ -252,7 +265,7 @@ async def run_job(
     try:
         result = await engine.run(
             source,
-            engine_request(job, cursor, confirm_deletions),
+            engine_request(job, cursor, confirm_deletions, store),
             resume=checkpoints.latest,
         )
     finally:

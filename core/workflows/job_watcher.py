@@ -66,7 +66,8 @@ class JobWatcher:
         """Queue a new full job of the same connector that may delete up to `count`
         documents (the deletion guard stopped this one); its id. The confirmation rides in
         the job's `metadata.sluice.confirm_deletions`, which the service reads when it
-        claims the job (a service quicker than this write stops at the guard again)."""
+        claims the job, and again before its guard would stop the sync (a service quicker
+        than this write still sees it)."""
         store = await self._open()
         job = await store.get_job(self.job_id)
         if job is None or not job.connector_id:

@@ -119,6 +119,38 @@ async def test_a_raised_per_connector_limit_lets_the_same_sync_through(store, es
         await es.options(ignore_status=404).indices.delete(index=index)
 
 
+async def test_a_confirmation_written_after_the_job_was_claimed_still_counts(store, es, tmp_path):
+    """The dashboard's `d` creates the job, then writes the confirmation into it: a service
+    that read the job in between finds it when its guard is about to stop the sync."""
+    files = write_folder(tmp_path / "share", FILES)
+    connector, index = await dir_connector(store, es, tmp_path / "share", **{MINIMUM_KEY: 100})
+    try:
+        assert (await sync(store, es, connector.id))[0].status is SyncStatus.COMPLETED
+        for path in files[:REMOVED]:
+            path.unlink()
+        job_id = await store.create_job(connector.id, JobType.FULL)
+        claimed = await store.get_job(job_id)  # what the service read: no confirmation yet
+        await store.update_job_stats(job_id, metadata={"sluice": {"confirm_deletions": REMOVED}})
+
+        result = await run_job(store, es, claimed, create_source, worker_hostname="t")
+
+        assert result.status is SyncStatus.COMPLETED, result.error
+        assert result.counters.deleted == REMOVED
+        assert await count(es, index) == FILES - REMOVED
+
+        # a confirmation for fewer than are at stake (400 of 800), written late, does not pass
+        for path in files[REMOVED : REMOVED + 400]:
+            path.unlink()
+        job_id = await store.create_job(connector.id, JobType.FULL)
+        claimed = await store.get_job(job_id)
+        await store.update_job_stats(job_id, metadata={"sluice": {"confirm_deletions": 10}})
+        stopped = await run_job(store, es, claimed, create_source, worker_hostname="t")
+        assert stopped.status is SyncStatus.ERROR and stopped.counters.deleted == 0
+        assert stopped.deletion_guard is not None and stopped.deletion_guard.stale == 400
+    finally:
+        await es.options(ignore_status=404).indices.delete(index=index)
+
+
 async def test_a_confirmation_for_fewer_documents_than_at_stake_does_not_pass(es, index_name):
     source = MemorySource(make_docs(100))
     settings = EngineSettings(chunk_size=50, progress_interval=0.05)
