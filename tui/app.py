@@ -17,6 +17,7 @@ from textual.screen import Screen
 
 from sluice.tui.commands import ScreenCommands
 from sluice.tui.crash import CrashReportingApp
+from sluice.tui.keys_in_order import FOCUS_KEYS, KeysInOrder
 from sluice.tui.screens.wizard import WizardScreen
 from sluice.tui.session import Session
 from sluice.tui.shutdown import Shutdown
@@ -33,17 +34,9 @@ def freeze_cursor(app: App, widget: object) -> None:
 #: Escape closes the Keys panel (Textual's help panel, from the palette's "Keys"). A priority
 #: binding, but `check_action` lets Escape through to the screen while no panel is shown.
 HIDE_KEYS = Binding("escape", "hide_keys", "Hide keys", show=False, priority=True)
-#: Tab and Shift+Tab move the focus as soon as the app reads them. Left to Textual's screen
-#: binding they reach it only after bubbling up from the focused field, message queue by
-#: message queue, so in keys typed in one burst ("name<Tab>text", a paste) the text after the
-#: Tab landed in the field before it.
-FOCUS_KEYS = [
-    Binding("tab", "focus_next", "Next field", show=False, priority=True),
-    Binding("shift+tab", "focus_previous", "Previous field", show=False, priority=True),
-]
 
 
-class KeysPanelEscape(App):
+class KeysPanelEscape(KeysInOrder):
     """Mixin for Sluice's apps: Escape hides the Keys panel when it is open."""
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -9,9 +9,10 @@ from textual import events
 from textual.app import App
 from textual.binding import Binding
 
-from sluice.tui.app import FOCUS_KEYS, HIDE_KEYS, KeysPanelEscape, freeze_cursor
+from sluice.tui.app import HIDE_KEYS, KeysPanelEscape, freeze_cursor
 from sluice.tui.commands import ScreenCommands
 from sluice.tui.crash import CrashReportingApp
+from sluice.tui.keys_in_order import FOCUS_KEYS
 from sluice.tui.screens.monitor import REFRESH_SECONDS, MonitorScreen
 from sluice.tui.theme import DEFAULT_THEME, THEMES, other_theme
 

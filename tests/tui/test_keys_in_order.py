@@ -49,3 +49,47 @@ async def test_tab_in_a_burst_moves_on_before_the_next_keys(tmp_path):
         burst(app, ["shift+tab", *"!"])  # back: the field's text selected, then replaced
         await wait_for(pilot, lambda: name.value == "!", what="shift+tab first")
         assert description.value == "notes"
+
+
+async def test_editing_keys_in_a_burst_act_where_they_were_typed(tmp_path):
+    """Backspace, arrows, Home and ctrl+u/ctrl+k are the field's own bindings: in one burst
+    they act between the characters around them, not after them."""
+    config = tmp_path / "config.yml"
+    state = WizardState(
+        step=2,
+        completed=[0, 1],
+        service_type="dir",
+        es_host="http://127.0.0.1:9",
+        es_auth="none",
+        config_path=str(config),
+    )
+    save_state(state, config)
+    app = SluiceApp(str(config), test_mode=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = wizard(app)
+        await wait_for(pilot, lambda: screen.shown_step == 2, what="step 3")
+        await wait_for(pilot, lambda: app.focused is not None, what="the step's first field")
+        name = screen.query_one("#connector-name")
+        name.focus()
+        await wait_for(pilot, lambda: app.focused is name, what="the name field focused")
+        cases = [
+            ([*"abc", "backspace", "backspace", *"XY"], "aXY"),
+            ([*"abc", "left", "left", *"XY"], "aXYbc"),
+            ([*"wiki", "home", *"my "], "my wiki"),
+            (["ctrl+u", *"fresh"], "fresh"),  # after Home the line before the cursor is empty
+            ([*"old", "ctrl+a", "ctrl+k", *"new"], "new"),
+        ]
+        for keys, expected in cases:
+            if keys[0] != "ctrl+u":
+                name.value = ""
+            else:
+                name.value = "stale"
+                name.cursor_position = len("stale")
+            await pilot.pause()
+            burst(app, keys)
+            await wait_for(
+                pilot,
+                lambda expected=expected: name.value == expected,
+                timeout=5,
+                what=f"{keys} to read {expected!r} (it reads {name.value!r})",
+            )

@@ -193,3 +193,18 @@ async def test_enter_twice_in_the_search_picks_the_first_match_even_before_focus
         await pilot.pause()
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.session.state.service_type == "jira", what="picked")
+
+
+async def test_enter_in_the_search_picks_the_only_match_and_waits_among_several(tmp_path):
+    app = SluiceApp(str(tmp_path / "config.yml"), start_over=True, test_mode=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = wizard(app)
+        screen.query_one("#source-search").focus()
+        await pilot.press(*"storage", "enter")  # S3, Azure Blob, Google Cloud Storage...
+        await pilot.pause(0.3)
+        assert app.session.state.service_type is None
+        assert app.focused is screen.query_one("#source-list")
+        screen.query_one("#source-search").value = ""
+        screen.query_one("#source-search").focus()
+        await pilot.press(*"dir", "enter")
+        await wait_for(pilot, lambda: app.session.state.service_type == "dir", what="picked")

@@ -129,9 +129,9 @@ class PrerequisitesStep(Step):
 
     @on(Input.Submitted, "#source-search")
     def _search_done(self) -> None:
-        """Enter in the search moves to the list with the first match highlighted, so a
-        second Enter picks it — also when typed so fast that it reaches the search box
-        before the focus has moved."""
+        """Enter in the search picks the only match; with several, it moves to the list
+        with the first highlighted, so a second Enter picks it — also when typed so fast
+        that it reaches the search box before the focus has moved."""
         source_list = self.query_one("#source-list", OptionList)
         if self._submitted and source_list.highlighted is not None:
             option = source_list.get_option_at_index(source_list.highlighted)
@@ -140,17 +140,17 @@ class PrerequisitesStep(Step):
                 self.choose(option.id)
                 return
         self._submitted = True
-        first = next(
-            (
-                index
-                for index in range(source_list.option_count)
-                if not source_list.get_option_at_index(index).disabled
-            ),
-            None,
-        )
-        if first is not None:  # past the group headings
-            source_list.highlighted = first
+        matches = [
+            index
+            for index in range(source_list.option_count)
+            if not source_list.get_option_at_index(index).disabled
+        ]
+        if matches:  # past the group headings
+            source_list.highlighted = matches[0]
         source_list.focus()
+        only = source_list.get_option_at_index(matches[0]) if len(matches) == 1 else None
+        if only is not None and only.id:  # one match: Enter picks it
+            self.choose(only.id)
 
     @on(OptionList.OptionSelected, "#source-list")
     def _chosen(self, event: OptionList.OptionSelected) -> None:
