@@ -56,6 +56,8 @@ async def run_command(args: argparse.Namespace) -> int:
     if problems:
         raise usage_error("; ".join(str(p) for p in problems))
     level = args.log_level or config.settings.service.log_level
+    if not args.log_level and getattr(args, "verbose", 0):  # `sluice run -v`: say everything
+        level = "DEBUG"
     configure_logging(level, args.log_format)
     if not args.skip_checks:
         await _preflight(config.elasticsearch)

@@ -159,6 +159,9 @@ class ConnectorService:
         store = self._require_store()
         now = time.monotonic()
         connectors = await self._load_connectors()
+        log.debug(
+            "tick: %d connector(s) read, %d job(s) running here", len(connectors), len(self.running)
+        )
         if now - self._last_check_in >= self.options.heartbeat or not self._last_check_in:
             for connector in connectors:
                 await store.check_in(connector.id)

@@ -43,10 +43,10 @@ def write_service_config(env: CliEnv, connector_ids: list[str]) -> None:
     env.config.write_text(yaml.safe_dump(data))
 
 
-def start_service(env: CliEnv, log: Path) -> subprocess.Popen[bytes]:
+def start_service(env: CliEnv, log: Path, *extra: str) -> subprocess.Popen[bytes]:
     handle = open(log, "wb")  # noqa: SIM115 - lives as long as the process
     return subprocess.Popen(
-        [sys.executable, "-m", "sluice", "run", "-c", str(env.config), "--skip-checks"],
+        [sys.executable, "-m", "sluice", "run", "-c", str(env.config), "--skip-checks", *extra],
         stdout=handle,
         stderr=subprocess.STDOUT,
         cwd=ROOT,
@@ -130,6 +130,21 @@ def test_sigterm_suspends_the_running_job_and_a_restart_resumes_it(cli_env, tmp_
         wait_until(lambda: job_status(cli_env, job_id) == "completed", 120, "the job to resume")
     finally:
         stop(service)
+
+
+def test_run_v_logs_at_debug_and_log_level_wins_over_it(cli_env, tmp_path):
+    connector_id = cli_env.create("--set", f"directory={make_folder(tmp_path / 'few', 3)}")
+    write_service_config(cli_env, [connector_id])
+    job_id = queue_job(cli_env, connector_id)
+    for extra, debug in ((("-v",), True), (("-v", "--log-level", "INFO"), False)):
+        log = tmp_path / f"service-{len(extra)}.log"
+        service = start_service(cli_env, log, *extra)
+        try:
+            wait_until(lambda: job_status(cli_env, job_id) == "completed", 60, "the job")
+            time.sleep(0.5)
+        finally:
+            stop(service)
+        assert (" DEBUG " in log.read_text()) is debug, log.read_text()
 
 
 def test_run_refuses_a_config_without_connectors(cli_env):
