@@ -9,6 +9,8 @@ Checking here means a wrong name is reported while typing, not as a 400 halfway 
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Collection
 
 FORBIDDEN_CHARACTERS = ("\\", "/", "*", "?", '"', "<", ">", "|", " ", ",", "#", ":")
@@ -66,12 +68,18 @@ def index_name_advice(name: str) -> list[str]:
 
 
 def suggested_index_name(name: str) -> str:
-    """A valid name close to `name`: lowercase, forbidden characters turned into '-',
-    leading '_ - +' dropped, `search-` prefixed, cut to fit 255 bytes."""
-    cleaned = name.strip().lower()
-    for char in FORBIDDEN_CHARACTERS:
-        cleaned = cleaned.replace(char, "-")
-    cleaned = cleaned.lstrip("_-+.") or "content"
+    """A valid name close to `name`, easy to type in a URL: lowercase, accents dropped
+    ("café" → "cafe"; other scripts' letters kept), every other character but letters,
+    digits, '.', '_' and '-' turned into one '-', leading '_ - + .' dropped, `search-`
+    prefixed, cut to fit 255 bytes. Any name Elasticsearch accepts is still the user's to
+    type: this is only the suggestion."""
+    folded = unicodedata.normalize("NFKD", name.strip()).lower()
+    kept = "".join(
+        char if char.isalnum() or char in "._-" else "-"
+        for char in folded
+        if not unicodedata.combining(char)
+    )
+    cleaned = re.sub(r"-{2,}", "-", kept).strip("-").lstrip("_+.") or "content"
     if not cleaned.startswith(SEARCH_PREFIX):
         cleaned = SEARCH_PREFIX + cleaned
     while len(cleaned.encode("utf-8")) > MAX_BYTES:

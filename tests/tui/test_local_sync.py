@@ -73,6 +73,9 @@ async def test_start_sync_indexes_the_folder(
     connector_id = await syncable_connector(es_config, f"sync {unique}", index, str(docs_dir))
     app = SluiceApp(review_state(tmp_path, es_config, connector_id, index), test_mode=True)
     async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: wizard(app).shown_step == 6, what="review step")
+        rows = dict(wizard(app).step.query_one("#summary").rows)
+        assert rows["Secrets in"] == "none to store (no authentication)"
         dashboard = await start_local_sync(pilot, app)
         await wait_for(pilot, lambda: dashboard.feed.poll().finished, timeout=120, what="done")
         state = dashboard.feed.poll()
@@ -160,6 +163,9 @@ async def test_failures_show_and_export_from_the_dashboard(
     monkeypatch.chdir(tmp_path)
     app = SluiceApp(review_state(tmp_path, es_config, connector_id, index), test_mode=True)
     async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: wizard(app).shown_step == 6, what="review step")
+        rows = dict(wizard(app).step.query_one("#summary").rows)
+        assert rows["Secrets in"] == "none to store (no authentication)"
         dashboard = await start_local_sync(pilot, app)
         await wait_for(pilot, lambda: dashboard.feed.poll().finished, timeout=120, what="done")
         state = dashboard.feed.poll()
@@ -197,6 +203,9 @@ async def test_a_missing_pipeline_is_shown_on_the_dashboard(
         await client.close()
     app = SluiceApp(review_state(tmp_path, es_config, connector_id, index), test_mode=True)
     async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: wizard(app).shown_step == 6, what="review step")
+        rows = dict(wizard(app).step.query_one("#summary").rows)
+        assert rows["Secrets in"] == "none to store (no authentication)"
         dashboard = await start_local_sync(pilot, app)
         await wait_for(pilot, lambda: dashboard.feed.poll().finished, timeout=120, what="done")
         assert dashboard.feed.poll().status == "completed"

@@ -83,3 +83,19 @@ def test_unused_index_name_skips_every_taken_name():
     free = unused_index_name(long, {suggested_index_name(long)})
     assert free.endswith("-2") and len(free.encode()) <= 255
     assert index_name_problems(free) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "suggestion"),
+    [
+        ("Café wiki ✓", "search-cafe-wiki"),
+        ("Grüße — naïve", "search-gruße-naive"),
+        ("日本語 wiki", "search-日本語-wiki"),
+        ("ℌ Ｆｕｌｌ width", "search-h-full-width"),
+        ("A:B#C", "search-a-b-c"),
+        ("---", "search-content"),
+    ],
+)
+def test_suggestions_drop_accents_and_symbols_but_keep_letters(name, suggestion):
+    assert suggested_index_name(name) == suggestion
+    assert index_name_problems(suggestion) == []

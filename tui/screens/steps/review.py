@@ -105,7 +105,9 @@ class ReviewStep(Step):
                     "keyring": "OS keyring",
                     "env": "environment variable",
                     "file": "config.yml (0600)",
-                }[state.secret_placement],
+                }[state.secret_placement]
+                if state.es_auth != "none" or state.scoped_key
+                else "none to store (no authentication)",
             ),
             ("Index", state.index_name or "—"),
             ("Connector API key", "yes" if state.scoped_key else "no (step 2 credentials)"),
