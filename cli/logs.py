@@ -4,7 +4,8 @@ Python's fallback prints a warning as its bare words; libraries add their own ch
 (`elastic_transport`'s node-pool lines next to Sluice's own "retrying in 0.9 s"). Here a
 command says `sluice: warning: ...`, as the CLI's other messages do; records the command also
 reports in its output (`core.log_marks.REPORTED`) are left out; tracebacks never print.
-`-v` adds Sluice's progress lines and the reported records, `-vv` everything, with tracebacks.
+`-v` adds Sluice's progress lines and the reported records, `-vv` everything, with tracebacks
+(a library's line names its logger). Every line passes through `core.redact`.
 
 `sluice run` replaces this with the service's own log format; the TUI's commands keep it
 (the handler writes to the `sys.stderr` of the moment, which Textual captures while it runs).
@@ -19,9 +20,14 @@ from collections.abc import Iterator
 from typing import TextIO
 
 from sluice.core.log_marks import is_reported
+from sluice.core.redact import redact
 
 #: The loggers of this program; others reach a user only from ERROR up (or with `-vv`).
 OWN = "sluice"
+
+
+def _is_own(record: logging.LogRecord) -> bool:
+    return record.name == OWN or record.name.startswith(OWN + ".")
 
 
 class CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -50,6 +56,8 @@ class CommandFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         level = record.levelname.lower()
         prefix = "sluice: " if level == "info" else f"sluice: {level}: "
+        if not _is_own(record):  # a library's words, said as such
+            prefix += f"[{record.name}] "
         text = prefix + record.getMessage()
         if record.exc_info and record.exc_info[1] is not None:
             exc = record.exc_info[1]
@@ -57,7 +65,7 @@ class CommandFormatter(logging.Formatter):
                 text += "\n" + self.formatException(record.exc_info)
             elif str(exc) not in text:
                 text += f" ({type(exc).__name__}: {exc})"
-        return text
+        return redact(text)  # a secret inside an exception or a URL never reaches the screen
 
 
 class CommandFilter(logging.Filter):
@@ -70,8 +78,7 @@ class CommandFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if self.verbosity >= 2:
             return True
-        own = record.name == OWN or record.name.startswith(OWN + ".")
-        if not own:
+        if not _is_own(record):
             return record.levelno >= logging.ERROR
         if is_reported(record):
             return self.verbosity >= 1

@@ -10,6 +10,7 @@ from typing import Any, TextIO
 import orjson
 
 from sluice import core
+from sluice.core.redact import redact
 
 
 class EcsFormatter(logging.Formatter):
@@ -37,12 +38,25 @@ class EcsFormatter(logging.Formatter):
 PLAIN_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 
+class RedactingFormatter(logging.Formatter):
+    """Another formatter's line with every secret this process knows scrubbed
+    (`core.redact`): a password inside an exception message or a URL never reaches a log."""
+
+    def __init__(self, inner: logging.Formatter) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(self.inner.format(record))
+
+
 def configure_logging(
     level: str = "INFO", fmt: str = "plain", stream: TextIO | None = None
 ) -> None:
     """Route the `sluice` loggers (and warnings from libraries) to `stream`."""
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(EcsFormatter() if fmt == "ecs" else logging.Formatter(PLAIN_FORMAT))
+    inner = EcsFormatter() if fmt == "ecs" else logging.Formatter(PLAIN_FORMAT)
+    handler.setFormatter(RedactingFormatter(inner))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING)

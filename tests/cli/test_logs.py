@@ -44,7 +44,7 @@ def emit_all() -> None:
             0,
             [
                 "sluice: warning: GET /: refused, retrying in 0.9 s",
-                "sluice: error: library trouble",
+                "sluice: error: [elastic_transport.transport] library trouble",
                 "sluice: error: could not go on (ValueError: bad value)",
             ],
             ["a notice", "job J claimed", "node has failed", "Traceback"],
@@ -115,3 +115,19 @@ def test_a_sync_says_a_notice_once_and_v_adds_the_progress(cli_env, tmp_path):
     assert code == 0, err
     assert f"sluice: warning: ingest pipeline '{missing}'" in err
     assert f"claimed for connector {connector_id}" in err
+
+
+def test_a_known_secret_never_reaches_stderr_and_libraries_are_named(capsys):
+    from sluice.core.redact import forget_all_secrets, remember_secret
+
+    remember_secret("hunter2-long-secret")
+    try:
+        with command_logging(2):
+            logging.getLogger("sluice.core.es").warning("login hunter2-long-secret refused")
+            logging.getLogger("httpcore.connection").debug("connect_tcp.started")
+    finally:
+        forget_all_secrets()
+    err = capsys.readouterr().err
+    assert "sluice: warning: login [REDACTED] refused" in err
+    assert "hunter2" not in err
+    assert "sluice: debug: [httpcore.connection] connect_tcp.started" in err

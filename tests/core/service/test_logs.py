@@ -46,3 +46,26 @@ def test_plain_lines_for_people():
     configure_logging("DEBUG", "plain", stream)
     logging.getLogger("sluice.service").debug("checking in")
     assert "DEBUG   sluice.service: checking in" in stream.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["plain", "ecs"])
+def test_a_known_secret_never_reaches_the_service_log(fmt):
+    """A password inside an exception message or a URL (a driver's error, a retry line)."""
+    from sluice.core.redact import forget_all_secrets, remember_secret
+
+    secret = 's3cr3t-pä"ss'
+    remember_secret(secret)
+    try:
+        stream = io.StringIO()
+        configure_logging("INFO", fmt, stream)
+        log = logging.getLogger("sluice.service")
+        log.warning("cannot connect to postgresql://app:%s@db/app", secret)
+        try:
+            raise ConnectionError(f"auth failed for password {secret!r}")
+        except ConnectionError:
+            log.exception("sync failed")
+        text = stream.getvalue()
+        assert "[REDACTED]" in text
+        assert "s3cr3t" not in text
+    finally:
+        forget_all_secrets()
