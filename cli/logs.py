@@ -58,14 +58,15 @@ class CommandFormatter(logging.Formatter):
         prefix = "sluice: " if level == "info" else f"sluice: {level}: "
         if not _is_own(record):  # a library's words, said as such
             prefix += f"[{record.name}] "
-        text = prefix + record.getMessage()
+        text = record.getMessage()
         if record.exc_info and record.exc_info[1] is not None:
             exc = record.exc_info[1]
             if self.tracebacks:
                 text += "\n" + self.formatException(record.exc_info)
             elif str(exc) not in text:
                 text += f" ({type(exc).__name__}: {exc})"
-        return redact(text)  # a secret inside an exception or a URL never reaches the screen
+        # a secret inside an exception or a URL never reaches the screen (the prefix is ours)
+        return prefix + redact(text)
 
 
 class CommandFilter(logging.Filter):

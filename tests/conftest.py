@@ -82,6 +82,17 @@ def es_config() -> dict[str, Any]:
     return es_settings()
 
 
+@pytest.fixture(autouse=True)
+def secrets_of_this_test_only() -> Iterator[None]:
+    """The redaction registry (`core.redact`) is process-wide: a password one test loaded
+    (the local servers' is "sluice") must not scrub another test's log lines."""
+    from sluice.core.redact import forget_all_secrets
+
+    forget_all_secrets()
+    yield
+    forget_all_secrets()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def forget_test_connectors_at_the_end() -> Iterator[None]:
     """Connector records tests made in the shared indices are deleted after the session

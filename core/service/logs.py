@@ -14,7 +14,8 @@ from sluice.core.redact import redact
 
 
 class EcsFormatter(logging.Formatter):
-    """One ECS 1.x JSON object per line; what Filebeat/Elastic Agent ingest unchanged."""
+    """One ECS 1.x JSON object per line; what Filebeat/Elastic Agent ingest unchanged. The
+    message and the error scrubbed of secrets, as in `PlainFormatter`."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -22,7 +23,7 @@ class EcsFormatter(logging.Formatter):
                 timespec="milliseconds"
             ),
             "log.level": record.levelname.lower(),
-            "message": record.getMessage(),
+            "message": redact(record.getMessage()),
             "log.logger": record.name,
             "process.pid": record.process,
             "service.name": "sluice",
@@ -30,24 +31,31 @@ class EcsFormatter(logging.Formatter):
             "ecs.version": "1.6.0",
         }
         if record.exc_info:
-            entry["error.message"] = str(record.exc_info[1])
-            entry["error.stack_trace"] = self.formatException(record.exc_info)
+            entry["error.message"] = redact(str(record.exc_info[1]))
+            entry["error.stack_trace"] = redact(self.formatException(record.exc_info))
         return orjson.dumps(entry).decode()
 
 
 PLAIN_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 
-class RedactingFormatter(logging.Formatter):
-    """Another formatter's line with every secret this process knows scrubbed
-    (`core.redact`): a password inside an exception message or a URL never reaches a log."""
+class PlainFormatter(logging.Formatter):
+    """`PLAIN_FORMAT` lines; the message, traceback and stack scrubbed of every secret this
+    process knows (`core.redact`), so a password inside an exception or a URL never reaches
+    a log. Only those parts: the logger's name and the level are never secrets."""
 
-    def __init__(self, inner: logging.Formatter) -> None:
-        super().__init__()
-        self.inner = inner
+    def __init__(self) -> None:
+        super().__init__(PLAIN_FORMAT)
 
-    def format(self, record: logging.LogRecord) -> str:
-        return redact(self.inner.format(record))
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = redact(record.message)
+        return super().formatMessage(record)
+
+    def formatException(self, ei: Any) -> str:
+        return redact(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:
+        return redact(super().formatStack(stack_info))
 
 
 def configure_logging(
@@ -55,8 +63,7 @@ def configure_logging(
 ) -> None:
     """Route the `sluice` loggers (and warnings from libraries) to `stream`."""
     handler = logging.StreamHandler(stream or sys.stderr)
-    inner = EcsFormatter() if fmt == "ecs" else logging.Formatter(PLAIN_FORMAT)
-    handler.setFormatter(RedactingFormatter(inner))
+    handler.setFormatter(EcsFormatter() if fmt == "ecs" else PlainFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING)

@@ -121,6 +121,7 @@ def test_a_known_secret_never_reaches_stderr_and_libraries_are_named(capsys):
     from sluice.core.redact import forget_all_secrets, remember_secret
 
     remember_secret("hunter2-long-secret")
+    remember_secret("sluice")  # a secret that is also the prefix's word: the prefix stays
     try:
         with command_logging(2):
             logging.getLogger("sluice.core.es").warning("login hunter2-long-secret refused")
