@@ -882,29 +882,26 @@ class SyncEngine:
         return go_on
 
     @staticmethod
-    async def _check_again(
-        guard: DeletionGuard, request: SyncRequest, stale: int, indexed: int
-    ) -> GuardTrip | None:
-        """The guard's verdict with a confirmation that came after the job began, if any."""
-        late = request.late_confirmation
-        if late is None:
-            return guard.check(stale, indexed)
+    async def _late_confirmation(request: SyncRequest) -> int | None:
+        """A confirmation that came after the job began (`SyncRequest.late_confirmation`)."""
+        if request.late_confirmation is None:
+            return None
         try:
-            confirmed = await late()
+            return await request.late_confirmation()
         except Exception as exc:  # the record is unreachable: the guard holds
             log.info("cannot read a late confirmation of the deletions (%s)", exc)
-            confirmed = None
-        if confirmed is None or confirmed == guard.confirmed:
-            return guard.check(stale, indexed)
-        return replace(guard, confirmed=confirmed).check(stale, indexed)
+            return None
 
     async def _delete_stale(self, run: SyncRun, ledger: IdLedger, request: SyncRequest) -> None:
         """Delete what the source no longer has, unless the deletion guard stops it."""
         stale = ledger.count_unseen()  # counted first: the deletion has its own progress
         guard = request.deletion_guard
-        trip = guard.check(stale, ledger.count_existing()) if guard else None
+        indexed = ledger.count_existing()
+        trip = guard.check(stale, indexed) if guard else None
         if trip is not None and guard is not None and run.preview is None:
-            trip = await self._check_again(guard, request, stale, ledger.count_existing())
+            confirmed = await self._late_confirmation(request)
+            if confirmed is not None and confirmed != guard.confirmed:
+                trip = replace(guard, confirmed=confirmed).check(stale, indexed)
         run.guard_trip = trip
         if trip is not None and run.preview is None:  # stopped before the first delete
             log.warning("%s", trip.message(request.connector_id), extra=REPORTED)
