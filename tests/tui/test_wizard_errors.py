@@ -12,6 +12,7 @@ from sluice.core.es import build_client
 from sluice.core.protocol import open_store
 from sluice.tui.app import SluiceApp
 from sluice.tui.state import WizardState, load_state, save_state, state_path
+from sluice.tui.widgets.check_runner import CheckRunner
 from tests.fakes.fake_security import Canned, FakeElasticsearch
 from tests.servers.fixtures import NGINX_PASSWORD, NGINX_USER
 from tests.tui.conftest import SIZE, fill_elasticsearch, press_button, text_of, wait_for, wizard
@@ -310,6 +311,9 @@ async def test_endpoint_typed_key_by_key_never_shows_a_stale_result(tmp_path, es
         status = screen.query_one("#es-host-status")
         checks = screen.query_one("#es-checks")
         host = screen.query_one("#es-host")
+        # a debounce longer than a loaded CI machine's pause: "pending" below is about the
+        # key press, not about how fast the test runs
+        screen.query_one(CheckRunner)._debounce_seconds = 2.0
         host.focus()
         await wait_for(pilot, lambda: app.focused is host, what="endpoint focused")
         await pilot.press("h")
